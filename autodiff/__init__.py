@@ -1,0 +1,25 @@
+"""autodiff: a scalar reverse-mode automatic differentiation engine.
+
+>>> from autodiff import Value
+>>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+>>> c = a * b
+>>> c.backward()
+>>> a.grad, b.grad
+(-3.0, 2.0)
+"""
+
+from .backward import gradients, topological_order
+from .check import GradcheckError, gradcheck
+from .functional import grad, value_and_grad
+from .value import Value, no_grad
+
+__all__ = [
+    "GradcheckError",
+    "Value",
+    "grad",
+    "gradcheck",
+    "gradients",
+    "no_grad",
+    "topological_order",
+    "value_and_grad",
+]

@@ -1,0 +1,118 @@
+"""Reverse mode: walk the graph from the output back to its inputs, applying the chain rule.
+
+For each node, last to first: ``gradient[parent] += local_grad * gradient[node]``, with
+the local gradients given by the node's op (``ops.py``). The walks are iterative, so a
+graph of any depth works; the pass keeps its gradients in a dict, so it creates no
+reference between nodes.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from . import ops
+from .value import VALUE_MATH, Real, Value, to_float
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node of ``root``'s graph once, each after all of its parents (inputs first).
+
+    The order is deterministic: parents are visited in the order the op took them.
+
+    >>> a = Value(1.0, label="a"); b = a * 2; c = b + a
+    >>> [v.label or v.op for v in topological_order(c)]
+    ['a', '', '*', '+']
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"expected a Value, got {type(root).__name__}")
+    order: list[Value] = []
+    visited = {root}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent not in visited:
+                visited.add(parent)
+                stack.append((parent, iter(parent.parents)))
+                break
+        else:  # every parent is placed: the node can follow them
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def _backpropagate(
+    root: Value, seed: float | Value, *, create_graph: bool, wrt: Iterable[Value] | None = None
+) -> dict[Value, float | Value]:
+    """d root / d node for every node on a path to ``wrt`` (every node when ``wrt`` is None).
+
+    With ``create_graph`` the local rules run on the nodes themselves, so each gradient is
+    a ``Value`` connected to the graph; otherwise they run on floats.
+    """
+    order = topological_order(root)
+    needed = None if wrt is None else _depending_on(order, wrt)
+    grads: dict[Value, float | Value] = {root: seed}
+    for node in reversed(order):
+        parents = node.parents
+        if not parents or (needed is not None and node not in needed):
+            continue
+        if create_graph:
+            local = node._op.local_grads(VALUE_MATH, node, *parents)
+        else:
+            local = node._op.local_grads(ops.FLOAT_MATH, node._data, *[p._data for p in parents])
+        grad = grads[node]
+        for parent, local_grad in zip(parents, local):
+            if needed is not None and parent not in needed:
+                continue
+            contribution = local_grad * grad
+            previous = grads.get(parent)
+            grads[parent] = contribution if previous is None else previous + contribution
+    return grads
+
+
+def _depending_on(order: list[Value], wrt: Iterable[Value]) -> set[Value]:
+    """The nodes of ``order`` that are in ``wrt`` or computed from one of them."""
+    needed = set(wrt)
+    for node in order:
+        if node not in needed and any(parent in needed for parent in node.parents):
+            needed.add(node)
+    return needed
+
+
+def backward(root: Value, grad: Real = 1.0) -> None:
+    """``Value.backward``: d root / d node, times ``grad``, into every node's ``.grad``.
+
+    Leaves accumulate (twice the call, twice the gradient); every other node is set to
+    this pass's gradient, so a drawn graph always shows one consistent pass.
+    """
+    seed = to_float(grad, "the gradient passed to backward()")
+    for node, node_grad in _backpropagate(root, seed, create_graph=False).items():
+        if node.parents:
+            node.grad = node_grad
+        else:
+            node.grad += node_grad
+
+
+def gradients(
+    output: Value, inputs: Value | Iterable[Value], *, create_graph: bool = False
+) -> tuple[float, ...] | tuple[Value, ...]:
+    """d output / d input for each of ``inputs``, leaving every ``.grad`` untouched.
+
+    With ``create_graph=True`` each gradient is a ``Value`` in the graph, so it can be
+    differentiated again. An input the output does not depend on has gradient 0.
+
+    >>> x = Value(3.0); y = x ** 3
+    >>> gradients(y, [x])
+    (27.0,)
+    >>> (dy,) = gradients(y, [x], create_graph=True); gradients(dy, [x])
+    (18.0,)
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"output must be a Value, got {type(output).__name__}")
+    inputs = (inputs,) if isinstance(inputs, Value) else tuple(inputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Value):
+            raise TypeError(f"inputs[{i}] must be a Value, got {type(x).__name__}")
+    seed = Value(1.0) if create_graph else 1.0
+    grads = _backpropagate(output, seed, create_graph=create_graph, wrt=inputs)
+    return tuple(grads.get(x, Value(0.0) if create_graph else 0.0) for x in inputs)

@@ -1,0 +1,264 @@
+"""``Value``: one number in a computation graph, with the gradient backward() gives it.
+
+A ``Value`` holds data, not behaviour: its number, its gradient, a label, the op that
+made it and that op's inputs (``parents``). How to differentiate lives in the op table
+(``ops.py``); walking the graph lives in ``backward.py``. A node keeps no closure, so
+graphs have no reference cycles and are freed by reference counting alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import numbers
+import operator
+import threading
+from types import SimpleNamespace
+from typing import Iterator, Union
+
+import numpy as np
+
+from . import ops
+from .ops import Op
+
+Real = Union[int, float, np.integer, np.floating]
+"""What a ``Value`` accepts as data, and what may stand beside one in an operator."""
+
+
+def to_float(x: object, what: str = "Value data") -> float:
+    """``x`` as a Python float, or a TypeError that names what ``x`` is.
+
+    >>> to_float(3), to_float(np.float32(0.5))
+    (3.0, 0.5)
+    """
+    if type(x) is float:
+        return x
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"{what} must be a real number, got bool ({x!r})")
+    if isinstance(x, np.ndarray):
+        if x.size != 1 or x.dtype.kind not in "iuf":
+            raise TypeError(
+                f"{what} must be a real number, got a numpy array of shape {x.shape} "
+                f"and dtype {x.dtype}"
+            )
+        x = x.item()
+    if isinstance(x, numbers.Real):
+        try:
+            return float(x)
+        except OverflowError:  # an int beyond float range rounds to infinity, as IEEE does
+            return math.inf if x > 0 else -math.inf
+    if isinstance(x, Value):
+        raise TypeError(f"{what} must be a real number, got a Value (its number is v.data)")
+    raise TypeError(f"{what} must be a real number, got {type(x).__name__} ({x!r:.40})")
+
+
+# --- recording on or off, per thread -------------------------------------------------
+class _GradMode(threading.local):
+    recording = True  # each thread starts recording, whatever another thread does
+
+
+_mode = _GradMode()
+
+
+@contextlib.contextmanager
+def recording(enabled: bool) -> Iterator[None]:
+    """Turn graph recording on or off in this thread for the ``with`` block."""
+    previous = _mode.recording
+    _mode.recording = enabled
+    try:
+        yield
+    finally:
+        _mode.recording = previous
+
+
+def no_grad() -> contextlib.AbstractContextManager:
+    """A context (thread-local) in which ops record no graph: results are leaves.
+
+    >>> with no_grad():
+    ...     y = Value(2.0) * 3
+    >>> y.op, y.parents
+    ('', ())
+    """
+    return recording(False)
+
+
+# --- the node -------------------------------------------------------------------------
+class Value:
+    """A scalar in a computation graph.
+
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = a * b + a.tanh()
+    >>> c.backward()
+    >>> round(a.grad, 6), b.grad
+    (-2.929349, 2.0)
+    """
+
+    __slots__ = ("_data", "grad", "label", "_op", "parents", "__weakref__")
+    __array_ufunc__ = None  # numpy defers to us: np.float64(2) * v calls v.__rmul__
+
+    def __init__(self, data: Real, label: str = "") -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
+        self._data = to_float(data)
+        self.grad = 0.0
+        self.label = label
+        self._op = ops.LEAF
+        self.parents: tuple[Value, ...] = ()
+
+    @property
+    def data(self) -> float:
+        """The number this node holds (always a Python float)."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Real) -> None:
+        self._data = to_float(value)
+
+    @property
+    def op(self) -> str:
+        """The name of the op that produced this node; ``""`` for a leaf."""
+        return self._op.name
+
+    def __repr__(self) -> str:
+        extra = f", label={self.label!r}" if self.label else ""
+        extra += f", op={self.op!r}" if self.parents else ""
+        return f"Value(data={self._data!r}, grad={self.grad!r}{extra})"
+
+    def backward(self, grad: Real = 1.0) -> None:
+        """Fill ``.grad`` of every node of this graph with d self / d node, times ``grad``.
+
+        Leaves accumulate across calls; every other node holds this pass's gradient.
+
+        >>> x = Value(3.0); y = x * x; y.backward(); x.grad
+        6.0
+        """
+        from .backward import backward
+
+        backward(self, grad)
+
+    # operators: thin calls into the op table
+    def __add__(self, other: Value | Real) -> Value:
+        return _binary(ops.ADD, self, other)
+
+    def __radd__(self, other: Real) -> Value:
+        return _binary(ops.ADD, other, self)
+
+    def __sub__(self, other: Value | Real) -> Value:
+        return _binary(ops.SUB, self, other)
+
+    def __rsub__(self, other: Real) -> Value:
+        return _binary(ops.SUB, other, self)
+
+    def __mul__(self, other: Value | Real) -> Value:
+        return _binary(ops.MUL, self, other)
+
+    def __rmul__(self, other: Real) -> Value:
+        return _binary(ops.MUL, other, self)
+
+    def __truediv__(self, other: Value | Real) -> Value:
+        return _binary(ops.DIV, self, other)
+
+    def __rtruediv__(self, other: Real) -> Value:
+        return _binary(ops.DIV, other, self)
+
+    def __pow__(self, exponent: Value | Real) -> Value:
+        if isinstance(exponent, Value):
+            return _binary(ops.POW, self, exponent)
+        exponent = _operand(ops.POW, exponent, self, exponent).data
+        return apply(ops.power_by(exponent), self)
+
+    def __rpow__(self, base: Real) -> Value:
+        return _binary(ops.POW, base, self)
+
+    def __neg__(self) -> Value:
+        return apply(ops.NEG, self)
+
+    def __abs__(self) -> Value:
+        return apply(ops.ABS, self)
+
+    # methods: one per unary op of the table
+    def exp(self) -> Value:
+        """e ** self. ``Value(0.0).exp().data == 1.0``"""
+        return apply(ops.EXP, self)
+
+    def log(self) -> Value:
+        """Natural logarithm: log(0) = -inf, log(-1) = nan. ``Value(1.0).log().data == 0.0``"""
+        return apply(ops.LOG, self)
+
+    def sqrt(self) -> Value:
+        """Square root: sqrt(-1) = nan, sqrt'(0) = inf. ``Value(4.0).sqrt().data == 2.0``"""
+        return apply(ops.SQRT, self)
+
+    def sin(self) -> Value:
+        """Sine (radians). ``Value(0.0).sin().data == 0.0``"""
+        return apply(ops.SIN, self)
+
+    def cos(self) -> Value:
+        """Cosine (radians). ``Value(0.0).cos().data == 1.0``"""
+        return apply(ops.COS, self)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent, exactly +-1 in the tails. ``Value(0.0).tanh().data == 0.0``"""
+        return apply(ops.TANH, self)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e ** -self), stable for any input. ``Value(0.0).sigmoid().data == 0.5``"""
+        return apply(ops.SIGMOID, self)
+
+    def relu(self) -> Value:
+        """max(self, 0), with relu'(0) = 0. ``Value(-2.0).relu().data == 0.0``"""
+        return apply(ops.RELU, self)
+
+    def softplus(self) -> Value:
+        """log(1 + e ** self), exact in both tails. ``Value(1000.0).softplus().data == 1000.0``"""
+        return apply(ops.SOFTPLUS, self)
+
+    def log_sigmoid(self) -> Value:
+        """log(sigmoid(self)), exact in both tails. ``Value(-1000.0).log_sigmoid().data == -1000.0``"""
+        return apply(ops.LOG_SIGMOID, self)
+
+
+# --- making nodes ---------------------------------------------------------------------
+_new_value = object.__new__
+
+
+def apply(op: Op, *inputs: Value) -> Value:
+    """A new node: ``op`` applied to ``inputs`` (recorded unless recording is off)."""
+    node = _new_value(Value)
+    node._data = op.forward(*[x._data for x in inputs])
+    node.grad = 0.0
+    node.label = ""
+    if _mode.recording:
+        node._op = op
+        node.parents = inputs
+    else:
+        node._op = ops.LEAF
+        node.parents = ()
+    return node
+
+
+def _binary(op: Op, a: Value | Real, b: Value | Real) -> Value:
+    # A number beside a Value becomes a constant leaf, as in micrograd.
+    a = a if isinstance(a, Value) else _operand(op, a, a, b)
+    b = b if isinstance(b, Value) else _operand(op, b, a, b)
+    return apply(op, a, b)
+
+
+def _operand(op: Op, x: object, a: object, b: object) -> Value:
+    try:
+        return Value(x)
+    except TypeError:
+        raise TypeError(
+            f"unsupported operand type(s) for {op.name}: '{type(a).__name__}' and "
+            f"'{type(b).__name__}' (a Value combines with real numbers and Values)"
+        ) from None
+
+
+VALUE_MATH = SimpleNamespace(
+    data=lambda v: v._data,
+    select=ops.select,
+    div=operator.truediv,
+    pow=operator.pow,
+    **{name: getattr(Value, name) for name in ops.UNARY_METHODS},
+)
+"""The math namespace of the higher-order pass: rules evaluated on ``Value``s."""

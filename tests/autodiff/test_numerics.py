@@ -1,0 +1,164 @@
+"""IEEE 754 float64 numerics, as PyTorch gives them: one test per edge case.
+
+No op raises, warns, or returns anything but a Python float, whatever float it gets.
+"""
+
+import math
+import warnings
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autodiff import Value
+
+inf, nan = math.inf, math.nan
+
+
+def value_and_grad(build, x):
+    v = Value(x)
+    out = build(v)
+    out.backward()
+    return out.data, v.grad
+
+
+def test_relu_derivative_at_zero_is_zero():
+    assert value_and_grad(lambda x: x.relu(), 0.0) == (0.0, 0.0)
+
+
+def test_abs_derivative_at_zero_is_zero():
+    assert value_and_grad(abs, 0.0) == (0.0, 0.0)
+
+
+def test_sqrt_derivative_at_zero_is_infinite():
+    assert value_and_grad(lambda x: x.sqrt(), 0.0) == (0.0, inf)
+
+
+def test_zero_to_the_zero_is_one_with_gradient_zero():
+    assert value_and_grad(lambda x: x**0, 0.0) == (1.0, 0.0)
+    base, exponent = Value(0.0), Value(0.0)
+    out = base**exponent
+    out.backward()
+    assert (out.data, base.grad, exponent.grad) == (1.0, 0.0, 0.0)
+
+
+def test_negative_base_to_a_fractional_power_is_nan_not_complex():
+    out = Value(-8.0) ** (1 / 3)
+    assert type(out.data) is float and math.isnan(out.data)
+
+
+def test_overflowing_power_is_infinity_not_a_huge_int():
+    out = Value(10) ** 400
+    assert type(out.data) is float and out.data == inf
+    assert (Value(10) ** Value(400)).data == inf
+    assert (10 ** Value(400)).data == inf
+
+
+def test_division_by_zero_is_infinite_with_ieee_signs():
+    assert (Value(1) / 0).data == inf
+    assert (Value(-1) / 0).data == -inf
+    assert (Value(1) / -0.0).data == -inf
+    assert math.isnan((Value(0) / 0).data)
+
+
+def test_division_by_zero_gradients_follow_pytorch():
+    a, b = Value(1.0), Value(0.0)
+    (a / b).backward()
+    assert (a.grad, b.grad) == (inf, -inf)
+
+
+def test_zero_to_a_negative_power_is_infinite():
+    assert value_and_grad(lambda x: x**-1, 0.0) == (inf, -inf)
+
+
+def test_log_of_zero_is_minus_infinity():
+    assert value_and_grad(lambda x: x.log(), 0.0) == (-inf, inf)
+
+
+def test_log_of_a_negative_number_is_nan():
+    data, grad = value_and_grad(lambda x: x.log(), -1.0)
+    assert math.isnan(data) and grad == -1.0
+
+
+def test_sqrt_of_a_negative_number_is_nan():
+    data, grad = value_and_grad(lambda x: x.sqrt(), -1.0)
+    assert math.isnan(data) and math.isnan(grad)
+
+
+def test_exp_overflows_to_infinity_and_underflows_to_zero():
+    assert value_and_grad(lambda x: x.exp(), 1000.0) == (inf, inf)
+    assert value_and_grad(lambda x: x.exp(), -1000.0) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("x, expected", [(1000.0, 1.0), (-1000.0, 0.0), (1e308, 1.0), (-1e308, 0.0)])
+def test_sigmoid_saturates_exactly_with_gradient_zero(x, expected):
+    assert value_and_grad(lambda v: v.sigmoid(), x) == (expected, 0.0)
+
+
+@pytest.mark.parametrize("x, expected", [(1000.0, 1.0), (-1000.0, -1.0), (1e308, 1.0), (-1e308, -1.0)])
+def test_tanh_saturates_exactly_with_gradient_zero(x, expected):
+    assert value_and_grad(lambda v: v.tanh(), x) == (expected, 0.0)
+
+
+def test_softplus_is_exact_in_both_tails():
+    assert value_and_grad(lambda x: x.softplus(), 1000.0) == (1000.0, 1.0)
+    assert value_and_grad(lambda x: x.softplus(), -1000.0) == (0.0, 0.0)
+    assert value_and_grad(lambda x: x.softplus(), 1e308) == (1e308, 1.0)
+
+
+def test_log_sigmoid_is_exact_in_both_tails():
+    assert value_and_grad(lambda x: x.log_sigmoid(), -1000.0) == (-1000.0, 1.0)
+    assert value_and_grad(lambda x: x.log_sigmoid(), 1000.0) == (0.0, 0.0)
+    assert value_and_grad(lambda x: x.log_sigmoid(), -1e308) == (-1e308, 1.0)
+
+
+def test_nan_propagates_through_relu():
+    assert math.isnan(Value(nan).relu().data)
+
+
+@pytest.mark.parametrize("method", ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "softplus", "log_sigmoid", "relu"])
+def test_nan_propagates_through_every_method(method):
+    assert math.isnan(getattr(Value(nan), method)().data)
+
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -2.0, 3.0, 1000.0, -1000.0, 1e308, -1e308, 5e-324, inf, -inf, nan]
+UNARY = [
+    lambda x: x.exp(), lambda x: x.log(), lambda x: x.sqrt(), lambda x: x.sin(), lambda x: x.cos(),
+    lambda x: x.tanh(), lambda x: x.sigmoid(), lambda x: x.relu(), lambda x: x.softplus(),
+    lambda x: x.log_sigmoid(), abs, lambda x: -x, lambda x: x**2, lambda x: x**0.5, lambda x: x**-1,
+    lambda x: x**-2.5, lambda x: x**0, lambda x: x**400,
+]
+BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / b, lambda a, b: a**b]
+
+
+def check_quiet_float(build, *xs):
+    """Forward and backward run without exception or warning, giving Python floats."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        leaves = [Value(x) for x in xs]
+        out = build(*leaves)
+        out.backward()
+    assert type(out.data) is float
+    assert all(type(leaf.grad) is float for leaf in leaves)
+
+
+@pytest.mark.parametrize("build", range(len(UNARY)))
+def test_no_unary_op_raises_or_warns_on_special_floats(build):
+    for x in SPECIAL:
+        check_quiet_float(UNARY[build], x)
+
+
+@pytest.mark.parametrize("build", range(len(BINARY)))
+def test_no_binary_op_raises_or_warns_on_special_floats(build):
+    for a in SPECIAL:
+        for b in SPECIAL:
+            check_quiet_float(BINARY[build], a, b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=True), st.floats(allow_nan=True, allow_infinity=True))
+def test_no_op_raises_or_warns_on_any_floats(a, b):
+    for build in UNARY:
+        check_quiet_float(build, a)
+    for build in BINARY:
+        check_quiet_float(build, a, b)
