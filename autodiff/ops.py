@@ -10,7 +10,8 @@ pure function of the inputs and the output, written against a small math namespa
 
 Inside a rule, ``+ - *`` and unary ``-`` are written as operators (floats and ``Value``s
 both have them); division and powers go through ``m.div`` and ``m.pow``, because Python
-raises on ``1.0 / 0.0`` where IEEE 754 (and PyTorch) give ``inf``. Branches look at
+raises on ``1.0 / 0.0`` where IEEE 754 (and PyTorch) give ``inf`` (``m.pow`` for a
+``Value`` exponent, ``m.pow_by_constant`` for a number). Branches look at
 ``m.data(x)`` (the plain number) and choose with ``m.select``: derivatives of
 piecewise functions are chosen by the data, never differentiated through.
 
@@ -58,6 +59,19 @@ sqrt = _ieee(math.sqrt, np.sqrt)
 sin = _ieee(math.sin, np.sin)
 cos = _ieee(math.cos, np.cos)
 tanh = math.tanh  # never raises; exactly +-1 in the tails
+
+
+def power_by_constant(x: float, exponent: float) -> float:
+    """``x ** exponent`` for a constant exponent, as PyTorch computes it.
+
+    PyTorch takes x ** 0.5 as sqrt(x) and x ** -0.5 as 1 / sqrt(x); they part from C's
+    pow only at -inf, where they give nan.
+    """
+    if exponent == 0.5:
+        return sqrt(x)
+    if exponent == -0.5:
+        return div(1.0, sqrt(x))
+    return power(x, exponent)
 
 
 def sigmoid(x: float) -> float:
@@ -167,9 +181,9 @@ def power_by(exponent: float) -> Op:
     def local_grads(m, out, x):
         if exponent == 0:  # as PyTorch: x ** 0 has gradient 0 everywhere, even at 0
             return (0.0,)
-        return (exponent * m.pow(x, exponent - 1.0),)
+        return (exponent * m.pow_by_constant(x, exponent - 1.0),)
 
-    return Op(f"**{shown}", lambda x: power(x, exponent), local_grads)
+    return Op(f"**{shown}", lambda x: power_by_constant(x, exponent), local_grads)
 
 
 FLOAT_MATH = SimpleNamespace(
@@ -177,6 +191,7 @@ FLOAT_MATH = SimpleNamespace(
     select=select,
     div=div,
     pow=power,
+    pow_by_constant=power_by_constant,
     **{name: op.forward for name, op in UNARY_METHODS.items()},
 )
 """The math namespace of the first-order pass: plain floats."""

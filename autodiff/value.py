@@ -259,6 +259,7 @@ VALUE_MATH = SimpleNamespace(
     select=ops.select,
     div=operator.truediv,
     pow=operator.pow,
+    pow_by_constant=operator.pow,
     **{name: getattr(Value, name) for name in ops.UNARY_METHODS},
 )
 """The math namespace of the higher-order pass: rules evaluated on ``Value``s."""
