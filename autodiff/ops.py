@@ -123,6 +123,7 @@ class Op:
     """
 
     name: str
+    arity: int | None  # how many inputs; None for any number (sum, dot)
     forward: Callable[..., float]
     local_grads: Callable[..., tuple]
 
@@ -139,26 +140,48 @@ def _pow_grads(m, out, a, b):
     return d_a, d_b
 
 
-ADD = Op("+", operator.add, lambda m, out, a, b: (1.0, 1.0))
-SUB = Op("-", operator.sub, lambda m, out, a, b: (1.0, -1.0))
-MUL = Op("*", operator.mul, lambda m, out, a, b: (b, a))
-DIV = Op("/", div, lambda m, out, a, b: (m.div(1.0, b), -m.div(out, b)))
-NEG = Op("neg", operator.neg, lambda m, out, x: (-1.0,))
-POW = Op("**", power, _pow_grads)
-EXP = Op("exp", exp, lambda m, out, x: (out,))
-LOG = Op("log", log, lambda m, out, x: (m.div(1.0, x),))
-SQRT = Op("sqrt", sqrt, lambda m, out, x: (m.div(0.5, out),))
-SIN = Op("sin", sin, lambda m, out, x: (m.cos(x),))
-COS = Op("cos", cos, lambda m, out, x: (-m.sin(x),))
-TANH = Op("tanh", tanh, lambda m, out, x: (1.0 - out * out,))
-SIGMOID = Op("sigmoid", sigmoid, lambda m, out, x: (out * (1.0 - out),))
-SOFTPLUS = Op("softplus", softplus, lambda m, out, x: (m.sigmoid(x),))
-LOG_SIGMOID = Op("log_sigmoid", log_sigmoid, lambda m, out, x: (m.sigmoid(-x),))
+ADD = Op("+", 2, operator.add, lambda m, out, a, b: (1.0, 1.0))
+SUB = Op("-", 2, operator.sub, lambda m, out, a, b: (1.0, -1.0))
+MUL = Op("*", 2, operator.mul, lambda m, out, a, b: (b, a))
+DIV = Op("/", 2, div, lambda m, out, a, b: (m.div(1.0, b), -m.div(out, b)))
+NEG = Op("neg", 1, operator.neg, lambda m, out, x: (-1.0,))
+POW = Op("**", 2, power, _pow_grads)
+EXP = Op("exp", 1, exp, lambda m, out, x: (out,))
+LOG = Op("log", 1, log, lambda m, out, x: (m.div(1.0, x),))
+SQRT = Op("sqrt", 1, sqrt, lambda m, out, x: (m.div(0.5, out),))
+SIN = Op("sin", 1, sin, lambda m, out, x: (m.cos(x),))
+COS = Op("cos", 1, cos, lambda m, out, x: (-m.sin(x),))
+TANH = Op("tanh", 1, tanh, lambda m, out, x: (1.0 - out * out,))
+SIGMOID = Op("sigmoid", 1, sigmoid, lambda m, out, x: (out * (1.0 - out),))
+SOFTPLUS = Op("softplus", 1, softplus, lambda m, out, x: (m.sigmoid(x),))
+LOG_SIGMOID = Op("log_sigmoid", 1, log_sigmoid, lambda m, out, x: (m.sigmoid(-x),))
 # relu'(0) = 0 and abs'(0) = 0, as PyTorch; relu' passes nan through as PyTorch does.
-RELU = Op("relu", relu, lambda m, out, x: (m.select(m.data(x) <= 0, 0.0, 1.0),))
-ABS = Op("abs", abs, lambda m, out, x: (_sign(m, x),))
-IDENTITY = Op("id", float, lambda m, out, x: (1.0,))
-LEAF = Op("", float, lambda m, out: ())  # what a leaf reports as its op: none
+RELU = Op("relu", 1, relu, lambda m, out, x: (m.select(m.data(x) <= 0, 0.0, 1.0),))
+ABS = Op("abs", 1, abs, lambda m, out, x: (_sign(m, x),))
+IDENTITY = Op("id", 1, float, lambda m, out, x: (1.0,))
+LEAF = Op("", 0, float, lambda m, out: ())  # what a leaf reports as its op: none
+
+
+
+def _dot(*inputs: float) -> float:
+    n = len(inputs) // 2
+    return sum(map(operator.mul, inputs[:n], inputs[n:]))
+
+
+def _dot_grads(m, out, *inputs):
+    n = len(inputs) // 2
+    return inputs[n:] + inputs[:n]  # d/dw_i = x_i, d/dx_i = w_i
+
+
+# A whole sum or a whole neuron, w·x + b, as one node: fewer nodes, a faster backward
+# pass, and a drawing that shows a neuron as one step.
+SUM = Op("sum", None, lambda *inputs: sum(inputs), lambda m, out, *inputs: (1.0,) * len(inputs))
+DOT = Op("dot", None, _dot, _dot_grads)  # inputs: w_1..w_n, x_1..x_n
+LINEAR = Op(  # inputs: w_1..w_n, x_1..x_n, b
+    "w·x+b", None,
+    lambda *inputs: _dot(*inputs[:-1]) + inputs[-1],
+    lambda m, out, *inputs: _dot_grads(m, out, *inputs[:-1]) + (1.0,),
+)
 
 UNARY_METHODS = {
     op.name: op
@@ -183,7 +206,7 @@ def power_by(exponent: float) -> Op:
             return (0.0,)
         return (exponent * m.pow_by_constant(x, exponent - 1.0),)
 
-    return Op(f"**{shown}", lambda x: power_by_constant(x, exponent), local_grads)
+    return Op(f"**{shown}", 1, lambda x: power_by_constant(x, exponent), local_grads)
 
 
 FLOAT_MATH = SimpleNamespace(

@@ -93,7 +93,9 @@ class Value:
     (-2.929349, 2.0)
     """
 
-    __slots__ = ("_data", "grad", "label", "_op", "parents", "__weakref__")
+    # The inputs are kept inline, not in a tuple: a node of a unary or binary op (all but
+    # sum and dot) costs no extra object. Ops of any arity keep their tuple in _a.
+    __slots__ = ("_data", "grad", "label", "_op", "_a", "_b", "__weakref__")
     __array_ufunc__ = None  # numpy defers to us: np.float64(2) * v calls v.__rmul__
 
     def __init__(self, data: Real, label: str = "") -> None:
@@ -103,7 +105,7 @@ class Value:
         self.grad = 0.0
         self.label = label
         self._op = ops.LEAF
-        self.parents: tuple[Value, ...] = ()
+        self._a = self._b = None
 
     @property
     def data(self) -> float:
@@ -113,6 +115,18 @@ class Value:
     @data.setter
     def data(self, value: Real) -> None:
         self._data = to_float(value)
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The inputs of the op that produced this node, in order; ``()`` for a leaf."""
+        arity = self._op.arity
+        if arity == 2:
+            return (self._a, self._b)
+        if arity == 1:
+            return (self._a,)
+        if arity == 0:
+            return ()
+        return self._a
 
     @property
     def op(self) -> str:
@@ -228,12 +242,18 @@ def apply(op: Op, *inputs: Value) -> Value:
     node._data = op.forward(*[x._data for x in inputs])
     node.grad = 0.0
     node.label = ""
-    if _mode.recording:
-        node._op = op
-        node.parents = inputs
-    else:
+    if not _mode.recording:
         node._op = ops.LEAF
-        node.parents = ()
+        node._a = node._b = None
+    elif op.arity == 2:
+        node._op = op
+        node._a, node._b = inputs
+    elif op.arity == 1:
+        node._op = op
+        node._a, node._b = inputs[0], None
+    else:
+        node._op = op
+        node._a, node._b = inputs, None
     return node
 
 

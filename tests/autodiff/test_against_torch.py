@@ -11,6 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import autodiff
 from autodiff import Value, grad, gradients
 
 UNARY = {
@@ -148,3 +149,21 @@ def test_a_small_network_agrees_with_pytorch_including_its_hessian_vector_produc
     assert near(out.data, t_out.item())
     assert all(map(near, [gi.data for gi in g], tg.tolist()))
     assert all(map(near, hvp, t_hvp.tolist()))
+
+
+def test_dot_and_sum_agree_with_pytorch():
+    rng = random.Random(2)
+    w, x = [rng.uniform(-2, 2) for _ in range(7)], [rng.uniform(-2, 2) for _ in range(7)]
+    b = rng.uniform(-1, 1)
+    ws, xs, bias = [Value(v) for v in w], [Value(v) for v in x], Value(b)
+    out = autodiff.sum([autodiff.dot(ws, xs, bias=bias).tanh(), autodiff.dot(xs, xs)])
+    out.backward()
+
+    tw, tx = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (w, x))
+    tb = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+    t_out = torch.tanh(tw @ tx + tb) + tx @ tx
+    t_out.backward()
+    assert near(out.data, t_out.item())
+    assert all(map(near, [v.grad for v in ws], tw.grad.tolist()))
+    assert all(map(near, [v.grad for v in xs], tx.grad.tolist()))
+    assert near(bias.grad, tb.grad.item())

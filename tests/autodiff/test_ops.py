@@ -93,3 +93,68 @@ def test_binary_operator_value_and_gradients(op, a, b, sides):
     if sides != "Value op number":
         assert close(vb.grad, d_b(a, b), rel=1e-12, abs_=1e-14)
         assert close(vb.grad, central_difference(reference, [a, b], 1), rel=1e-6)
+
+
+def test_sum_is_one_node_with_unit_local_gradients():
+    import autodiff
+
+    xs = [Value(v) for v in (1.5, -2.0, 4.25)]
+    out = autodiff.sum([xs[0], xs[1], 3.0, xs[2], xs[0]])  # xs[0] twice
+    out.backward()
+    assert out.op == "sum" and len(out.parents) == 5
+    assert out.data == 1.5 - 2.0 + 3.0 + 4.25 + 1.5
+    assert [x.grad for x in xs] == [2.0, 1.0, 1.0]
+
+
+def test_dot_with_and_without_bias_against_closed_forms_and_finite_differences():
+    import autodiff
+
+    w, x, b = [0.5, -1.25, 2.0], [3.0, 0.4, -0.7], 0.3
+    reference = lambda *v: sum(v[i] * v[3 + i] for i in range(3)) + v[6]  # noqa: E731
+    ws, xs, bias = [Value(v) for v in w], [Value(v) for v in x], Value(b)
+    out = autodiff.dot(ws, xs, bias=bias)
+    out.backward()
+    assert out.op == "w·x+b" and out.parents == (*ws, *xs, bias)
+    assert close(out.data, reference(*w, *x, b), rel=1e-15)
+    point = [*w, *x, b]
+    for i, v in enumerate([*ws, *xs, bias]):
+        assert v.grad == ([*x, *w, 1.0][i])  # closed form: d/dw = x, d/dx = w, d/db = 1
+        assert close(v.grad, central_difference(reference, point, i), rel=1e-6)
+    plain = autodiff.dot(ws, xs)
+    assert plain.op == "dot" and close(plain.data, reference(*w, *x, 0.0), rel=1e-15)
+
+
+def test_dot_of_a_vector_with_itself_gives_twice_the_vector():
+    import autodiff
+
+    ws = [Value(v) for v in (1.0, -3.0)]
+    autodiff.dot(ws, ws).backward()
+    assert [w.grad for w in ws] == [2.0, -6.0]
+
+
+def test_second_derivative_through_dot():
+    import autodiff
+    from autodiff import grad
+
+    # d2/dx2 (x * x + 3x)·... through dot([x, x], [x, 3]) = x^2 + 3x: second derivative 2
+    assert grad(grad(lambda x: autodiff.dot([x, x], [x, 3.0])))(1.7) == 2.0
+
+
+def test_empty_sum_and_dot_are_zero():
+    import autodiff
+
+    assert autodiff.sum([]).data == 0.0 and autodiff.dot([], []).data == 0.0
+    assert autodiff.dot([], [], bias=Value(2.0)).data == 2.0
+
+
+def test_sum_and_dot_reject_bad_input():
+    import autodiff
+
+    with pytest.raises(ValueError, match="2 weights and 3 inputs"):
+        autodiff.dot([1.0, 2.0], [1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match=r"dot inputs\[1\] must be a real number, got str"):
+        autodiff.dot([1.0, 2.0], [1.0, "x"])
+    with pytest.raises(TypeError, match="iterable"):
+        autodiff.sum(Value(1.0))
+    with pytest.raises(TypeError, match="iterable"):
+        autodiff.sum("abc")

@@ -6,6 +6,7 @@ import math
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import autodiff
 from autodiff import Value
 from tests.reference import central_difference, close
 
@@ -31,6 +32,9 @@ OPS = {
     "sigmoid": (lambda a, b: a.sigmoid(), lambda a, b: 1 / (1 + math.exp(-a))),
     "softplus": (lambda a, b: a.softplus(), lambda a, b: math.log1p(math.exp(a))),
     "log_sigmoid": (lambda a, b: a.log_sigmoid(), lambda a, b: -math.log1p(math.exp(-a))),
+    "sum": (lambda a, b: autodiff.sum([a, b, a, 0.5]), lambda a, b: a + b + a + 0.5),
+    "dot": (lambda a, b: autodiff.dot([a, b], [b, 0.5]), lambda a, b: a * b + b * 0.5),
+    "linear": (lambda a, b: autodiff.dot([a, b], [a, 0.5], bias=b), lambda a, b: a * a + b * 0.5 + b),
     "relu": (lambda a, b: a.relu(), lambda a, b: max(a, 0.0)),
     "abs": (lambda a, b: abs(a), lambda a, b: abs(a)),
 }

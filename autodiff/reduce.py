@@ -1,0 +1,52 @@
+"""Ops over many Values at once, each one node: ``sum`` and ``dot`` (w·x, or w·x + b).
+
+One node for a whole neuron keeps graphs small and the backward pass fast, and a
+drawing shows the neuron as the one step a learner thinks of.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from . import ops
+from .value import Real, Value, apply, to_float
+
+
+def sum(values: Iterable[Value | Real]) -> Value:  # noqa: A001 (autodiff.sum, as numpy.sum)
+    """The sum of ``values`` as one node; every local gradient is 1.
+
+    >>> import autodiff
+    >>> autodiff.sum([Value(1.0), 2.0, Value(3.5)]).data
+    6.5
+    """
+    inputs = _values(values, "sum")
+    return apply(ops.SUM, *inputs) if inputs else Value(0.0)
+
+
+def dot(weights: Iterable[Value | Real], inputs: Iterable[Value | Real], bias: Value | Real | None = None) -> Value:
+    """w_1 x_1 + ... + w_n x_n (+ bias) as one node: a neuron before its activation.
+
+    Local gradients: d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1.
+
+    >>> import autodiff
+    >>> autodiff.dot([Value(0.5), Value(-1.0)], [2.0, 3.0], bias=Value(0.25)).data
+    -1.75
+    """
+    ws, xs = _values(weights, "dot weights"), _values(inputs, "dot inputs")
+    if len(ws) != len(xs):
+        raise ValueError(f"dot needs as many weights as inputs, got {len(ws)} weights and {len(xs)} inputs")
+    if bias is not None:
+        return apply(ops.LINEAR, *ws, *xs, _values([bias], "dot bias")[0])
+    return apply(ops.DOT, *ws, *xs) if ws else Value(0.0)
+
+
+def _values(items: Iterable[Value | Real], what: str) -> tuple[Value, ...]:
+    if isinstance(items, (Value, str, bytes)) or not hasattr(items, "__iter__"):
+        raise TypeError(f"{what} must be an iterable of Values or numbers, got {type(items).__name__}")
+    return tuple(
+        x if isinstance(x, Value) else Value(to_float(x, f"{what}[{i}]"))
+        for i, x in enumerate(items)
+    )
+
+
+__all__ = ["dot", "sum"]
