@@ -11,17 +11,19 @@
 from .backward import gradients, topological_order
 from .check import GradcheckError, gradcheck
 from .functional import grad, value_and_grad
-from .reduce import dot, sum  # noqa: A004 (autodiff.sum, as numpy.sum)
+from .functions import binary_cross_entropy, dot, logsumexp, sum  # noqa: A004 (as numpy.sum)
 from .value import Value, no_grad
 
 # `sum` stays out of __all__, so that `from autodiff import *` keeps the builtin.
 __all__ = [
     "GradcheckError",
     "Value",
+    "binary_cross_entropy",
     "dot",
     "grad",
     "gradcheck",
     "gradients",
+    "logsumexp",
     "no_grad",
     "topological_order",
     "value_and_grad",

@@ -183,6 +183,43 @@ LINEAR = Op(  # inputs: w_1..w_n, x_1..x_n, b
     lambda m, out, *inputs: _dot_grads(m, out, *inputs[:-1]) + (1.0,),
 )
 
+
+
+def logsumexp(*xs: float) -> float:
+    # log(sum(e^x)) = top + log(sum(e^(x - top))): no overflow, exact for logits of +-1000.
+    top = max(xs)
+    if any(x != x for x in xs) or math.isinf(top):
+        return math.nan if any(x != x for x in xs) else top
+    return top + math.log(sum(math.exp(x - top) for x in xs))
+
+
+def _clamped_log(m, x):
+    """log(x), but never below -100: PyTorch's binary cross-entropy clamps its logs so."""
+    log_x = m.log(x)
+    return m.select(m.data(log_x) < -100.0, -100.0, log_x)
+
+
+def _bce(p: float, t: float) -> float:
+    return -(t * _clamped_log(FLOAT_MATH, p) + (1.0 - t) * _clamped_log(FLOAT_MATH, 1.0 - p))
+
+
+_BCE_EPSILON = 9.999999960041972e-13  # PyTorch's guard: 1e-12 as a float32, then widened
+
+
+def _bce_grads(m, out, p, t):
+    # PyTorch's rule, which the clamp would otherwise turn into 0 * inf at p = 0 or 1:
+    # d/dp = (p - t) / max(p (1 - p), epsilon).
+    p_ = m.data(p)
+    guard = m.select(p_ * (1.0 - p_) < _BCE_EPSILON, _BCE_EPSILON, p * (1.0 - p))
+    d_p = m.div(p - t, guard)
+    d_t = _clamped_log(m, 1.0 - p) - _clamped_log(m, p)
+    return d_p, d_t
+
+
+# softmax_i = e^(x_i - logsumexp): the gradient of log-sum-exp, itself stable.
+LOGSUMEXP = Op("logsumexp", None, logsumexp, lambda m, out, *xs: tuple(m.exp(x - out) for x in xs))
+BCE = Op("bce", 2, _bce, _bce_grads)  # inputs: probability, target
+
 UNARY_METHODS = {
     op.name: op
     for op in (EXP, LOG, SQRT, SIN, COS, TANH, SIGMOID, SOFTPLUS, LOG_SIGMOID, RELU)

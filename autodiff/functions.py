@@ -1,4 +1,5 @@
-"""Ops over many Values at once, each one node: ``sum`` and ``dot`` (w·x, or w·x + b).
+"""The ops offered as functions rather than methods: ``sum``, ``dot``, ``logsumexp`` over
+many Values at once, each one node, and ``binary_cross_entropy``.
 
 One node for a whole neuron keeps graphs small and the backward pass fast, and a
 drawing shows the neuron as the one step a learner thinks of.
@@ -6,6 +7,7 @@ drawing shows the neuron as the one step a learner thinks of.
 
 from __future__ import annotations
 
+import math
 from typing import Iterable
 
 from . import ops
@@ -40,6 +42,32 @@ def dot(weights: Iterable[Value | Real], inputs: Iterable[Value | Real], bias: V
     return apply(ops.DOT, *ws, *xs) if ws else Value(0.0)
 
 
+def logsumexp(values: Iterable[Value | Real]) -> Value:
+    """log(e^x_1 + ... + e^x_n) as one node, exact even for values of +-1000.
+
+    Its local gradients are the softmax of the values.
+
+    >>> import autodiff
+    >>> autodiff.logsumexp([1000.0, 1000.0]).data == 1000.0 + math.log(2.0)
+    True
+    """
+    inputs = _values(values, "logsumexp")
+    if not inputs:
+        raise ValueError("logsumexp needs at least one value")
+    return apply(ops.LOGSUMEXP, *inputs)
+
+
+def binary_cross_entropy(probability: Value | Real, target: Value | Real) -> Value:
+    """-(t log p + (1 - t) log(1 - p)), each log clamped at -100, as PyTorch's BCELoss.
+
+    >>> import autodiff
+    >>> round(autodiff.binary_cross_entropy(Value(0.9), 1.0).data, 6)
+    0.105361
+    """
+    p, t = _values([probability, target], "binary_cross_entropy")
+    return apply(ops.BCE, p, t)
+
+
 def _values(items: Iterable[Value | Real], what: str) -> tuple[Value, ...]:
     if isinstance(items, (Value, str, bytes)) or not hasattr(items, "__iter__"):
         raise TypeError(f"{what} must be an iterable of Values or numbers, got {type(items).__name__}")
@@ -49,4 +77,4 @@ def _values(items: Iterable[Value | Real], what: str) -> tuple[Value, ...]:
     )
 
 
-__all__ = ["dot", "sum"]
+__all__ = ["binary_cross_entropy", "dot", "logsumexp", "sum"]

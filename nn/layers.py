@@ -1,0 +1,207 @@
+"""Neurons, layers and multi-layer perceptrons, each built from ``autodiff.dot``.
+
+A neuron computes activation(w·x + b); its w·x + b is one node of the graph, so a
+drawing shows a neuron as one step and the backward pass visits it once.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+import autodiff
+from autodiff import Value
+
+from . import torch_bridge
+from .module import Module
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+INITS = ("pytorch", "he", "xavier")
+
+
+def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
+    if rng is None or isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    raise TypeError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
+
+
+def _check_activation(activation: str) -> str:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return activation
+
+
+def _positive(n: Any, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{what} must be a positive int, got {n!r}")
+    return int(n)
+
+
+def as_inputs(x: Sequence[Value | float], nin: int, who: str) -> list[Value]:
+    """``x`` as ``nin`` Values: numbers become constant leaves, once per call."""
+    if isinstance(x, (Value, str, bytes)) or not hasattr(x, "__len__"):
+        raise TypeError(f"{who} takes a list of {nin} numbers or Values, got {type(x).__name__}")
+    if len(x) != nin:
+        raise ValueError(f"{who} takes {nin} inputs, got {len(x)}")
+    return [v if isinstance(v, Value) else Value(v) for v in x]
+
+
+class Neuron(Module):
+    """activation(w·x + b).
+
+    ``init`` picks the starting weights: ``"pytorch"`` (as ``torch.nn.Linear``: w and b
+    uniform in ±1/sqrt(nin)), ``"he"`` (w normal with std sqrt(2/nin), b = 0, for relu)
+    or ``"xavier"`` (w uniform in ±sqrt(6/(nin + fan_out)), b = 0).
+
+    >>> n = Neuron(2, activation="linear", rng=0)
+    >>> n.w[0].data, n.w[1].data, n.b.data = 0.5, -1.0, 0.25
+    >>> n([2.0, 3.0]).data
+    -1.75
+    """
+
+    def __init__(
+        self, nin: int, activation: str = "relu", rng: np.random.Generator | int | None = None,
+        *, init: str = "pytorch", fan_out: int = 1,
+    ) -> None:
+        nin = _positive(nin, "nin")
+        self.activation = _check_activation(activation)
+        rng = _generator(rng)
+        if init == "pytorch":
+            bound = 1 / math.sqrt(nin)
+            w, b = rng.uniform(-bound, bound, nin), rng.uniform(-bound, bound)
+        elif init == "he":
+            w, b = rng.normal(0.0, math.sqrt(2 / nin), nin), 0.0
+        elif init == "xavier":
+            bound = math.sqrt(6 / (nin + _positive(fan_out, "fan_out")))
+            w, b = rng.uniform(-bound, bound, nin), 0.0
+        else:
+            raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+        self.w = [Value(float(v), label=f"w{i}") for i, v in enumerate(w)]
+        self.b = Value(float(b), label="b")
+
+    @property
+    def nin(self) -> int:
+        return len(self.w)
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        return self.forward(as_inputs(x, self.nin, "this neuron"))
+
+    def forward(self, x: list[Value]) -> Value:
+        """The neuron on inputs already made Values (no checks: the hot path)."""
+        z = autodiff.dot(self.w, x, self.b)
+        return z if self.activation == "linear" else getattr(z, self.activation)()
+
+    def architecture(self) -> dict[str, Any]:
+        return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.nin}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same inputs.
+
+    Called on a list, it returns a list of ``nout`` Values (one Value when ``nout`` is 1).
+
+    >>> layer = Layer(3, 2, activation="tanh", rng=0)
+    >>> len(layer([1.0, 2.0, 3.0]))
+    2
+    """
+
+    def __init__(
+        self, nin: int, nout: int, activation: str = "relu",
+        rng: np.random.Generator | int | None = None, *, init: str = "pytorch",
+    ) -> None:
+        nout = _positive(nout, "nout")
+        rng = _generator(rng)
+        self.neurons = [Neuron(nin, activation, rng, init=init, fan_out=nout) for _ in range(nout)]
+
+    @property
+    def nin(self) -> int:
+        return self.neurons[0].nin
+
+    @property
+    def activation(self) -> str:
+        return self.neurons[0].activation
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        out = self.forward(as_inputs(x, self.nin, "this layer"))
+        return out[0] if len(out) == 1 else out
+
+    def forward(self, x: list[Value]) -> list[Value]:
+        return [neuron.forward(x) for neuron in self.neurons]
+
+    def architecture(self) -> dict[str, Any]:
+        return {"type": "Layer", "nin": self.nin, "nout": len(self.neurons), "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin}, {len(self.neurons)}, activation={self.activation!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``nin`` inputs, then one layer per entry of ``nouts``.
+
+    Hidden layers use ``activation``, the last layer ``out_activation``. ``seed`` makes
+    the starting weights the same on every machine.
+
+    >>> model = MLP(2, [16, 16, 1], seed=0)
+    >>> model
+    MLP(2, [16, 16, 1], activation='relu', out_activation='linear')  # 337 parameters
+    >>> type(model([0.5, -1.0])).__name__
+    'Value'
+    """
+
+    def __init__(
+        self, nin: int, nouts: Sequence[int], activation: str = "relu",
+        out_activation: str = "linear", seed: int | None = None, *, init: str = "pytorch",
+    ) -> None:
+        if isinstance(nouts, (int, str)) or not nouts:
+            raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        rng = _generator(seed)
+        sizes = [_positive(nin, "nin")] + [_positive(n, "each of nouts") for n in nouts]
+        self.activation = _check_activation(activation)
+        self.out_activation = _check_activation(out_activation)
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else out_activation, rng, init=init)
+            for i in range(len(nouts))
+        ]
+
+    @property
+    def nin(self) -> int:
+        return self.layers[0].nin
+
+    @property
+    def nouts(self) -> list[int]:
+        return [len(layer.neurons) for layer in self.layers]
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        out = as_inputs(x, self.nin, "this model")
+        for layer in self.layers:
+            out = layer.forward(out)
+        return out[0] if len(out) == 1 else out
+
+    def architecture(self) -> dict[str, Any]:
+        return {
+            "type": "MLP", "nin": self.nin, "nouts": self.nouts,
+            "activation": self.activation, "out_activation": self.out_activation,
+        }
+
+    def to_torch(self) -> Any:
+        """This model as a ``torch.nn.Sequential`` (float64, the same weights)."""
+        return torch_bridge.to_torch(self)
+
+    @classmethod
+    def from_torch(cls, sequential: Any) -> MLP:
+        """An MLP with the layers and weights of a ``torch.nn.Sequential``."""
+        return torch_bridge.from_torch(cls, sequential)
+
+    def __repr__(self) -> str:
+        a = self.architecture()
+        return (
+            f"MLP({a['nin']}, {a['nouts']}, activation={a['activation']!r}, "
+            f"out_activation={a['out_activation']!r})  # {len(self.parameters())} parameters"
+        )

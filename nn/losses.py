@@ -1,0 +1,82 @@
+"""Losses: each takes one prediction per sample and returns the mean over samples, one Value.
+
+>>> from autodiff import Value
+>>> mse_loss([Value(0.5), Value(2.0)], [1.0, 2.0]).data
+0.125
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Sequence
+
+import autodiff
+from autodiff import Value
+
+
+def mse_loss(preds: Sequence[Value], targets: Sequence[float]) -> Value:
+    """Mean of (p - t)²."""
+    preds, targets = _pairs(preds, targets, "mse_loss")
+    return _mean([(p - t) ** 2 for p, t in zip(preds, targets)])
+
+
+def bce_loss(probs: Sequence[Value], targets: Sequence[float]) -> Value:
+    """Binary cross-entropy of probabilities in [0, 1]; each log clamped at -100 as PyTorch."""
+    probs, targets = _pairs(probs, targets, "bce_loss", targets_in=(0.0, 1.0))
+    return _mean([autodiff.binary_cross_entropy(p, t) for p, t in zip(probs, targets)])
+
+
+def bce_with_logits_loss(logits: Sequence[Value], targets: Sequence[float]) -> Value:
+    """Binary cross-entropy of sigmoid(logit), computed as softplus(z) - t z: exact for any z."""
+    logits, targets = _pairs(logits, targets, "bce_with_logits_loss", targets_in=(0.0, 1.0))
+    return _mean([z.softplus() - t * z for z, t in zip(logits, targets)])
+
+
+def hinge_loss(scores: Sequence[Value], targets: Sequence[float]) -> Value:
+    """Mean of relu(1 - t s), targets -1 or +1."""
+    scores, targets = _pairs(scores, targets, "hinge_loss")
+    for i, t in enumerate(targets):
+        if t not in (-1.0, 1.0):
+            raise ValueError(f"hinge_loss targets are -1 or +1, got {t!r} for sample {i}")
+    return _mean([(1.0 - t * s).relu() for s, t in zip(scores, targets)])
+
+
+def cross_entropy_loss(logits: Sequence[Sequence[Value]], targets: Sequence[int]) -> Value:
+    """Mean of logsumexp(logits) - logits[target]: one list of class logits and one class
+    index per sample. Exact for logits of +-1000."""
+    if len(logits) != len(targets):
+        raise ValueError(f"cross_entropy_loss got {len(logits)} samples of logits but {len(targets)} targets")
+    if not logits:
+        raise ValueError("cross_entropy_loss needs at least one sample")
+    losses = []
+    for i, (row, target) in enumerate(zip(logits, targets)):
+        if isinstance(row, Value) or not hasattr(row, "__len__"):
+            raise TypeError(f"cross_entropy_loss takes one list of class logits per sample; sample {i} is a {type(row).__name__}")
+        if isinstance(target, bool) or not isinstance(target, numbers.Integral) or not 0 <= target < len(row):
+            raise ValueError(f"sample {i}: target {target!r} is not a class index in 0..{len(row) - 1}")
+        losses.append(autodiff.logsumexp(row) - row[int(target)])
+    return _mean(losses)
+
+
+def _pairs(preds, targets, who, targets_in=None):
+    if isinstance(preds, Value):
+        preds = [preds]
+    if len(preds) != len(targets):
+        raise ValueError(f"{who} got {len(preds)} predictions but {len(targets)} targets")
+    if not preds:
+        raise ValueError(f"{who} needs at least one sample")
+    for i, p in enumerate(preds):
+        if not isinstance(p, Value):
+            raise TypeError(f"{who} takes one Value per sample; prediction {i} is a {type(p).__name__}")
+    numbers_ = []
+    for i, t in enumerate(targets):
+        if isinstance(t, bool) or not isinstance(t, numbers.Real):
+            raise TypeError(f"{who} targets are numbers; target {i} is a {type(t).__name__}")
+        if targets_in and not targets_in[0] <= t <= targets_in[1]:
+            raise ValueError(f"{who} targets lie in [{targets_in[0]:g}, {targets_in[1]:g}], got {t!r} for sample {i}")
+        numbers_.append(float(t))
+    return preds, numbers_
+
+
+def _mean(losses: list[Value]) -> Value:
+    return autodiff.sum(losses) / len(losses)

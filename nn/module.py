@@ -1,0 +1,110 @@
+"""``Module``: what every model shares: its parameters by name, their gradients, model files.
+
+A module's parameters are found by walking its attributes in the order they were set:
+a ``Value`` is a parameter, a ``Module`` is walked in turn, and a list or tuple is walked
+item by item. That gives every parameter a stable dotted name such as
+``layers.0.neurons.3.w.1``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from typing import Any, Iterator, Mapping
+
+from autodiff import Value
+
+from . import model_file
+
+
+class Module:
+    """The base of every model.
+
+    >>> from nn import Neuron
+    >>> n = Neuron(2, activation="tanh", rng=0)
+    >>> [name for name, _ in n.named_parameters()]
+    ['w.0', 'w.1', 'b']
+    """
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """Every parameter with its dotted name, in a stable order."""
+        return list(_walk(self, ""))
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, in the order of ``named_parameters``."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0 (leaves accumulate across backward passes)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def state_dict(self) -> dict[str, float]:
+        """Every parameter's number by name."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Set every parameter from ``state`` (names to numbers).
+
+        Everything is checked first: every name present, no name unknown, every number
+        finite. On any problem a ``ValueError`` names it and the model is left unchanged.
+        """
+        params = self.named_parameters()
+        if not isinstance(state, Mapping):
+            raise ValueError(f"a state dict maps parameter names to numbers, got {type(state).__name__}")
+        missing = [name for name, _ in params if name not in state]
+        if missing:
+            raise ValueError(f"the state dict has no value for {_first(missing)}")
+        known = {name for name, _ in params}
+        unknown = [name for name in state if name not in known]
+        if unknown:
+            raise ValueError(f"the state dict has a value for {_first(unknown)}, which this model does not have")
+        values = [(p, _finite(state[name], name)) for name, p in params]
+        for p, number in values:
+            p.data = number
+
+    def architecture(self) -> dict[str, Any]:
+        """What a model file records to check it is loaded into the same kind of model."""
+        return {"type": type(self).__name__, "parameters": len(self.parameters())}
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model to a JSON file, atomically: a failed save leaves the old file whole.
+
+        Non-finite parameters are refused with ``ValueError``.
+        """
+        model_file.save(path, self.architecture(), self.state_dict())
+
+    def load(self, path: str | os.PathLike) -> None:
+        """Load parameters saved by ``save``; on any problem a ``ValueError`` names it and
+        the model is left unchanged."""
+        self.load_state_dict(model_file.load(path, self.architecture(), len(self.parameters())))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()  # {len(self.parameters())} parameters"
+
+
+def _walk(obj: Any, prefix: str) -> Iterator[tuple[str, Value]]:
+    if isinstance(obj, Value):
+        yield prefix, obj
+    elif isinstance(obj, Module):
+        for name, attribute in vars(obj).items():
+            if not name.startswith("_"):
+                yield from _walk(attribute, f"{prefix}.{name}" if prefix else name)
+    elif isinstance(obj, (list, tuple)):
+        for i, item in enumerate(obj):
+            yield from _walk(item, f"{prefix}.{i}" if prefix else str(i))
+
+
+def _finite(number: Any, name: str) -> float:
+    if isinstance(number, bool) or not isinstance(number, numbers.Real):
+        raise ValueError(f"parameter {name!r} must be a number, got {type(number).__name__}")
+    if not math.isfinite(number):
+        raise ValueError(f"parameter {name!r} is {number!r}; only finite numbers are accepted")
+    return float(number)
+
+
+def _first(names: list[str]) -> str:
+    more = f" (and {len(names) - 1} more)" if len(names) > 1 else ""
+    return f"{names[0]!r}{more}"
+

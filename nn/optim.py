@@ -1,0 +1,158 @@
+"""Optimizers over a list of Values, each with the update rule of PyTorch's namesake.
+
+Each reads ``p.grad`` and writes ``p.data``; ``state_dict`` / ``load_state_dict`` keep
+the step count and per-parameter buffers so that training can resume.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Sequence
+
+from autodiff import Value
+
+
+class Optimizer:
+    """What SGD, Adam and AdamW share: the parameters, ``zero_grad``, saved state."""
+
+    _buffers: tuple[str, ...] = ()
+
+    def __init__(self, params: Iterable[Value], lr: float) -> None:
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__} got no parameters to optimize")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Value):
+                raise TypeError(f"{type(self).__name__} optimizes Values; parameter {i} is a {type(p).__name__}")
+        self.lr = _non_negative(lr, "lr")
+        self.steps = 0
+        self.state: dict[str, list[float]] = {name: [0.0] * len(self.params) for name in self._buffers}
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def state_dict(self) -> dict[str, Any]:
+        """The step count and every buffer, as plain numbers (JSON-ready)."""
+        return {"steps": self.steps, **{name: list(values) for name, values in self.state.items()}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Resume from ``state_dict()``; checked whole before anything changes."""
+        steps = state.get("steps")
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"optimizer state needs a non-negative int 'steps', got {steps!r}")
+        buffers = {}
+        for name in self._buffers:
+            values = state.get(name)
+            if not isinstance(values, Sequence) or len(values) != len(self.params):
+                raise ValueError(f"optimizer state needs {len(self.params)} numbers in {name!r}")
+            buffers[name] = [float(v) for v in values]
+        self.steps, self.state = steps, buffers
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
+
+    >>> w = Value(1.0); w.grad = 0.5
+    >>> SGD([w], lr=0.1).step(); w.data
+    0.95
+    """
+
+    _buffers = ("momentum_buffer",)
+
+    def __init__(
+        self, params: Iterable[Value], lr: float, momentum: float = 0.0, dampening: float = 0.0,
+        weight_decay: float = 0.0, nesterov: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        self.momentum = _non_negative(momentum, "momentum")
+        self.dampening = float(dampening)
+        self.weight_decay = _non_negative(weight_decay, "weight_decay")
+        self.nesterov = bool(nesterov)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum needs momentum > 0 and dampening 0")
+
+    def step(self) -> None:
+        """One update: p -= lr * d, with d the gradient after weight decay and momentum."""
+        buffers = self.state["momentum_buffer"]
+        for i, p in enumerate(self.params):
+            d = p.grad
+            if self.weight_decay:
+                d = d + self.weight_decay * p.data
+            if self.momentum:
+                buffers[i] = d if self.steps == 0 else self.momentum * buffers[i] + (1 - self.dampening) * d
+                d = d + self.momentum * buffers[i] if self.nesterov else buffers[i]
+            p.data = p.data - self.lr * d
+        self.steps += 1
+
+
+class Adam(Optimizer):
+    """Adam: steps scaled by running averages of the gradient and of its square.
+
+    ``weight_decay`` adds ``weight_decay * p`` to the gradient (L2), as ``torch.optim.Adam``.
+
+    >>> w = Value(1.0); w.grad = 0.5
+    >>> Adam([w], lr=0.1).step(); round(w.data, 6)
+    0.9
+    """
+
+    _buffers = ("exp_avg", "exp_avg_sq")
+    _decoupled = False
+
+    def __init__(
+        self, params: Iterable[Value], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8, weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        beta1, beta2 = betas
+        for name, beta in (("betas[0]", beta1), ("betas[1]", beta2)):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
+        self.betas = (float(beta1), float(beta2))
+        self.eps = _non_negative(eps, "eps")
+        self.weight_decay = _non_negative(weight_decay, "weight_decay")
+
+    def step(self) -> None:
+        """One Adam update, in the order of operations PyTorch uses."""
+        beta1, beta2 = self.betas
+        self.steps += 1
+        step_size = self.lr / (1 - beta1**self.steps)
+        correction2_sqrt = math.sqrt(1 - beta2**self.steps)
+        exp_avg, exp_avg_sq = self.state["exp_avg"], self.state["exp_avg_sq"]
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if self.weight_decay and self._decoupled:
+                p.data = p.data * (1 - self.lr * self.weight_decay)
+            elif self.weight_decay:
+                g = g + self.weight_decay * p.data
+            exp_avg[i] = exp_avg[i] + (1 - beta1) * (g - exp_avg[i])
+            exp_avg_sq[i] = exp_avg_sq[i] * beta2 + (1 - beta2) * g * g
+            denominator = math.sqrt(exp_avg_sq[i]) / correction2_sqrt + self.eps
+            p.data = p.data - step_size * (exp_avg[i] / denominator)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p *= 1 - lr * weight_decay before each step.
+
+    >>> w = Value(1.0); w.grad = 0.0
+    >>> AdamW([w], lr=0.1, weight_decay=0.5).step(); w.data
+    0.95
+    """
+
+    _decoupled = True
+
+    def __init__(
+        self, params: Iterable[Value], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8, weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+
+def _non_negative(x: float, name: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not x >= 0 or math.isinf(x):
+        raise ValueError(f"{name} must be a finite number >= 0, got {x!r}")
+    return float(x)
