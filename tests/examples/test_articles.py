@@ -1,0 +1,69 @@
+"""The articles' networks: the engine's numbers against the right values, worked out
+independently (by hand with math, or by the plain numpy delta rule)."""
+
+import math
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def load(name):
+    return runpy.run_path(str(EXAMPLES / f"{name}.py"), run_name=name)
+
+
+def sigmoid(z):
+    return 1 / (1 + math.exp(-z))
+
+
+def test_2_2_2_network_matches_the_hand_derivation():
+    ours = load("article_2_2_2")["run"]()
+    # by hand: forward, then the chain rule along each path
+    a1, a2 = sigmoid(0.2 * 0.1 + 0.5 * 0.3), sigmoid(0.2 * 0.2 + 0.5 * 0.1)
+    y1, y2 = sigmoid(a1 * 0.4 + a2 * 0.1), sigmoid(a1 * 0.5 + a2 * 0.3)
+    delta1, delta2 = (y1 - 0.2) * y1 * (1 - y1), (y2 - 0.7) * y2 * (1 - y2)
+    assert ours["E"] == pytest.approx(0.5 * ((0.2 - y1) ** 2 + (0.7 - y2) ** 2), rel=1e-14)
+    assert ours["dE/dw(hidden 1 -> output 1)"] == pytest.approx(delta1 * a1, rel=1e-14)
+    assert ours["dE/dw(input 1 -> hidden 1)"] == pytest.approx((delta1 * 0.4 + delta2 * 0.5) * a1 * (1 - a1) * 0.2, rel=1e-13)
+    # the numbers the example promises
+    assert round(ours["E"], 6) == 0.071783
+    assert round(ours["dE/dw(hidden 1 -> output 1)"], 6) == 0.048861
+    assert round(ours["updated w(hidden 1 -> output 1)"], 6) == 0.385342
+    assert round(ours["dE/dw(input 1 -> hidden 1)"], 7) == 0.0012277
+
+
+def test_2_2_1_network_matches_the_hand_derivation():
+    ours = load("article_2_2_1")["run"]()
+    h1, h2 = 0.5 * 0.5 + 0.3 * 0.2 + 0.1, 0.5 * 0.3 + 0.3 * 0.4 + 0.2
+    assert (ours["hidden input 1"], ours["hidden input 2"]) == pytest.approx((0.41, 0.47), rel=1e-15)
+    z = 0.6 * sigmoid(h1) + 0.7 * sigmoid(h2) + 0.3
+    y = sigmoid(z)
+    assert ours["output y"] == pytest.approx(y, rel=1e-15) and round(y, 6) == 0.748649
+    delta2 = -2 * (0.8 - y) * y * (1 - y)
+    assert ours["delta2 = dloss/d(output input)"] == pytest.approx(delta2, rel=1e-14)
+    assert ours["delta1 (hidden 1)"] == pytest.approx(delta2 * 0.6 * sigmoid(h1) * (1 - sigmoid(h1)), rel=1e-14)
+    assert ours["dloss/dW2[2]"] == pytest.approx(delta2 * sigmoid(h2), rel=1e-14)
+
+
+def test_six_sample_network_matches_plain_numpy_after_ten_thousand_steps():
+    example = load("article_six_samples")
+    model, outputs = example["train_engine"]()
+    hidden_np, output_np, outputs_np = example["train_numpy"]()
+    hidden_ad, output_ad = example["engine_weights"](model)
+    np.testing.assert_allclose(hidden_ad, hidden_np, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(output_ad, output_np, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(outputs, outputs_np, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("article_2_2_2", "0.001227672"),
+    ("article_2_2_1", "0.748649"),
+])
+def test_articles_run_as_scripts_and_say_where_the_article_is_wrong(name, expected):
+    done = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py")], capture_output=True, text=True, check=True)
+    assert expected in done.stdout and "wrong" in done.stdout
