@@ -80,8 +80,9 @@ class Neuron(Module):
             w, b = rng.uniform(-bound, bound, nin), 0.0
         else:
             raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
-        self.w = [Value(float(v), label=f"w{i}") for i, v in enumerate(w)]
-        self.b = Value(float(b), label="b")
+        self.w = [Value(float(v)) for v in w]
+        self.b = Value(float(b))
+        self.label_parameters()
 
     @property
     def nin(self) -> int:
@@ -119,6 +120,7 @@ class Layer(Module):
         nout = _positive(nout, "nout")
         rng = _generator(rng)
         self.neurons = [Neuron(nin, activation, rng, init=init, fan_out=nout) for _ in range(nout)]
+        self.label_parameters()
 
     @property
     def nin(self) -> int:
@@ -169,6 +171,7 @@ class MLP(Module):
             Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else out_activation, rng, init=init)
             for i in range(len(nouts))
         ]
+        self.label_parameters()
 
     @property
     def nin(self) -> int:

@@ -35,6 +35,15 @@ class Module:
         """Every parameter, in the order of ``named_parameters``."""
         return [p for _, p in self.named_parameters()]
 
+    def label_parameters(self) -> None:
+        """Label every parameter with its dotted name, as graphs then show it.
+
+        ``viz`` groups a drawing by these names: the nodes a neuron or a layer computes
+        are drawn inside a box named after it.
+        """
+        for name, p in self.named_parameters():
+            p.label = name
+
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (leaves accumulate across backward passes)."""
         for p in self.parameters():
