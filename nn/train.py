@@ -43,6 +43,7 @@ def fit(
     l2: float = 0.0,
     seed: int | None = 0,
     progress: bool = True,
+    on_step: Callable[[], None] | None = None,
 ) -> dict[str, list[float]]:
     """Train ``model`` on samples ``X`` with targets ``y``; return the history per epoch.
 
@@ -53,6 +54,8 @@ def fit(
     with lr 0.01. The history has ``"loss"`` (the mean batch loss of each epoch) and,
     for classification losses, ``"accuracy"`` (on the epoch's training predictions).
     The progress bar shows only when ``progress`` and the output is a terminal.
+    ``on_step``, if given, is called after each batch's backward pass and update (the
+    gradients are still there: ``viz.GradientFlow(model).record`` fits).
 
     >>> from nn import MLP
     >>> model = MLP(1, [8, 1], seed=0)
@@ -88,6 +91,8 @@ def fit(
             optimizer.zero_grad()
             batch_loss.backward()
             optimizer.step()
+            if on_step is not None:
+                on_step()
             total += batch_loss.data * len(batch)
             if correct:
                 right += sum(correct(p, t) for p, t in zip(preds, targets))

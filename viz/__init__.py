@@ -7,5 +7,6 @@
 """
 
 from .graph import GraphvizNotFound, draw_dot, render
+from .plots import GradientFlow, plot_decision_boundary, plot_history
 
-__all__ = ["GraphvizNotFound", "draw_dot", "render"]
+__all__ = ["GradientFlow", "GraphvizNotFound", "draw_dot", "plot_decision_boundary", "plot_history", "render"]

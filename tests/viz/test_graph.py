@@ -65,3 +65,14 @@ def test_missing_dot_says_how_to_install_and_dot_text_still_works(tmp_path, monk
         viz.render(small_graph(), tmp_path / "g.svg")
     assert not (tmp_path / "g.svg").exists()
     assert viz.render(small_graph(), tmp_path / "g.dot").read_text().startswith("digraph")
+
+
+def test_jupyter_shows_the_drawing_inline_as_svg():
+    bundle = viz.draw_dot(small_graph())._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"]
+
+
+def test_hostile_labels_are_escaped_in_the_dot_text():
+    v = Value(1.0, label='<b>"x"</b> & {y|z}\n')
+    source = viz.draw_dot(v * 2.0).source
+    assert "&lt;b&gt;&quot;x&quot;&lt;/b&gt; &amp; {y|z}\\n" in source
