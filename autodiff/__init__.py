@@ -10,13 +10,15 @@
 
 from .backward import gradients, topological_order
 from .check import GradcheckError, gradcheck
+from .program import Program, compile  # noqa: A004 (autodiff.compile, as API.md names it)
 from .functional import grad, value_and_grad
 from .functions import binary_cross_entropy, dot, logsumexp, sum  # noqa: A004 (as numpy.sum)
 from .value import Value, no_grad
 
-# `sum` stays out of __all__, so that `from autodiff import *` keeps the builtin.
+# `sum` and `compile` stay out of __all__, so that `from autodiff import *` keeps the builtins.
 __all__ = [
     "GradcheckError",
+    "Program",
     "Value",
     "binary_cross_entropy",
     "dot",

@@ -51,16 +51,32 @@ def _backpropagate(
     """
     order = topological_order(root)
     needed = None if wrt is None else _depending_on(order, wrt)
-    grads: dict[Value, float | Value] = {root: seed}
+    return propagate(order, {root: seed}, create_graph=create_graph, needed=needed)
+
+
+def propagate(
+    order: list[Value],
+    grads: dict[Value, float | Value],
+    *,
+    create_graph: bool = False,
+    needed: set[Value] | None = None,
+) -> dict[Value, float | Value]:
+    """The chain rule over ``order`` (a topological order), last node first.
+
+    ``grads`` holds the gradients already known (the seeds); every node's gradient is
+    added to it. Only nodes in ``needed`` are visited, when it is given.
+    """
     for node in reversed(order):
         parents = node.parents
-        if not parents or (needed is not None and node not in needed):
+        grad = grads.get(node)
+        if not parents or grad is None or (needed is not None and node not in needed):
             continue
+        op = node._op
         if create_graph:
-            local = node._op.local_grads(VALUE_MATH, node, *parents)
+            m, out, inputs = VALUE_MATH, node, parents
         else:
-            local = node._op.local_grads(ops.FLOAT_MATH, node._data, *[p._data for p in parents])
-        grad = grads[node]
+            m, out, inputs = ops.FLOAT_MATH, node._data, tuple([p._data for p in parents])
+        local = op.local_grads(m, out, *inputs) if op.arity is not None else op.local_grads(m, out, inputs)
         for parent, local_grad in zip(parents, local):
             if needed is not None and parent not in needed:
                 continue

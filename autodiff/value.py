@@ -239,7 +239,8 @@ _new_value = object.__new__
 def apply(op: Op, *inputs: Value) -> Value:
     """A new node: ``op`` applied to ``inputs`` (recorded unless recording is off)."""
     node = _new_value(Value)
-    node._data = op.forward(*[x._data for x in inputs])
+    data = [x._data for x in inputs]
+    node._data = op.forward(*data) if op.arity is not None else op.forward(tuple(data))
     node.grad = 0.0
     node.label = ""
     if not _mode.recording:
@@ -277,6 +278,7 @@ def _operand(op: Op, x: object, a: object, b: object) -> Value:
 VALUE_MATH = SimpleNamespace(
     data=lambda v: v._data,
     select=ops.select,
+    **ops.SEQUENCES,
     div=operator.truediv,
     pow=operator.pow,
     pow_by_constant=operator.pow,

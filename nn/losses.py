@@ -1,5 +1,7 @@
 """Losses: each takes one prediction per sample and returns the mean over samples, one Value.
 
+Targets are numbers, or ``Value``s where a compiled program feeds them per sample.
+
 >>> from autodiff import Value
 >>> mse_loss([Value(0.5), Value(2.0)], [1.0, 2.0]).data
 0.125
@@ -36,7 +38,7 @@ def hinge_loss(scores: Sequence[Value], targets: Sequence[float]) -> Value:
     """Mean of relu(1 - t s), targets -1 or +1."""
     scores, targets = _pairs(scores, targets, "hinge_loss")
     for i, t in enumerate(targets):
-        if t not in (-1.0, 1.0):
+        if not isinstance(t, Value) and t not in (-1.0, 1.0):
             raise ValueError(f"hinge_loss targets are -1 or +1, got {t!r} for sample {i}")
     return _mean([(1.0 - t * s).relu() for s, t in zip(scores, targets)])
 
@@ -68,14 +70,17 @@ def _pairs(preds, targets, who, targets_in=None):
     for i, p in enumerate(preds):
         if not isinstance(p, Value):
             raise TypeError(f"{who} takes one Value per sample; prediction {i} is a {type(p).__name__}")
-    numbers_ = []
+    checked: list[float | Value] = []
     for i, t in enumerate(targets):
+        if isinstance(t, Value):  # a per-sample input of a compiled program: known at run time
+            checked.append(t)
+            continue
         if isinstance(t, bool) or not isinstance(t, numbers.Real):
-            raise TypeError(f"{who} targets are numbers; target {i} is a {type(t).__name__}")
+            raise TypeError(f"{who} targets are numbers or Values; target {i} is a {type(t).__name__}")
         if targets_in and not targets_in[0] <= t <= targets_in[1]:
             raise ValueError(f"{who} targets lie in [{targets_in[0]:g}, {targets_in[1]:g}], got {t!r} for sample {i}")
-        numbers_.append(float(t))
-    return preds, numbers_
+        checked.append(float(t))
+    return preds, checked
 
 
 def _mean(losses: list[Value]) -> Value:

@@ -78,6 +78,12 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """One update: p -= lr * d, with d the gradient after weight decay and momentum."""
+        if not (self.momentum or self.weight_decay):  # plain gradient descent: the short way
+            lr = self.lr
+            for p in self.params:
+                p.data -= lr * p.grad
+            self.steps += 1
+            return
         buffers = self.state["momentum_buffer"]
         for i, p in enumerate(self.params):
             d = p.grad
