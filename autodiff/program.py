@@ -28,35 +28,37 @@ from .backward import topological_order
 from .value import Value
 
 
+Rows = "np.ndarray | slice"  # the rows of some nodes: a slice where they lie side by side
+
+
 @dataclass
 class _Group:
     """Nodes of one level with one op, run as one numpy call."""
 
     op: ops.Op
-    out_rows: np.ndarray  # (k,)
-    in_rows: np.ndarray  # (arity, k)
-    distinct: bool  # no row appears twice among the inputs: gradients add without collisions
+    out: Rows  # (k,) rows
+    inputs: list[Rows]  # per input position, the k rows it reads (fixed-arity ops)
+    in_rows: np.ndarray  # (arity, k): every row read, for ops of any arity
+    unique: list[bool]  # per input position: no row twice, so gradients add without collisions
 
     def forward(self, values: np.ndarray, static: np.ndarray) -> None:
-        args = values[self.in_rows]
-        values[self.out_rows] = self.op.batched(args) if self.op.arity is None else self.op.batched(*args)
+        if self.op.arity is None:
+            values[self.out] = self.op.batched(values[self.in_rows])
+        else:
+            values[self.out] = self.op.batched(*[values[rows] for rows in self.inputs])
 
     def backward(self, values: np.ndarray, grads: np.ndarray, static: np.ndarray, static_grads: np.ndarray) -> None:
-        out_grad, out, args = grads[self.out_rows], values[self.out_rows], values[self.in_rows]
+        out_grad, out = grads[self.out], values[self.out]
         if self.op.arity is None:  # a rule of any arity answers with one stacked array
-            contributions = self.op.local_grads(ops.ARRAY_MATH, out, args) * out_grad
-        else:
-            local = self.op.local_grads(ops.ARRAY_MATH, out, *args)
-            contributions = np.empty((len(local), *out_grad.shape))
-            for i, d in enumerate(local):
-                contributions[i] = d  # a number (a constant local gradient) fills its row
-            contributions *= out_grad
-        rows = self.in_rows.ravel()
-        flat = contributions.reshape(len(rows), -1)
-        if self.distinct:
-            grads[rows] += flat
-        else:
-            np.add.at(grads, rows, flat)
+            contributions = self.op.local_grads(ops.ARRAY_MATH, out, values[self.in_rows]) * out_grad
+            np.add.at(grads, self.in_rows.ravel(), contributions.reshape(self.in_rows.size, -1))
+            return
+        local = self.op.local_grads(ops.ARRAY_MATH, out, *[values[rows] for rows in self.inputs])
+        for rows, unique, d in zip(self.inputs, self.unique, local):
+            if unique:
+                grads[rows] += d * out_grad
+            else:
+                np.add.at(grads, rows, np.broadcast_to(d * out_grad, out_grad.shape))
 
 
 @dataclass
@@ -64,21 +66,26 @@ class _Layer:
     """Neurons of one level that read the same inputs with constant weights: w·x + b for
     all of them is one matrix product, as a hand-written numpy layer would do it."""
 
-    out_rows: np.ndarray  # (k,)
-    x_rows: np.ndarray  # (n,): the inputs every neuron reads
+    out: Rows  # (k,) rows
+    x_rows: Rows  # (n,): the inputs every neuron reads
     w_index: np.ndarray  # (k, n): where each weight sits among the static values
     b_index: np.ndarray | None  # (k,), or None for dot without a bias
     distinct: bool  # the inputs are n different rows
+    shared_weights: bool  # some weight appears twice
 
     def forward(self, values: np.ndarray, static: np.ndarray) -> None:
         out = static[self.w_index] @ values[self.x_rows]
         if self.b_index is not None:
             out += static[self.b_index][:, None]
-        values[self.out_rows] = out
+        values[self.out] = out
 
     def backward(self, values: np.ndarray, grads: np.ndarray, static: np.ndarray, static_grads: np.ndarray) -> None:
-        out_grad = grads[self.out_rows]  # (k, N)
-        np.add.at(static_grads, self.w_index.ravel(), (out_grad @ values[self.x_rows].T).ravel())
+        out_grad = grads[self.out]  # (k, N)
+        w_grad = (out_grad @ values[self.x_rows].T).ravel()
+        if self.shared_weights:  # a weight used twice: its gradients must add up
+            np.add.at(static_grads, self.w_index.ravel(), w_grad)
+        else:
+            static_grads[self.w_index.ravel()] += w_grad
         if self.b_index is not None:
             np.add.at(static_grads, self.b_index, out_grad.sum(axis=1))
         x_grad = static[self.w_index].T @ out_grad
@@ -271,8 +278,17 @@ def _schedule(level: dict[Value, int], row: dict[Value, int], static: dict[Value
 
 def _as_group(nodes: list[Value], row: dict[Value, int]) -> _Group:
     in_rows = np.array([[row[p] for p in n.parents] for n in nodes], dtype=np.intp).T.copy()
-    return _Group(nodes[0]._op, np.array([row[n] for n in nodes], dtype=np.intp), in_rows,
-                  len(set(in_rows.ravel().tolist())) == in_rows.size)
+    out = _rows([row[n] for n in nodes])
+    return _Group(nodes[0]._op, out, [_rows(r) for r in in_rows], in_rows,
+                  [len(set(r.tolist())) == len(r) for r in in_rows])
+
+
+def _rows(rows: "list[int] | np.ndarray") -> Rows:
+    """A slice when the rows are consecutive (a view, no copy), else an index array."""
+    rows = np.asarray(rows, dtype=np.intp)
+    if len(rows) and np.array_equal(rows, np.arange(rows[0], rows[0] + len(rows))):
+        return slice(int(rows[0]), int(rows[0]) + len(rows))
+    return rows
 
 
 def _as_layer(nodes: list[Value], row: dict[Value, int], static: dict[Value, int]) -> _Layer | None:
@@ -286,11 +302,12 @@ def _as_layer(nodes: list[Value], row: dict[Value, int], static: dict[Value, int
         extra = node.parents[2 * n:]  # the bias
         if inputs != xs or not all(p in static for p in (*weights, *extra)):
             return None
-    x_rows = np.array([row[x] for x in xs], dtype=np.intp)
+    x_rows = [row[x] for x in xs]
     return _Layer(
-        np.array([row[node] for node in nodes], dtype=np.intp),
-        x_rows,
+        _rows([row[node] for node in nodes]),
+        _rows(x_rows),
         np.array([[static[w] for w in node.parents[:n]] for node in nodes], dtype=np.intp),
         np.array([static[node.parents[-1]] for node in nodes], dtype=np.intp) if op is ops.LINEAR else None,
-        len(set(x_rows.tolist())) == len(x_rows),
+        len(set(x_rows)) == len(x_rows),
+        len({static[w] for node in nodes for w in node.parents[:n]}) < n * len(nodes),
     )

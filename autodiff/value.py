@@ -114,7 +114,7 @@ class Value:
 
     @data.setter
     def data(self, value: Real) -> None:
-        self._data = to_float(value)
+        self._data = value if type(value) is float else to_float(value)  # optimizers: the fast case
 
     @property
     def parents(self) -> tuple[Value, ...]:

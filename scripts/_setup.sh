@@ -10,9 +10,9 @@ setup_venv() {
     local stamp
     stamp="$venv/.installed-$(cat "$root/pyproject.toml" | sha256sum | cut -c1-16)"
     [ -f "$stamp" ] && return 0
-    echo "Setting up $venv (numpy, graphviz, pytest, hypothesis, torch for the reference tests)..."
+    echo "Setting up $venv (numpy, graphviz, tqdm; pytest, hypothesis, matplotlib; torch and micrograd as references)..."
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -e "$root[test,reference]"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -e "$root[test,reference,bench]"
     rm -f "$venv"/.installed-*
     touch "$stamp"
 }
