@@ -8,23 +8,27 @@
 (-3.0, 2.0)
 """
 
-from .backward import gradients, topological_order
+from .backward import gradients, local_gradients, topological_order
 from .check import GradcheckError, gradcheck
 from .program import Program, compile  # noqa: A004 (autodiff.compile, as API.md names it)
+from .explain import Explanation, explain
 from .functional import grad, value_and_grad
 from .functions import binary_cross_entropy, dot, logsumexp, sum  # noqa: A004 (as numpy.sum)
 from .value import Value, no_grad
 
 # `sum` and `compile` stay out of __all__, so that `from autodiff import *` keeps the builtins.
 __all__ = [
+    "Explanation",
     "GradcheckError",
     "Program",
     "Value",
     "binary_cross_entropy",
     "dot",
+    "explain",
     "grad",
     "gradcheck",
     "gradients",
+    "local_gradients",
     "logsumexp",
     "no_grad",
     "topological_order",

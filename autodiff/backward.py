@@ -60,6 +60,24 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
+def local_gradients(node: Value) -> tuple[float, ...]:
+    """d node / d parent for each of ``node``'s parents, in order, from its op's rule:
+    the factors the chain rule multiplies (``()`` for a leaf).
+
+    >>> a, b = Value(2.0), Value(5.0)
+    >>> local_gradients(a * b)
+    (5.0, 2.0)
+    """
+    if not isinstance(node, Value):
+        raise TypeError(f"expected a Value, got {type(node).__name__}")
+    op, inputs = node._op, tuple([p._data for p in node.parents])
+    if not inputs:
+        return ()
+    local = op.local_grads(ops.FLOAT_MATH, node._data, *inputs) if op.arity is not None \
+        else op.local_grads(ops.FLOAT_MATH, node._data, inputs)
+    return tuple(float(d) for d in local)
+
+
 def _backpropagate(
     root: Value, seed: float | Value, *, create_graph: bool, wrt: Iterable[Value] | None = None
 ) -> dict[Value, float | Value]:

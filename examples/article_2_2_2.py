@@ -9,6 +9,7 @@ Run: ./scripts/demo sets things up; then .venv/bin/python examples/article_2_2_2
 
 from __future__ import annotations
 
+import autodiff
 import nn
 from autodiff import Value
 
@@ -19,14 +20,31 @@ OUTPUT_WEIGHTS = [[0.4, 0.5], [0.1, 0.3]]
 
 
 def build() -> nn.MLP:
-    """The article's network: an MLP whose biases are 0 and stay out of training."""
+    """The article's network: an MLP whose biases are 0 and stay out of training.
+
+    Weights are labelled as the article names them: w^l_ij is "wl_ij" (layer l, from
+    unit i to unit j, counting from 1 and 0 as the article does).
+    """
     model = nn.MLP(2, [2, 2], activation="sigmoid", out_activation="sigmoid", seed=0)
-    for layer, weights in zip(model.layers, [HIDDEN_WEIGHTS, OUTPUT_WEIGHTS]):
+    for l, (layer, weights) in enumerate(zip(model.layers, [HIDDEN_WEIGHTS, OUTPUT_WEIGHTS])):
         for j, neuron in enumerate(layer.neurons):
             for i, w in enumerate(neuron.w):
                 w.data = weights[i][j]
+                w.label = f"w{l}_{i + 1}{j}"
             neuron.b.data = 0.0
     return model
+
+
+def forward(model: nn.MLP) -> tuple[list[Value], Value]:
+    """The forward pass with every node labelled as in the article: z_lj, a_lj, E."""
+    signal = [Value(x, label=f"x{i + 1}") for i, x in enumerate(X)]
+    for l, layer in enumerate(model.layers, start=1):
+        signal = layer.forward(signal)
+        for j, a in enumerate(signal):
+            a.label, a.parents[0].label = f"a{l}{j}", f"z{l}{j}"
+    E = error(signal)
+    E.label = "E"
+    return signal, E
 
 
 def error(outputs: list[Value]) -> Value:
@@ -35,8 +53,7 @@ def error(outputs: list[Value]) -> Value:
 
 def run() -> dict[str, float]:
     model = build()
-    outputs = model(X)
-    E = error(outputs)
+    outputs, E = forward(model)
     E.backward()
     hidden, output = model.layers
     w_hidden_to_output = output.neurons[0].w[0]  # w^1_10: hidden unit 1 -> output 1
@@ -60,12 +77,22 @@ ARTICLE = {
 }
 
 
+def derivations() -> tuple[autodiff.Explanation, autodiff.Explanation]:
+    """The two derivations the article does by hand, written out by the engine."""
+    model = build()
+    _, E = forward(model)
+    hidden, output = model.layers
+    return autodiff.explain(E, output.neurons[0].w[0]), autodiff.explain(E, hidden.neurons[0].w[0])
+
+
 def main() -> None:
     ours = run()
     print("2-2-2 sigmoid network, no biases: the engine beside the article")
     print(f"{'quantity':34} {'engine':>12} {'article':>10}")
     for name, value in ours.items():
         print(f"{name:34} {value:12.7g} {ARTICLE[name]:10.5g}")
+    for explanation in derivations():
+        print(f"\n{explanation}")
     print(
         "\nThe article's dE/dw(input 1 -> hidden 1) is wrong: its last factor is dz/dw = x1 = 0.2,\n"
         "the input that weight multiplies, but the article used the hidden activation a = 0.54.\n"

@@ -27,3 +27,14 @@ setup_dot() {
         echo "Install it with 'sudo apt-get install graphviz' (Debian/Ubuntu) or 'brew install graphviz' (macOS)." >&2
     fi
 }
+
+setup_browser() {
+    # The step-through page is tested in a real headless browser: Debian's chromium.
+    command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Installing chromium and chromedriver (for the browser test)..."
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+        echo "The browser test needs chromium and chromedriver: sudo apt-get install chromium chromium-driver" >&2
+    fi
+}

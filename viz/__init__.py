@@ -8,5 +8,9 @@
 
 from .graph import GraphvizNotFound, draw_dot, render
 from .plots import GradientFlow, plot_decision_boundary, plot_history
+from .steps import backward_steps
 
-__all__ = ["GradientFlow", "GraphvizNotFound", "draw_dot", "plot_decision_boundary", "plot_history", "render"]
+__all__ = [
+    "GradientFlow", "GraphvizNotFound", "backward_steps", "draw_dot", "plot_decision_boundary",
+    "plot_history", "render",
+]

@@ -122,9 +122,10 @@ class _Drawing:
     def _add_value(self, graph, node: Value, cluster: str) -> None:
         node_id = self.ids[id(node)]
         label = node.label[len(cluster) + 1:] if cluster and node.label.startswith(cluster + ".") else node.label
-        graph.node(node_id, _record(label, node.data, node.grad, self.scale), shape="plaintext", tooltip=_tooltip(node))
+        graph.node(node_id, _record(label, node.data, node.grad, self.scale), shape="plaintext",
+                   tooltip=_tooltip(node), id=node_id)
         if node.parents:
-            graph.node(f"{node_id}_op", node.op, shape="ellipse", width="0", height="0", margin="0.05")
+            graph.node(f"{node_id}_op", node.op, shape="ellipse", width="0", height="0", margin="0.05", id=f"{node_id}_op")
             graph.edge(f"{node_id}_op", node_id, **self._edge_style(node.grad))
 
     def _add_group(self, graph, group: Group) -> None:
