@@ -151,7 +151,8 @@ class _Writer:
             self.noted.add((top, lower))
             factor = f"d{self.name(top)}/d{self.name(lower)} = {_number(value)}: "
             if len(steps) == 1:
-                factor += f"{self.name(top)} = {self._formula(top)}, derivative {_derivative_text(top)}"
+                factor += (f"{self.name(top)} = {self._formula(top)}, derivative "
+                           f"{_derivative_text(top, self.name(top), [self.name(p) for p in top.parents])}")
             else:
                 factor += f"through {len(steps)} ops ({', '.join(u.op for u, _ in steps)}), the product of their local derivatives"
             self.notes.append(factor)
@@ -167,32 +168,46 @@ class _Writer:
             return f" {node.op} ".join(names)
         if node.op.startswith("**"):
             return f"{names[0]}{node.op}"
-        if node.op in ("w·x+b", "dot", "sum", "logsumexp") and len(names) > 4:
+        if node.op in ("w·x+b", "dot"):
+            n = len(names) // 2
+            if n > 3:
+                return f"{names[0]}·{names[n]} + … + {names[n - 1]}·{names[2 * n - 1]}" + (" + " + names[-1] if len(names) % 2 else "")
+            return " + ".join(f"{w}·{x}" for w, x in zip(names[:n], names[n:2 * n])) + (f" + {names[-1]}" if len(names) % 2 else "")
+        if len(names) > 4:
             return f"{node.op}({names[0]}, …, {names[-1]})"
         return f"{node.op}({', '.join(names)})"
 
     def name(self, node: Value) -> str:
+        """The node's label; a constant's number; else u1, u2, ... in order of mention."""
         if node not in self.names:
-            self.names[node] = node.label or f"u{sum(1 for v in self.names if not v.label) + 1}"
+            if node.label:
+                self.names[node] = node.label
+            elif not node.parents:
+                self.names[node] = _number(node.data)
+            else:
+                self.names[node] = f"u{sum(1 for v in self.names if v.parents and not v.label) + 1}"
         return self.names[node]
 
 
-def _derivative_text(node: Value) -> str:
+def _derivative_text(node: Value, name: str, inputs: list[str]) -> str:
+    """The op's derivative in words, with the node's own names put in."""
+    x = inputs[0] if inputs else "x"
     if node.op.startswith("**") and node.op != "**":  # a constant exponent, as in **2
-        exponent = node.op[2:]
-        return f"{exponent}·x^({exponent} − 1)"
-    return DERIVATIVES.get(node.op, "by its rule")
+        k = float(node.op[2:])
+        return f"2·{x}" if k == 2 else f"{k:g}·{x}^{k - 1:g}"
+    return DERIVATIVES.get(node.op, "by its rule").format(out=name, x=x)
 
 
-# The derivative of each op in words, for the notes under a derivation.
+# The derivative of each op in words, for the notes under a derivation ({out}: the
+# node's name, {x}: its first input's).
 DERIVATIVES = {
     "+": "1", "-": "1 for the first term, −1 for the second", "*": "the other factor",
-    "/": "1/b for a, −a/b² for b", "neg": "−1", "exp": "exp itself", "log": "1/x",
-    "sqrt": "1/(2 sqrt x)", "sin": "cos x", "cos": "−sin x", "tanh": "1 − a²",
-    "sigmoid": "σ(1 − σ)", "softplus": "sigmoid(x)", "log_sigmoid": "1 − sigmoid(x)",
-    "relu": "1 where x > 0, else 0", "abs": "sign(x)", "id": "1", "sum": "1 for every term",
+    "/": "1/b for a, −a/b² for b", "neg": "−1", "exp": "{out} itself", "log": "1/{x}",
+    "sqrt": "1/(2·{out})", "sin": "cos {x}", "cos": "−sin {x}", "tanh": "1 − {out}²",
+    "sigmoid": "{out}(1 − {out})", "softplus": "sigmoid({x})", "log_sigmoid": "1 − sigmoid({x})",
+    "relu": "1 where {x} > 0, else 0", "abs": "sign({x})", "id": "1", "sum": "1 for every term",
     "dot": "x_i for w_i and w_i for x_i", "w·x+b": "the input x_i for w_i, w_i for x_i, 1 for b",
-    "logsumexp": "softmax(x)", "bce": "(p − t)/(p(1 − p)) for p",
+    "logsumexp": "softmax of the inputs", "bce": "(p − t)/(p(1 − p)) for p",
     "**": "b·a^(b − 1) for the base a, a^b·log a for the exponent b",
 }
 

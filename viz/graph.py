@@ -225,6 +225,7 @@ def run_dot(source: str, fmt: str, *, timeout: float = 60.0) -> bytes:
 
 
 def _record(label: str, data: float, grad: float, scale: GradientScale | None) -> str:
+    data, grad = data + 0.0, grad + 0.0  # -0.0 shows as 0
     grad_cell = f"grad {grad:.4g}"
     if scale is not None:
         background, text = scale.colours(grad)

@@ -1,17 +1,25 @@
-"""The demo runs and writes its pictures."""
+"""The demo: it trains, writes every picture and page, and explains a gradient."""
 
 import math
-import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.py"
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def test_demo_prints_gradients_and_writes_the_graph(tmp_path, capsys):
-    runpy.run_path(str(DEMO), run_name="demo")["main"](tmp_path)
-    printed = capsys.readouterr().out
-    # closed form: d/dw1 (tanh(z) - 0.5)^2 = 2 (y - 0.5)(1 - y^2) x1, z = 0.5 - 0.25 + 0.1
-    y = math.tanh(0.35)
-    assert f"w1 = {2 * (y - 0.5) * (1 - y * y) * 1.0: .6f}" in printed
-    for suffix in ("dot", "svg", "png"):
-        assert (tmp_path / f"neuron.{suffix}").stat().st_size > 0
+def test_the_demo_writes_everything_it_promises(tmp_path):
+    done = subprocess.run([sys.executable, str(DEMO), str(tmp_path)], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert "training accuracy 100%" in done.stdout
+    for name in ("decision_boundary", "training", "gradient_flow", "neuron"):
+        assert (tmp_path / f"{name}.png").read_bytes().startswith(PNG)
+    assert "<svg" in (tmp_path / "neuron.svg").read_text()
+    assert "const steps = [" in (tmp_path / "backward_steps.html").read_text()
+    # the explained gradient, by hand: d/dw1 (tanh(z) - 0.5)^2 = 2 (y - 0.5)(1 - y^2) x1
+    y = math.tanh(0.5 - 0.25 + 0.1)
+    explained = (tmp_path / "explain_w1.txt").read_text()
+    assert explained.startswith("dloss/dw1 = ")
+    assert f"= {2 * (y - 0.5) * (1 - y * y):.4g}" in explained
+    assert "open backward_steps.html in a browser" in done.stdout

@@ -1,0 +1,92 @@
+"""explain: the chain rule written out, with numbers checked by hand."""
+
+import math
+
+import pytest
+
+import autodiff
+from autodiff import Value
+
+
+def neuron():
+    w, x, b = Value(0.6, label="w"), Value(0.9, label="x"), Value(0.1, label="b")
+    z = w * x + b
+    z.label = "z"
+    a = z.sigmoid()
+    a.label = "a"
+    E = 0.5 * (a - 0.2) ** 2
+    E.label = "E"
+    return w, x, z, a, E
+
+
+def test_one_path_is_one_product_with_every_factor_evaluated():
+    w, x, z, a, E = neuron()
+    text = str(autodiff.explain(E, w))
+    s = 1 / (1 + math.exp(-(0.6 * 0.9 + 0.1)))
+    factors = [s - 0.2, s * (1 - s), 0.9]  # by hand: dE/da, da/dz, dz/dw
+    assert text.splitlines()[0] == "dE/dw = dE/da · da/dz · dz/dw"
+    assert text.splitlines()[1].strip() == (
+        "= " + " × ".join(f"{f:.4g}" for f in factors) + f" = {math.prod(factors):.4g}"
+    )
+    assert "da/dz = " in text and "a = sigmoid(z), derivative a(1 − a)" in text
+    assert "dz/dw = 0.9" in text
+
+
+def test_where_paths_meet_the_derivative_is_a_sum_over_the_children():
+    x = Value(1.5, label="x")
+    p = x * x
+    p.label = "p"
+    q = x.sin()
+    q.label = "q"
+    f = p + q
+    f.label = "f"
+    text = str(autodiff.explain(f, x))
+    first, second = text.splitlines()[:2]
+    assert first == "df/dx = df/dp · dp/dx + df/dq · dq/dx"
+    assert second.strip() == f"= (1 × 3) + (1 × {math.cos(1.5):.4g}) = {3 + math.cos(1.5):.4g}"
+
+
+def test_a_junction_inside_the_graph_is_explained_on_its_own_line():
+    x = Value(0.5, label="x")
+    h = x.tanh()
+    h.label = "h"
+    out = h * h + h.exp()
+    out.label = "out"
+    lines = str(autodiff.explain(out, x)).splitlines()
+    assert lines[0] == "dout/dx = dout/dh · dh/dx"
+    assert lines[2].startswith("dout/dh = ")  # h feeds three ops: its own sum
+    t = math.tanh(0.5)
+    assert lines[1].strip().endswith(f"= {(2 * t + math.exp(t)) * (1 - t * t):.4g}")
+
+
+def test_deep_graphs_are_summarised_not_expanded():
+    x = Value(0.3, label="x")
+    y = x
+    for i in range(200):  # a chain with a junction at every step
+        y = y * y.cos() + y
+        y.label = f"y{i}"
+    explanation = autodiff.explain(y, x, steps=4)
+    assert len(str(explanation).splitlines()) < 60
+    assert "further derivatives, as the backward pass found them" in str(explanation)
+
+
+def test_the_derivation_of_the_output_itself_and_markdown_form():
+    w, x, z, a, E = neuron()
+    assert str(autodiff.explain(E, E)) == "dE/dE = 1"
+    markdown = autodiff.explain(E, w)._repr_markdown_()
+    assert markdown.startswith("$$ \\frac{\\partial \\mathrm{E}}{\\partial \\mathrm{w}}")
+
+
+def test_bad_arguments_are_named():
+    w, x, z, a, E = neuron()
+    with pytest.raises(ValueError, match="does not depend on it"):
+        autodiff.explain(z, Value(1.0))
+    with pytest.raises(TypeError, match="node is a float"):
+        autodiff.explain(E, 1.0)
+
+
+def test_local_gradients_are_the_factors_of_the_chain_rule():
+    a, b = Value(2.0), Value(5.0)
+    assert autodiff.local_gradients(a * b) == (5.0, 2.0)
+    assert autodiff.local_gradients(a) == ()
+    assert autodiff.local_gradients(autodiff.dot([a, b], [b, a], bias=1.0)) == (5.0, 2.0, 2.0, 5.0, 1.0)
