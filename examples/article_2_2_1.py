@@ -9,6 +9,7 @@ Run: ./scripts/demo sets things up; then .venv/bin/python examples/article_2_2_1
 
 from __future__ import annotations
 
+import autodiff
 import nn
 from autodiff import Value
 
@@ -25,22 +26,44 @@ def build() -> nn.MLP:
         for i, w in enumerate(neuron.w):
             w.data = HIDDEN_WEIGHTS[i][j]
         neuron.b.data = HIDDEN_BIASES[j]
-    for w, value in zip(output.neurons[0].w, OUTPUT_WEIGHTS):
-        w.data = value
-    output.neurons[0].b.data = OUTPUT_BIAS
+    for j, (w, value) in enumerate(zip(output.neurons[0].w, OUTPUT_WEIGHTS), start=1):
+        w.data, w.label = value, f"W2_{j}"
+    output.neurons[0].b.data, output.neurons[0].b.label = OUTPUT_BIAS, "b2"
+    for j, neuron in enumerate(hidden.neurons, start=1):
+        neuron.b.label = f"b1_{j}"
+        for i, w in enumerate(neuron.w, start=1):
+            w.label = f"W1_{i}{j}"
     return model
+
+
+def forward(model: nn.MLP) -> tuple[list[Value], list[Value], Value, Value]:
+    """The forward pass, every node labelled: (hidden inputs, hidden outputs, y, loss)."""
+    hidden, output = model.layers
+    hidden_out = hidden.forward([Value(x, label=f"x{i + 1}") for i, x in enumerate(X)])
+    hidden_in = [h.parents[0] for h in hidden_out]  # each sigmoid's input: w·x + b
+    for j, (h_in, h_out) in enumerate(zip(hidden_in, hidden_out), start=1):
+        h_in.label, h_out.label = f"h_in{j}", f"h{j}"
+    y = output.forward(hidden_out)[0]
+    output_in = y.parents[0]
+    y.label, output_in.label = "y", "o_in"
+    loss = (TARGET - y) ** 2
+    loss.label = "loss"
+    return hidden_in, hidden_out, y, loss
+
+
+def derivation() -> autodiff.Explanation:
+    """The gradient of W2_1 written out, as the article works it by hand."""
+    model = build()
+    loss = forward(model)[3]
+    return autodiff.explain(loss, model.layers[1].neurons[0].w[0])
 
 
 def run() -> dict[str, float]:
     model = build()
-    hidden, output = model.layers
-    hidden_out = hidden.forward([Value(x) for x in X])
-    hidden_in = [h.parents[0] for h in hidden_out]  # each sigmoid's input: w·x + b
-    y = output.forward(hidden_out)[0]
+    hidden_in, hidden_out, y, loss = forward(model)
     output_in = y.parents[0]
-    loss = (TARGET - y) ** 2
     loss.backward()
-    w2, b2 = output.neurons[0].w, output.neurons[0].b
+    w2, b2 = model.layers[1].neurons[0].w, model.layers[1].neurons[0].b
     return {
         "hidden input 1": hidden_in[0].data, "hidden input 2": hidden_in[1].data,
         "hidden output 1": hidden_out[0].data, "hidden output 2": hidden_out[1].data,
@@ -67,6 +90,7 @@ def main() -> None:
     for name, value in ours.items():
         printed = "-" if ARTICLE[name] is None else f"{ARTICLE[name]:g}"
         print(f"{name:32} {value:12.6f} {printed:>9}")
+    print(f"\nThe gradient of W2_1, as the article derives it (it prints -0.03):\n\n{derivation()}")
     print(
         "\nThe article's hidden inputs are wrong: 0.5*0.5 + 0.3*0.2 + 0.1 = 0.41 and\n"
         "0.5*0.3 + 0.3*0.4 + 0.2 = 0.47, not 0.31 and 0.29. Its output input slips again: even\n"
