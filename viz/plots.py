@@ -7,6 +7,7 @@ and, given a path, also writes it (the suffix picks the format), atomically.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from pathlib import Path
@@ -20,12 +21,25 @@ from autodiff.files import write_atomically
 from .view import module_of, parent_module
 
 
+@functools.cache
+def _inline(Figure: type) -> type:
+    """A matplotlib Figure that Jupyter shows inline, without pyplot's global state."""
+
+    class InlineFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100)
+            return buffer.getvalue()
+
+    return InlineFigure
+
+
 def _figure(width: float = 6.4, height: float = 4.0) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError:
         raise ImportError("plots need matplotlib: pip install 'autodiff[plots]' (or pip install matplotlib)") from None
-    return Figure(figsize=(width, height), layout="constrained")
+    return _inline(Figure)(figsize=(width, height), layout="constrained")
 
 
 def _save(figure: Any, path: str | os.PathLike | None) -> Any:
