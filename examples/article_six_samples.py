@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+import autodiff
 import nn
+from autodiff import Value
 
 X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 0], [1, 1, 0], [1, 0, 1], [1, 1, 1]], dtype=float)
 Y = np.array([0, 1, 0, 1, 1, 0], dtype=float)
@@ -75,7 +77,37 @@ def engine_weights(model: nn.MLP) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def first_step() -> tuple[float, autodiff.Explanation, float]:
+    """The loss before training, the derivation of one output weight's gradient (the
+    delta rule the article derives: the output error times the hidden activation,
+    averaged over the samples), and that weight after the first step."""
+    model = build()
+    output = model.layers[1].neurons[0]
+    for j, v in enumerate(output.w, start=1):
+        v.label = f"v{j}"  # from hidden unit j to the output
+    output.b.label = "c"
+    weight = output.w[0]
+    outputs = []
+    for i, x in enumerate(X.tolist()):
+        hidden = model.layers[0].forward([Value(v) for v in x])
+        for j, h in enumerate(hidden, start=1):
+            h.label = f"h{j}[{i}]"
+        out = output.forward(hidden)
+        out.label = f"out[{i}]"
+        outputs.append(out)
+    loss = 0.5 * nn.mse_loss(outputs, Y.tolist())
+    loss.label = "E"
+    loss.backward()
+    return loss.data, autodiff.explain(loss, weight, steps=1), weight.data - LEARNING_RATE * weight.grad
+
+
 def main() -> None:
+    loss, derivation, updated = first_step()
+    print(f"Before training: E = mean of 1/2 (output - y)^2 = {loss:.6f}")
+    print(f"\nThe first step's gradient of v1, the weight from hidden unit 1 to the output:\n\n{derivation}")
+    print("\nThis is the article's delta rule for an output weight: the mean over the samples of the\n"
+          "output error (out - y) times the activation the weight multiplies.")
+    print(f"v1 after the first step: {updated:.6f}\n")
     model, outputs = train_engine()
     hidden_np, output_np, outputs_np = train_numpy()
     hidden_ad, output_ad = engine_weights(model)

@@ -83,6 +83,20 @@ def test_3_4_1_network_climbs_toward_its_label():
     assert str(explanation).splitlines()[1].endswith(f"= {expected:.4g}")
 
 
+def test_six_sample_first_step_is_the_delta_rule():
+    example = load("article_six_samples")
+    loss, derivation, updated = example["first_step"]()
+    hidden_w, output_w = example["initial_weights"]()
+    X, Y = example["X"], example["Y"]
+    hidden = 1 / (1 + np.exp(-(np.hstack([np.ones((6, 1)), X]) @ hidden_w)))
+    out = np.hstack([np.ones((6, 1)), hidden]) @ output_w
+    error = out[:, 0] - Y
+    assert loss == pytest.approx(0.5 * np.mean(error**2), rel=1e-13)
+    delta = np.mean(error * hidden[:, 0])  # the article's rule for the weight from hidden unit 1
+    assert str(derivation).splitlines()[1].endswith(f"= {delta:.4g}")
+    assert updated == pytest.approx(output_w[1, 0] - 0.1 * delta, rel=1e-13)
+
+
 @pytest.mark.parametrize("name, expected", [
     ("article_2_2_2", "0.001227672"),
     ("article_2_2_1", "0.748649"),
