@@ -10,10 +10,10 @@
 
 from .backward import gradients, local_gradients, topological_order
 from .check import GradcheckError, gradcheck
-from .program import Program, compile  # noqa: A004 (autodiff.compile, as API.md names it)
+from .program import Program, compile as compile  # noqa: A004 (a builtin name, as numpy.sum is)
 from .explain import Explanation, explain
 from .functional import grad, value_and_grad
-from .functions import binary_cross_entropy, dot, logsumexp, sum  # noqa: A004 (as numpy.sum)
+from .functions import binary_cross_entropy, dot, logsumexp, sum as sum  # noqa: A004 (as numpy.sum)
 from .value import Value, no_grad
 
 # `sum` and `compile` stay out of __all__, so that `from autodiff import *` keeps the builtins.

@@ -7,7 +7,7 @@ drawing shows the neuron as the one step a learner thinks of.
 
 from __future__ import annotations
 
-import math
+import math  # for the doctests
 from typing import Iterable
 
 from . import ops

@@ -16,7 +16,7 @@ from typing import Any
 
 import graphviz
 
-from autodiff import Value, topological_order
+from autodiff import Value
 from autodiff.files import write_atomically
 
 from .colours import GradientScale

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from autodiff import Value, gradients
+from autodiff import Value
 from tests.reference import central_difference, close
 
 

@@ -1,7 +1,6 @@
 """Optimizers against PyTorch's: the same parameters after 200 steps, to 1e-9."""
 
 import math
-import random
 
 import pytest
 import torch

@@ -1,6 +1,5 @@
 """fit: it learns, it reports a history, it names bad data."""
 
-import io
 
 import numpy as np
 import pytest
