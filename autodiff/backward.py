@@ -13,7 +13,7 @@ import gc
 from typing import Iterable, Iterator
 
 from . import ops
-from .value import VALUE_MATH, Real, Value, to_float
+from .value import VALUE_MATH, Real, Value, recording, to_float
 
 
 @contextlib.contextmanager
@@ -115,10 +115,14 @@ def propagate(
         else:
             m, out, inputs = ops.FLOAT_MATH, node._data, tuple([p._data for p in parents])
         local = op.local_grads(m, out, *inputs) if op.arity is not None else op.local_grads(m, out, inputs)
+        blocks = op.blocks
         for parent, local_grad in zip(parents, local):
             if needed is not None and parent not in needed:
                 continue
-            contribution = local_grad * grad
+            if blocks and type(local_grad) is float and local_grad == 0.0:
+                contribution = 0.0  # stopped, not multiplied: 0 even when grad is inf
+            else:
+                contribution = local_grad * grad
             previous = grads.get(parent)
             grads[parent] = contribution if previous is None else previous + contribution
     return grads
@@ -167,6 +171,10 @@ def gradients(
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"inputs[{i}] must be a Value, got {type(x).__name__}")
-    seed = Value(1.0) if create_graph else 1.0
-    grads = _backpropagate(output, seed, create_graph=create_graph, wrt=inputs)
-    return tuple(grads.get(x, Value(0.0) if create_graph else 0.0) for x in inputs)
+    if not create_graph:
+        grads = _backpropagate(output, 1.0, create_graph=False, wrt=inputs)
+        return tuple(grads.get(x, 0.0) for x in inputs)
+    with recording(True):  # the gradient graph is recorded even inside no_grad
+        grads = _backpropagate(output, Value(1.0), create_graph=True, wrt=inputs)
+        found = [grads.get(x, 0.0) for x in inputs]
+        return tuple(g if isinstance(g, Value) else Value(g) for g in found)

@@ -77,13 +77,16 @@ def _children_on_paths(order: list[Value], grads: dict[Value, float]) -> dict[Va
 class _Writer:
     def __init__(self, output: Value, grads: dict, children: dict, steps: int) -> None:
         self.output, self.grads, self.children, self.steps = output, grads, children, steps
-        self.names: dict[Value, str] = {}
+        self.names: dict[Value, str] = {output: output.label or "out"}
+        self.shown: set[Value] = set()  # unlabelled nodes that must be named, not folded
+        self.unnamed = 0  # how many unlabelled nodes have been given a name u1, u2, ...
         self.lines: list[str] = []
         self.latex: list[str] = []
         self.notes: list[str] = []
         self.noted: set[tuple[Value, Value]] = set()
 
     def derive(self, node: Value) -> Explanation:
+        self.names.setdefault(node, node.label or "x")
         if node is self.output:
             name = self.name(node)
             return Explanation([f"d{name}/d{name} = 1"], [rf"\frac{{\partial {_tex_name(name)}}}{{\partial {_tex_name(name)}}} = 1"])
@@ -104,17 +107,18 @@ class _Writer:
     def _write(self, node: Value) -> list[Value]:
         """One equation for d output / d node; returns the derivatives it leaves to explain."""
         out = self.name(self.output)
+        chains = self._chains(node)
         terms, numbers, later = [], [], []
-        for child in self.children.get(node, []):
+        for factors in chains:
             first_note = len(self.notes)
-            factors = [self._step(child, node)]  # (upper, lower, value), from node upward
-            while factors[-1][0] is not self.output and len(self.children.get(factors[-1][0], [])) == 1:
-                upper = factors[-1][0]
-                factors.append(self._step(self.children[upper][0], upper))
+            for upper, lower, _, folded in factors:
+                self._note(upper, lower, folded)
             top = factors[-1][0]
-            factors.reverse()
-            symbols = [f"d{self.name(u)}/d{self.name(l)}" for u, l, _ in factors]
-            values = [v for _, _, v in factors]
+            factors = factors[::-1]
+            symbols = [f"d{self.name(u)}/d{self.name(l)}" for u, l, _, _ in factors]
+            if symbols == [f"d{out}/d{self.name(node)}"]:  # the output's own partial derivative
+                symbols = [f"∂{out}/∂{self.name(node)}"]
+            values = [v for _, _, v, _ in factors]
             if top is not self.output:  # a junction: its own derivative comes in a later line
                 symbols.insert(0, f"d{out}/d{self.name(top)}")
                 values.insert(0, self.grads[top])
@@ -132,13 +136,37 @@ class _Writer:
         self.latex.append(_latex(left, terms, numbers, self.grads[node]))
         return later
 
-    def _named(self, node: Value) -> bool:
-        """Whether a derivation names this node: labelled, the output, or where paths meet."""
-        return bool(node.label) or node is self.output or len(self.children.get(node, [])) != 1
+    def _chains(self, node: Value) -> list[list[tuple]]:
+        """Per child of ``node``, the factors from ``node`` up to the output or a junction.
 
-    def _step(self, child: Value, lower: Value) -> tuple[Value, Value, float]:
+        Unlabelled steps fold into one factor, unless folding would give two factors the
+        same name (two paths through unnamed nodes to the same place): those are named.
+        """
+        while True:
+            chains = []
+            for child in self.children.get(node, []):
+                factors = [self._step(child, node)]
+                while factors[-1][0] is not self.output and len(self.children.get(factors[-1][0], [])) == 1:
+                    upper = factors[-1][0]
+                    factors.append(self._step(self.children[upper][0], upper))
+                chains.append(factors)
+            # the left-hand side counts as taken: a factor folded all the way from node to
+            # output would read d output / d node, the very thing being derived
+            pairs = [(self.output, node)] + [(u, lo) for factors in chains for u, lo, _, _ in factors]
+            clashes = [f for factors in chains for f in factors if pairs.count((f[0], f[1])) > 1 and f[3]]
+            if not clashes:
+                return chains
+            self.shown.update(folded[0] for *_, folded in clashes)
+
+    def _named(self, node: Value) -> bool:
+        """Whether a derivation names this node: labelled, the output, where paths meet,
+        or unlabelled but needed to keep two factors apart."""
+        return (bool(node.label) or node is self.output or node in self.shown
+                or len(self.children.get(node, [])) != 1)
+
+    def _step(self, child: Value, lower: Value) -> tuple[Value, Value, float, list[Value]]:
         """From ``lower`` up through ``child`` to the next named node: (that node, lower,
-        d that node / d lower), the product of the local derivatives on the way."""
+        d that node / d lower, the unnamed nodes folded on the way)."""
         steps = [(child, lower)]
         while not self._named(steps[-1][0]):
             upper = steps[-1][0]
@@ -146,17 +174,29 @@ class _Writer:
         value = 1.0
         for upper, below in steps:
             value *= self._local(upper, below)
-        top = steps[-1][0]
-        if (top, lower) not in self.noted:
-            self.noted.add((top, lower))
-            factor = f"d{self.name(top)}/d{self.name(lower)} = {_number(value)}: "
-            if len(steps) == 1:
-                factor += (f"{self.name(top)} = {self._formula(top)}, derivative "
-                           f"{_derivative_text(top, self.name(top), [self.name(p) for p in top.parents])}")
-            else:
-                factor += f"through {len(steps)} ops ({', '.join(u.op for u, _ in steps)}), the product of their local derivatives"
-            self.notes.append(factor)
-        return top, lower, value
+        return steps[-1][0], lower, value, [upper for upper, _ in steps[:-1]]
+
+    def _note(self, top: Value, lower: Value, folded: list[Value]) -> None:
+        """Say once what a factor is: its op and derivative, or the ops folded into it."""
+        if (top, lower) in self.noted:
+            return
+        self.noted.add((top, lower))
+        value = self.grads_between(top, lower, folded)
+        factor = f"d{self.name(top)}/d{self.name(lower)} = {_number(value)}: "
+        if not folded:
+            factor += (f"{self.name(top)} = {self._formula(top)}, derivative "
+                       f"{_derivative_text(top, self.name(top), [self.name(p) for p in top.parents])}")
+        else:
+            ops_on_way = [n.op for n in folded] + [top.op]
+            factor += f"through {len(ops_on_way)} ops ({', '.join(ops_on_way)}), the product of their local derivatives"
+        self.notes.append(factor)
+
+    def grads_between(self, top: Value, lower: Value, folded: list[Value]) -> float:
+        value, below = 1.0, lower
+        for upper in [*folded, top]:
+            value *= self._local(upper, below)
+            below = upper
+        return value
 
     def _local(self, child: Value, parent: Value) -> float:
         """d child / d parent, evaluated with the op's rule (summed where parent is used twice)."""
@@ -185,7 +225,8 @@ class _Writer:
             elif not node.parents:
                 self.names[node] = _number(node.data)
             else:
-                self.names[node] = f"u{sum(1 for v in self.names if v.parents and not v.label) + 1}"
+                self.unnamed += 1
+                self.names[node] = f"u{self.unnamed}"
         return self.names[node]
 
 
@@ -218,7 +259,7 @@ def _number(x: float) -> str:
 
 def _latex(left: str, terms: list[str], numbers: list[str], result: float) -> str:
     def frac(symbol: str) -> str:
-        top, bottom = symbol[1:].split("/d", 1)
+        top, bottom = symbol[1:].split("/" + symbol[0], 1)  # d out/d node, or ∂out/∂node
         return rf"\frac{{\partial {_tex_name(top)}}}{{\partial {_tex_name(bottom)}}}"
 
     lhs = frac(left)

@@ -8,12 +8,13 @@ another), the derivative is built as a graph, so it can be differentiated again:
 from __future__ import annotations
 
 import functools
-import numbers
 from typing import Any, Callable, Sequence, Union
+
+import numpy as np
 
 from . import ops
 from .backward import gradients
-from .value import Value, apply, recording, to_float
+from .value import Value, apply, differentiating, to_float
 
 Argnums = Union[int, Sequence[int]]
 
@@ -34,9 +35,10 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
         for i in positions:
             if i >= len(args):
                 raise ValueError(f"argnums asks for argument {i}, but {name} got {len(args)}")
-        # Called with Values (from an enclosing grad), the derivative must be a graph.
-        nested = any(isinstance(x, Value) for x in args)
-        with recording(True):
+        with differentiating() as inside_another_grad:
+            # Inside another grad (f may use its variables, passed or captured), the
+            # derivative must be a graph the outer grad can differentiate in turn.
+            nested = inside_another_grad or any(isinstance(x, Value) for x in args)
             args = [_argument(x, i in positions, f"argument {i} of {name}") for i, x in enumerate(args)]
             out = f(*args)
             if not isinstance(out, Value):  # a number: f does not depend on its arguments
@@ -67,15 +69,15 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 
 def _argument(x: Any, differentiated: bool, what: str) -> Any:
     """What f receives: a fresh node for a differentiated argument, a constant for
-    another number (so f can call ``.exp()`` on it), anything else as it is.
+    another float (so f can call ``.exp()`` on it), anything else (an int used as a
+    count, a list, a model) as it is.
 
     The node is fresh even when ``x`` is already a ``Value`` (a nested ``grad``): the
     inner derivative of ``grad(lambda x: grad(lambda y: x * y)(x))`` must tell y apart
     from x, or the two levels' variables get confused.
     """
     if not differentiated:
-        is_number = isinstance(x, numbers.Real) and not isinstance(x, bool)
-        return Value(x) if is_number else x
+        return Value(x) if isinstance(x, (float, np.floating)) else x
     if isinstance(x, Value):
         return apply(ops.IDENTITY, x)
     return Value(to_float(x, what))

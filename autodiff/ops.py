@@ -51,6 +51,9 @@ class Op:
     forward: Callable[..., float]
     batched: Callable[..., np.ndarray]
     local_grads: Callable[..., tuple]
+    # A zero local gradient stops the gradient outright, even an infinite one: PyTorch
+    # selects rather than multiplies for these (relu below 0, x ** 0), so 0 × inf is 0.
+    blocks: bool = False
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -87,14 +90,14 @@ def _linear_grads(m, out, xs):
     return m.concat(xs[n:2 * n], xs[:n], m.ones(xs, 1))  # ... and d/db = 1
 
 
-def _clamped_log(m, x):
-    """log(x), but never below -100: PyTorch's binary cross-entropy clamps its logs so."""
-    log_x = m.log(x)
+def _clamp_log(m, log_x):
+    """A log, but never below -100: PyTorch's binary cross-entropy clamps its logs so."""
     return m.select(m.data(log_x) < -100.0, -100.0, log_x)
 
 
 def _bce(m, p, t):
-    return -(t * _clamped_log(m, p) + (1.0 - t) * _clamped_log(m, 1.0 - p))
+    # log(1 - p) as log1p(-p), as PyTorch: exact for tiny p, where 1 - p rounds.
+    return -(t * _clamp_log(m, m.log(p)) + (1.0 - t) * _clamp_log(m, m.log1p(-p)))
 
 
 _BCE_EPSILON = 9.999999960041972e-13  # PyTorch's guard: 1e-12 as a float32, then widened
@@ -105,7 +108,7 @@ def _bce_grads(m, out, p, t):
     # d/dp = (p - t) / max(p (1 - p), epsilon).
     p_ = m.data(p)
     guard = m.select(p_ * (1.0 - p_) < _BCE_EPSILON, _BCE_EPSILON, p * (1.0 - p))
-    return m.div(p - t, guard), _clamped_log(m, 1.0 - p) - _clamped_log(m, p)
+    return m.div(p - t, guard), m.log1p(-p) - m.log(p)  # d/dt = -logit(p), unclamped as PyTorch
 
 
 # --- the table ----------------------------------------------------------------------------
@@ -114,9 +117,10 @@ SUB = Op("-", 2, operator.sub, np.subtract, lambda m, out, a, b: (1.0, -1.0))
 MUL = Op("*", 2, operator.mul, np.multiply, lambda m, out, a, b: (b, a))
 DIV = Op("/", 2, ieee.div, np.divide, lambda m, out, a, b: (m.div(1.0, b), -m.div(out, b)))
 NEG = Op("neg", 1, operator.neg, np.negative, lambda m, out, x: (-1.0,))
-POW = Op("**", 2, ieee.power, np.power, _pow_grads)
+POW = Op("**", 2, ieee.power, np.power, _pow_grads, blocks=True)
 EXP = Op("exp", 1, ieee.exp, np.exp, lambda m, out, x: (out,))
 LOG = Op("log", 1, ieee.log, np.log, lambda m, out, x: (m.div(1.0, x),))
+LOG1P = Op("log1p", 1, ieee.log1p, np.log1p, lambda m, out, x: (m.div(1.0, 1.0 + x),))
 SQRT = Op("sqrt", 1, ieee.sqrt, np.sqrt, lambda m, out, x: (m.div(0.5, out),))
 SIN = Op("sin", 1, ieee.sin, np.sin, lambda m, out, x: (m.cos(x),))
 COS = Op("cos", 1, ieee.cos, np.cos, lambda m, out, x: (-m.sin(x),))
@@ -127,7 +131,9 @@ LOG_SIGMOID = Op(
     "log_sigmoid", 1, ieee.log_sigmoid, ieee.log_sigmoid_array, lambda m, out, x: (m.sigmoid(-x),)
 )
 # relu'(0) = 0 and abs'(0) = 0, as PyTorch; relu' passes nan through as PyTorch does.
-RELU = Op("relu", 1, ieee.relu, ieee.relu_array, lambda m, out, x: (m.select(m.data(x) <= 0, 0.0, 1.0),))
+RELU = Op(
+    "relu", 1, ieee.relu, ieee.relu_array, lambda m, out, x: (m.select(m.data(x) <= 0, 0.0, 1.0),), blocks=True
+)
 ABS = Op("abs", 1, abs, np.abs, lambda m, out, x: (_sign(m, x),))
 IDENTITY = Op("id", 1, float, np.positive, lambda m, out, x: (1.0,))
 LEAF = Op("", 0, float, np.positive, lambda m, out: ())  # what a leaf reports as its op: none
@@ -153,7 +159,7 @@ BCE = Op(  # inputs: probability, target
 
 UNARY_METHODS = {
     op.name: op
-    for op in (EXP, LOG, SQRT, SIN, COS, TANH, SIGMOID, SOFTPLUS, LOG_SIGMOID, RELU)
+    for op in (EXP, LOG, LOG1P, SQRT, SIN, COS, TANH, SIGMOID, SOFTPLUS, LOG_SIGMOID, RELU)
 }
 """The ops a ``Value`` offers as methods of the same name: ``x.exp()``, ``x.relu()``..."""
 
@@ -178,6 +184,7 @@ def power_by(exponent: float) -> Op:
         lambda x: ieee.power_by_constant(x, exponent),
         lambda x: ieee.power_by_constant_array(x, exponent),
         local_grads,
+        blocks=True,
     )
 
 

@@ -55,10 +55,13 @@ class _Group:
             return
         local = self.op.local_grads(ops.ARRAY_MATH, out, *[values[rows] for rows in self.inputs])
         for rows, unique, d in zip(self.inputs, self.unique, local):
+            contribution = d * out_grad
+            if self.op.blocks:  # stopped where the local gradient is 0, even against inf
+                contribution = np.where(np.equal(d, 0.0), 0.0, contribution)
             if unique:
-                grads[rows] += d * out_grad
+                grads[rows] += contribution
             else:
-                np.add.at(grads, rows, np.broadcast_to(d * out_grad, out_grad.shape))
+                np.add.at(grads, rows, np.broadcast_to(contribution, out_grad.shape))
 
 
 @dataclass

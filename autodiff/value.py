@@ -55,6 +55,7 @@ def to_float(x: object, what: str = "Value data") -> float:
 # --- recording on or off, per thread -------------------------------------------------
 class _GradMode(threading.local):
     recording = True  # each thread starts recording, whatever another thread does
+    grad_depth = 0  # how many grad / value_and_grad calls are under way in this thread
 
 
 _mode = _GradMode()
@@ -69,6 +70,19 @@ def recording(enabled: bool) -> Iterator[None]:
         yield
     finally:
         _mode.recording = previous
+
+
+@contextlib.contextmanager
+def differentiating() -> Iterator[bool]:
+    """The block runs inside a grad call (recording on); yields whether an outer grad
+    is under way, whose variables the block may capture."""
+    outer = _mode.grad_depth > 0
+    _mode.grad_depth += 1
+    try:
+        with recording(True):
+            yield outer
+    finally:
+        _mode.grad_depth -= 1
 
 
 def no_grad() -> contextlib.AbstractContextManager:
@@ -198,6 +212,10 @@ class Value:
     def log(self) -> Value:
         """Natural logarithm: log(0) = -inf, log(-1) = nan. ``Value(1.0).log().data == 0.0``"""
         return apply(ops.LOG, self)
+
+    def log1p(self) -> Value:
+        """log(1 + self), exact for tiny self: log1p(-1) = -inf. ``Value(0.0).log1p().data == 0.0``"""
+        return apply(ops.LOG1P, self)
 
     def sqrt(self) -> Value:
         """Square root: sqrt(-1) = nan, sqrt'(0) = inf. ``Value(4.0).sqrt().data == 2.0``"""

@@ -90,3 +90,15 @@ def test_local_gradients_are_the_factors_of_the_chain_rule():
     assert autodiff.local_gradients(a * b) == (5.0, 2.0)
     assert autodiff.local_gradients(a) == ()
     assert autodiff.local_gradients(autodiff.dot([a, b], [b, a], bias=1.0)) == (5.0, 2.0, 2.0, 5.0, 1.0)
+
+
+def test_two_paths_through_unnamed_nodes_keep_their_factors_apart():
+    a = Value(3.0, label="a")
+    y = (a * a) * a
+    y.label = "y"
+    lines = str(autodiff.explain(y, a)).splitlines()
+    assert lines[0] == "dy/da = dy/du1 · du1/da + ∂y/∂a"
+    assert lines[1].strip() == "= (3 × 6) + (9) = 27"
+    x = Value(2.0)
+    lines = str(autodiff.explain((x * x).exp(), x)).splitlines()
+    assert lines[0] == "dout/dx = dout/du1 · du1/dx"  # not one factor folded onto itself

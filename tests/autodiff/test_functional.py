@@ -170,3 +170,21 @@ def test_public_names():
         "Value", "gradients", "grad", "value_and_grad", "no_grad", "gradcheck",
         "GradcheckError", "topological_order",
     }
+
+
+def test_nested_grad_through_a_captured_variable():
+    # the inner function captures x from the outer grad instead of taking it as an argument
+    assert grad(lambda x: grad(lambda y: x * y)(2.0))(3.0) == 1.0
+    assert grad(lambda x: grad(lambda y: x * y * y)(2.0))(3.0) == 4.0
+
+
+def test_int_arguments_that_are_not_differentiated_stay_ints():
+    assert grad(lambda x, n: sum((x for _ in range(n)), start=Value(0.0)))(2.0, 3) == 3.0
+
+
+def test_create_graph_records_even_inside_no_grad():
+    x = Value(2.0)
+    y = x**3
+    with no_grad():
+        (g,) = gradients(y, [x], create_graph=True)
+    assert gradients(g, [x]) == (12.0,)  # d2/dx2 x^3 = 6x

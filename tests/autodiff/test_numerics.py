@@ -162,3 +162,18 @@ def test_no_op_raises_or_warns_on_any_floats(a, b):
         check_quiet_float(build, a)
     for build in BINARY:
         check_quiet_float(build, a, b)
+
+
+def test_a_zero_relu_or_power_derivative_stops_even_an_infinite_gradient():
+    # PyTorch selects rather than multiplies here: 0 × inf is 0, not nan
+    assert value_and_grad(lambda x: x.relu().sqrt(), -1.0) == (0.0, 0.0)
+    assert value_and_grad(lambda x: (x**0 - 1.0).log(), 3.0) == (-inf, 0.0)
+    base, exponent = Value(3.0), Value(0.0)
+    ((base**exponent) - 1.0).log().backward()
+    assert base.grad == 0.0
+
+
+def test_an_ordinary_product_still_gives_nan_for_zero_times_infinity():
+    a, b = Value(0.0), Value(0.0)
+    (a * b).sqrt().backward()  # d/da = b × sqrt'(0) = 0 × inf: nan, as in PyTorch
+    assert math.isnan(a.grad)

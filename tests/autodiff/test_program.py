@@ -148,3 +148,11 @@ def test_data_dependent_graphs_are_recorded_as_they_ran():
     x = Value(-1.0)
     out = x * 2.0 if x.data > 0 else x * -1.0  # the branch taken while recording
     assert autodiff.compile(out, [x])(np.array([-1.0, 5.0])).tolist() == [1.0, -5.0]
+
+
+def test_a_blocked_gradient_stays_zero_in_compiled_programs():
+    x = Value(0.0)
+    program = autodiff.compile(x.relu().sqrt(), [x])
+    program(np.array([-1.0, 4.0]))
+    (dx,) = program.backward(weights=np.ones(2))
+    assert dx.tolist() == [0.0, 0.25]

@@ -83,3 +83,13 @@ def test_cross_entropy(scale):
 def test_bad_input_is_named(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+def test_bce_of_tiny_probabilities_and_its_target_gradient():
+    compare(nn.bce_loss, F.binary_cross_entropy, [1e-10, 1e-20, 0.3], [0.0, 0.0, 0.0])
+    for p in (0.0, 0.3, 1.0):
+        target = Value(0.5)
+        nn.bce_loss([Value(p)], [target]).backward()
+        t = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+        F.binary_cross_entropy(torch.tensor(p, dtype=torch.float64), t).backward()
+        assert near(target.grad, t.grad.item()), (p, target.grad, t.grad.item())
