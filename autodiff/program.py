@@ -56,7 +56,7 @@ class _Group:
         local = self.op.local_grads(ops.ARRAY_MATH, out, *[values[rows] for rows in self.inputs])
         for rows, unique, d in zip(self.inputs, self.unique, local):
             contribution = d * out_grad
-            if self.op.blocks:  # stopped where the local gradient is 0, even against inf
+            if self.op.blocks and not np.isfinite(out_grad).all():  # 0 × inf is 0 here, not nan
                 contribution = np.where(np.equal(d, 0.0), 0.0, contribution)
             if unique:
                 grads[rows] += contribution
