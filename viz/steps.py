@@ -26,7 +26,7 @@ def steps_of(root: Value) -> list[dict]:
     ids = {node: f"v{i}" for i, node in enumerate(order)}
     name = {node: _name(node) for node in order}
     grads: dict[Value, float] = {root: 1.0}
-    steps = [{"node": ids[root], "text": f"Start: the output {name[root]} has gradient 1.", "set": {ids[root]: 1.0}}]
+    steps = [{"node": ids[root], "text": f"Start: the output, {name[root]}, has gradient 1.", "set": {ids[root]: 1.0}}]
     for node in reversed(order):
         if not node.parents:
             continue
@@ -39,10 +39,14 @@ def steps_of(root: Value) -> list[dict]:
             passed.append(f"{name[parent]} gets {d:.4g} × {grads[node]:.4g} = {d * grads[node]:.4g}")
         steps.append({
             "node": ids[node],
-            "text": f"{name[node][0].upper()}{name[node][1:]} has gradient {grads[node]:.4g}: " + "; ".join(passed) + ".",
+            "text": f"{_sentence_start(name[node])} has gradient {grads[node]:.4g}: " + "; ".join(passed) + ".",
             "set": changed,
         })
     return steps
+
+
+def _sentence_start(name: str) -> str:
+    return "The" + name[3:] if name.startswith("the ") else name  # a label keeps its case
 
 
 def _name(node: Value) -> str:
