@@ -84,4 +84,6 @@ def _pairs(preds, targets, who, targets_in=None):
 
 
 def _mean(losses: list[Value]) -> Value:
+    if len(losses) == 1:  # the mean of one sample is itself: no sum or division nodes
+        return losses[0]
     return autodiff.sum(losses) / len(losses)
