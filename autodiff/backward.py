@@ -70,12 +70,10 @@ def local_gradients(node: Value) -> tuple[float, ...]:
     """
     if not isinstance(node, Value):
         raise TypeError(f"expected a Value, got {type(node).__name__}")
-    op, inputs = node._op, tuple([p._data for p in node.parents])
+    inputs = tuple([p._data for p in node.parents])
     if not inputs:
         return ()
-    local = op.local_grads(ops.FLOAT_MATH, node._data, *inputs) if op.arity is not None \
-        else op.local_grads(ops.FLOAT_MATH, node._data, inputs)
-    return tuple(float(d) for d in local)
+    return tuple(float(d) for d in node._op.rule(ops.FLOAT_MATH, node._data, inputs))
 
 
 def _backpropagate(
@@ -114,7 +112,7 @@ def propagate(
             m, out, inputs = VALUE_MATH, node, parents
         else:
             m, out, inputs = ops.FLOAT_MATH, node._data, tuple([p._data for p in parents])
-        local = op.local_grads(m, out, *inputs) if op.arity is not None else op.local_grads(m, out, inputs)
+        local = op.rule(m, out, inputs)
         blocks = op.blocks
         for parent, local_grad in zip(parents, local):
             if needed is not None and parent not in needed:

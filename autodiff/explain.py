@@ -111,8 +111,8 @@ class _Writer:
         terms, numbers, later = [], [], []
         for factors in chains:
             first_note = len(self.notes)
-            for upper, lower, _, folded in factors:
-                self._note(upper, lower, folded)
+            for upper, lower, value, folded in factors:
+                self._note(upper, lower, value, folded)
             top = factors[-1][0]
             factors = factors[::-1]
             symbols = [f"d{self.name(u)}/d{self.name(l)}" for u, l, _, _ in factors]
@@ -176,12 +176,11 @@ class _Writer:
             value *= self._local(upper, below)
         return steps[-1][0], lower, value, [upper for upper, _ in steps[:-1]]
 
-    def _note(self, top: Value, lower: Value, folded: list[Value]) -> None:
+    def _note(self, top: Value, lower: Value, value: float, folded: list[Value]) -> None:
         """Say once what a factor is: its op and derivative, or the ops folded into it."""
         if (top, lower) in self.noted:
             return
         self.noted.add((top, lower))
-        value = self.grads_between(top, lower, folded)
         factor = f"d{self.name(top)}/d{self.name(lower)} = {_number(value)}: "
         if not folded:
             factor += (f"{self.name(top)} = {self._formula(top)}, derivative "
@@ -190,13 +189,6 @@ class _Writer:
             ops_on_way = [n.op for n in folded] + [top.op]
             factor += f"through {len(ops_on_way)} ops ({', '.join(ops_on_way)}), the product of their local derivatives"
         self.notes.append(factor)
-
-    def grads_between(self, top: Value, lower: Value, folded: list[Value]) -> float:
-        value, below = 1.0, lower
-        for upper in [*folded, top]:
-            value *= self._local(upper, below)
-            below = upper
-        return value
 
     def _local(self, child: Value, parent: Value) -> float:
         """d child / d parent, evaluated with the op's rule (summed where parent is used twice)."""

@@ -55,6 +55,11 @@ class Op:
     # selects rather than multiplies for these (relu below 0, x ** 0), so 0 × inf is 0.
     blocks: bool = False
 
+    def rule(self, m, out, inputs):
+        """``local_grads`` on a sequence of inputs, whatever the arity: spread out for a
+        unary or binary op, passed whole to an op of any arity (see the module doc)."""
+        return self.local_grads(m, out, *inputs) if self.arity is not None else self.local_grads(m, out, inputs)
+
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 

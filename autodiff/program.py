@@ -50,10 +50,10 @@ class _Group:
     def backward(self, values: np.ndarray, grads: np.ndarray, static: np.ndarray, static_grads: np.ndarray) -> None:
         out_grad, out = grads[self.out], values[self.out]
         if self.op.arity is None:  # a rule of any arity answers with one stacked array
-            contributions = self.op.local_grads(ops.ARRAY_MATH, out, values[self.in_rows]) * out_grad
+            contributions = self.op.rule(ops.ARRAY_MATH, out, values[self.in_rows]) * out_grad
             np.add.at(grads, self.in_rows.ravel(), contributions.reshape(self.in_rows.size, -1))
             return
-        local = self.op.local_grads(ops.ARRAY_MATH, out, *[values[rows] for rows in self.inputs])
+        local = self.op.rule(ops.ARRAY_MATH, out, [values[rows] for rows in self.inputs])
         for rows, unique, d in zip(self.inputs, self.unique, local):
             contribution = d * out_grad
             if self.op.blocks and not np.isfinite(out_grad).all():  # 0 × inf is 0 here, not nan
