@@ -25,6 +25,7 @@ import numpy as np
 
 from . import ops
 from .backward import topological_order
+from .store import Leaves, in_store_order
 from .value import Value
 
 
@@ -47,21 +48,27 @@ class _Group:
         else:
             values[self.out] = self.op.batched(*[values[rows] for rows in self.inputs])
 
-    def backward(self, values: np.ndarray, grads: np.ndarray, static: np.ndarray, static_grads: np.ndarray) -> None:
+    def backward(self, values: np.ndarray, grads: np.ndarray, static: np.ndarray, static_grads: np.ndarray,
+                 careful: bool) -> None:
         out_grad, out = grads[self.out], values[self.out]
         if self.op.arity is None:  # a rule of any arity answers with one stacked array
             contributions = self.op.rule(ops.ARRAY_MATH, out, values[self.in_rows]) * out_grad
-            np.add.at(grads, self.in_rows.ravel(), contributions.reshape(self.in_rows.size, -1))
+            _add_at(grads, self.in_rows.ravel(), contributions.reshape(self.in_rows.size, -1))
             return
         local = self.op.rule(ops.ARRAY_MATH, out, [values[rows] for rows in self.inputs])
         for rows, unique, d in zip(self.inputs, self.unique, local):
-            contribution = d * out_grad
-            if self.op.blocks and not np.isfinite(out_grad).all():  # 0 × inf is 0 here, not nan
-                contribution = np.where(np.equal(d, 0.0), 0.0, contribution)
+            if type(d) is float:  # a constant local gradient (+, -, neg): no array to multiply
+                if d == 0.0 and self.op.blocks:
+                    continue
+                contribution = out_grad if d == 1.0 else d * out_grad
+            else:
+                contribution = d * out_grad
+                if careful and self.op.blocks:  # stopped, not multiplied: 0 even where out_grad is inf
+                    contribution = np.where(np.equal(d, 0.0), 0.0, contribution)
             if unique:
                 grads[rows] += contribution
             else:
-                np.add.at(grads, rows, np.broadcast_to(contribution, out_grad.shape))
+                _add_at(grads, rows, np.broadcast_to(contribution, out_grad.shape))
 
 
 @dataclass
@@ -74,28 +81,66 @@ class _Layer:
     w_index: np.ndarray  # (k, n): where each weight sits among the static values
     b_index: np.ndarray | None  # (k,), or None for dot without a bias
     distinct: bool  # the inputs are n different rows
-    shared_weights: bool  # some weight appears twice
+
+    def bind(self, static: np.ndarray, static_grads: np.ndarray) -> None:
+        """Find the weights and biases in the program's static arrays: views where they
+        lie evenly spaced (a model's weights do), so that no call gathers them."""
+        self._w, self._w_grad = _view(static, self.w_index), _view(static_grads, self.w_index)
+        if self.b_index is not None:
+            self._b, self._b_grad = _view(static, self.b_index), _view(static_grads, self.b_index)
 
     def forward(self, values: np.ndarray, static: np.ndarray) -> None:
-        out = static[self.w_index] @ values[self.x_rows]
+        self._weights = static[self.w_index] if self._w is None else self._w  # kept for backward
+        out = self._weights @ values[self.x_rows]
         if self.b_index is not None:
-            out += static[self.b_index][:, None]
+            out += (static[self.b_index] if self._b is None else self._b)[:, None]
         values[self.out] = out
 
-    def backward(self, values: np.ndarray, grads: np.ndarray, static: np.ndarray, static_grads: np.ndarray) -> None:
+    def backward(self, values: np.ndarray, grads: np.ndarray, static: np.ndarray, static_grads: np.ndarray,
+                 careful: bool) -> None:
         out_grad = grads[self.out]  # (k, N)
-        w_grad = (out_grad @ values[self.x_rows].T).ravel()
-        if self.shared_weights:  # a weight used twice: its gradients must add up
-            np.add.at(static_grads, self.w_index.ravel(), w_grad)
-        else:
-            static_grads[self.w_index.ravel()] += w_grad
+        _add_into(static_grads, self.w_index, self._w_grad, out_grad @ values[self.x_rows].T)
         if self.b_index is not None:
-            np.add.at(static_grads, self.b_index, out_grad.sum(axis=1))
-        x_grad = static[self.w_index].T @ out_grad
+            _add_into(static_grads, self.b_index, self._b_grad, out_grad.sum(axis=1))
+        x_grad = self._weights.T @ out_grad
         if self.distinct:
             grads[self.x_rows] += x_grad
         else:
-            np.add.at(grads, self.x_rows, x_grad)
+            _add_at(grads, self.x_rows, x_grad)
+
+
+def _add_into(vector: np.ndarray, index: np.ndarray, view: np.ndarray | None, amounts: np.ndarray) -> None:
+    """vector[index] += amounts, adding twice where an index appears twice."""
+    if view is not None:
+        view += amounts
+    else:
+        _add_at(vector, index.ravel(), amounts.ravel())
+
+
+def _add_at(target: np.ndarray, rows: Rows, amounts: np.ndarray) -> None:
+    """target[rows] += amounts, where a row may appear more than once. numpy's add.at is
+    fast on 1-D arrays only: a batch of one (the static part) is added as one."""
+    if target.ndim == 2 and target.shape[1] == 1:
+        np.add.at(target[:, 0], rows, amounts.reshape(-1))
+    else:
+        np.add.at(target, rows, amounts)
+
+
+def _view(vector: np.ndarray, index: np.ndarray) -> np.ndarray | None:
+    """``vector[index]`` as a view (writing it writes ``vector``), when the positions in
+    ``index`` (1-D or 2-D) are distinct and evenly spaced along each axis; else None."""
+    flat = index.ravel()
+    if flat.size == 0 or len(np.unique(flat)) != flat.size:
+        return None
+    start = int(flat[0])
+    steps = [int(np.take(index, 1, axis=axis).flat[0]) - start if size > 1 else 0
+             for axis, size in enumerate(index.shape)]
+    grid = start + sum(np.arange(size).reshape([-1 if a == axis else 1 for a in range(index.ndim)]) * step
+                       for axis, (size, step) in enumerate(zip(index.shape, steps)))
+    if min(steps) < 0 or not np.array_equal(grid, index):
+        return None
+    itemsize = vector.strides[0]
+    return np.lib.stride_tricks.as_strided(vector[start:], index.shape, [step * itemsize for step in steps])
 
 
 class Program:
@@ -122,17 +167,24 @@ class Program:
             if node.parents and any(p in dynamic for p in node.parents):
                 dynamic.add(node)
                 level[node] = 1 + max(level.get(p, 0) for p in node.parents)
-        self.static = [node for node in self.order if node not in dynamic]
+        # The static part: the leaves first, in store order (each store read in one call),
+        # then the nodes computed from them alone.
+        static_leaves = in_store_order(node for node in self.order if node not in dynamic and not node.parents)
+        self._static_ops = [node for node in self.order if node not in dynamic and node.parents]
+        self.static = static_leaves + self._static_ops
+        self._leaves = Leaves(static_leaves)
         static_index = {node: i for i, node in enumerate(self.static)}
-        self._static_leaves = [node for node in self.static if not node.parents]
-        self._static_ops = [node for node in self.static if node.parents]
-        self._leaf_index = np.array([static_index[n] for n in self._static_leaves], dtype=np.intp)
-        self._op_index = np.array([static_index[n] for n in self._static_ops], dtype=np.intp)
+        # Kept from call to call: a layer's weights are views into them.
+        self._static = np.empty((len(self.static), 1))
+        self._static_grads = np.empty((len(self.static), 1))
         # Rows of the per-sample buffer: the inputs, every per-sample node, and the static
         # nodes that a batched step reads row-wise (a layer reads its weights elsewhere).
         row = _Rows()
         self._input_rows = [row[x] for x in self.inputs]
         self._steps = _schedule(level, row, static_index)
+        for step in self._steps:
+            if isinstance(step, _Layer):
+                step.bind(self._static[:, 0], self._static_grads[:, 0])
         self._output_row = row[output]
         in_rows = [node for node in self.static if node in row]
         self._static_rows = np.array([row[node] for node in in_rows], dtype=np.intp)
@@ -144,58 +196,68 @@ class Program:
             static_level[node] = 1 + max(static_level.get(p, 0) for p in node.parents)
         self._static_steps = _schedule(static_level, static_index, {})
         self._values: np.ndarray | None = None
-        self._static: np.ndarray | None = None
 
     def __call__(self, *columns: np.ndarray | float) -> np.ndarray:
         """The output for every sample: one column (1-D array, or a number for all) per input."""
         columns, n = self._columns(columns)
         values = np.empty((self._row_count, n))
+        static = self._static
         with np.errstate(all="ignore"):
-            static = self._static_values()
+            self._compute_static()
             values[self._static_rows] = static[self._static_row_index]
             for row, column in zip(self._input_rows, columns):
                 values[row] = column
             for step in self._steps:
                 step.forward(values, static[:, 0])
-        self._values, self._static = values, static
+        self._values = values
         return values[self._output_row].copy()
 
     def backward(self, weights: np.ndarray | None = None) -> list[np.ndarray]:
         """Accumulate d sum(w_i out_i) / d leaf into ``.grad`` of every leaf that is not an
         input (w_i = 1/N by default: the mean), as ``Value.backward`` would, and return the
         per-sample gradients of each input, one array per input."""
-        values = self._values
-        if values is None:
+        if self._values is None:
             raise RuntimeError("run the program on a batch before calling backward()")
-        n = values.shape[1]
-        grads = np.zeros_like(values)
-        grads[self._output_row] = self._weights(weights, n)
-        static_grads = np.zeros(len(self.static))  # summed over the samples
+        seed = self._weights(weights, self._values.shape[1])
         with np.errstate(all="ignore"):
-            for step in reversed(self._steps):
-                step.backward(values, grads, self._static[:, 0], static_grads)
-            # The static part ran once for all samples: its gradient is the sum over them.
-            static_grads[self._static_row_index] += grads[self._static_rows].sum(axis=1)
-            static_grads = static_grads[:, None]
-            for step in reversed(self._static_steps):
-                step.backward(self._static, static_grads, None, None)
-        for leaf, grad in zip(self._static_leaves, static_grads[self._leaf_index, 0].tolist()):
-            leaf.grad += grad
-        return [grads[row].copy() for row in self._input_rows]
+            input_grads = self._backpropagate(seed, careful=False)
+            leaf_grads = self._static_grads[:len(self._leaves), 0]
+            if not (np.isfinite(leaf_grads).all() and np.isfinite(input_grads).all()):
+                # An inf or nan gradient: where a blocking op (relu below 0) meets it, the
+                # gradient must stop at 0 rather than become 0 × inf = nan. Checking every
+                # step for it would slow every call; an infinite gradient always reaches a
+                # leaf or an input, so it is found here, and the pass is run again with care.
+                input_grads = self._backpropagate(seed, careful=True)
+        self._leaves.add_grad(leaf_grads)
+        return list(input_grads)
 
-    def _static_values(self) -> np.ndarray:
+    def _backpropagate(self, seed: np.ndarray, careful: bool) -> np.ndarray:
+        """The per-sample gradients of the inputs, (inputs, N); the static nodes' gradients,
+        summed over the samples, go into ``self._static_grads``."""
+        values, static, static_grads = self._values, self._static, self._static_grads
+        grads = np.zeros(values.shape)
+        grads[self._output_row] = seed
+        static_grads.fill(0.0)
+        for step in reversed(self._steps):
+            step.backward(values, grads, static[:, 0], static_grads[:, 0], careful)
+        # The static part ran once for all samples: its gradient is the sum over them.
+        _add_at(static_grads, self._static_row_index, grads[self._static_rows].sum(axis=1, keepdims=True))
+        for step in reversed(self._static_steps):
+            step.backward(static, static_grads, None, None, careful)
+        return grads[self._input_rows]
+
+    def _compute_static(self) -> None:
         """Every static node's value, from the leaves' current data (weights may have moved).
 
         Computed nodes take their new values, so that the graph, drawn or differentiated,
         shows the weights of this call.
         """
-        static = np.empty((len(self.static), 1))
-        static[self._leaf_index, 0] = [leaf._data for leaf in self._static_leaves]
+        static = self._static
+        self._leaves.data(out=static[:len(self._leaves), 0])
         for step in self._static_steps:
             step.forward(static, None)
-        for node, value in zip(self._static_ops, static[self._op_index, 0].tolist()):
+        for node, value in zip(self._static_ops, static[len(self._leaves):, 0].tolist()):
             node._data = value
-        return static
 
     def _columns(self, columns: tuple) -> tuple[list[np.ndarray | float], int]:
         names = ", ".join(x.label or f"input {i}" for i, x in enumerate(self.inputs))
@@ -312,5 +374,4 @@ def _as_layer(nodes: list[Value], row: dict[Value, int], static: dict[Value, int
         np.array([[static[w] for w in node.parents[:n]] for node in nodes], dtype=np.intp),
         np.array([static[node.parents[-1]] for node in nodes], dtype=np.intp) if op is ops.LINEAR else None,
         len(set(x_rows)) == len(x_rows),
-        len({static[w] for node in nodes for w in node.parents[:n]}) < n * len(nodes),
     )

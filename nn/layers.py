@@ -83,6 +83,7 @@ class Neuron(Module):
         self.w = [Value(float(v)) for v in w]
         self.b = Value(float(b))
         self.label_parameters()
+        self.store_parameters()
 
     @property
     def nin(self) -> int:
@@ -121,6 +122,7 @@ class Layer(Module):
         rng = _generator(rng)
         self.neurons = [Neuron(nin, activation, rng, init=init, fan_out=nout) for _ in range(nout)]
         self.label_parameters()
+        self.store_parameters()
 
     @property
     def nin(self) -> int:
@@ -172,6 +174,7 @@ class MLP(Module):
             for i in range(len(nouts))
         ]
         self.label_parameters()
+        self.store_parameters()
 
     @property
     def nin(self) -> int:

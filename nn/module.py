@@ -13,6 +13,7 @@ import numbers
 import os
 from typing import Any, Iterator, Mapping
 
+import autodiff
 from autodiff import Value
 
 from . import model_file
@@ -44,10 +45,15 @@ class Module:
         for name, p in self.named_parameters():
             p.label = name
 
+    def store_parameters(self) -> None:
+        """Keep every parameter's number and gradient side by side in one
+        ``autodiff.Store``, so that an optimizer or a compiled program reads and writes all
+        of them in one numpy call. Each parameter stays the same ``Value``."""
+        self._store = autodiff.Store(self.parameters())
+
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (leaves accumulate across backward passes)."""
-        for p in self.parameters():
-            p.grad = 0.0
+        autodiff.Leaves(self.parameters()).zero_grad()
 
     def state_dict(self) -> dict[str, float]:
         """Every parameter's number by name."""

@@ -9,11 +9,19 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable, Sequence
 
+import numpy as np
+
+import autodiff
 from autodiff import Value
 
 
 class Optimizer:
-    """What SGD, Adam and AdamW share: the parameters, ``zero_grad``, saved state."""
+    """What SGD, Adam and AdamW share: the parameters, ``zero_grad``, saved state.
+
+    An update is written once, on arrays: the numbers and gradients of all parameters
+    are read in one go (one numpy call for parameters in an ``autodiff.Store``, as an
+    ``nn`` model's are), updated together, and written back.
+    """
 
     _buffers: tuple[str, ...] = ()
 
@@ -24,18 +32,20 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"{type(self).__name__} optimizes Values; parameter {i} is a {type(p).__name__}")
+        if len({id(p) for p in self.params}) != len(self.params):
+            raise ValueError(f"{type(self).__name__} got a parameter twice; it would be updated twice")
+        self._leaves = autodiff.Leaves(self.params)
         self.lr = _non_negative(lr, "lr")
         self.steps = 0
-        self.state: dict[str, list[float]] = {name: [0.0] * len(self.params) for name in self._buffers}
+        self.state: dict[str, np.ndarray] = {name: np.zeros(len(self.params)) for name in self._buffers}
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0."""
-        for p in self.params:
-            p.grad = 0.0
+        self._leaves.zero_grad()
 
     def state_dict(self) -> dict[str, Any]:
         """The step count and every buffer, as plain numbers (JSON-ready)."""
-        return {"steps": self.steps, **{name: list(values) for name, values in self.state.items()}}
+        return {"steps": self.steps, **{name: values.tolist() for name, values in self.state.items()}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Resume from ``state_dict()``; checked whole before anything changes."""
@@ -47,10 +57,17 @@ class Optimizer:
             values = state.get(name)
             if not isinstance(values, Sequence) or len(values) != len(self.params):
                 raise ValueError(f"optimizer state needs {len(self.params)} numbers in {name!r}")
-            buffers[name] = [float(v) for v in values]
+            buffers[name] = np.array([float(v) for v in values])
         self.steps, self.state = steps, buffers
 
     def step(self) -> None:
+        """One update of every parameter."""
+        with np.errstate(all="ignore"):  # an inf or nan gradient gives an inf or nan weight, as in PyTorch
+            self._leaves.set_data(self._update(self._leaves.data(), self._leaves.grad()))
+        self.steps += 1
+
+    def _update(self, p: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """The new numbers of the parameters, from their numbers and gradients."""
         raise NotImplementedError
 
 
@@ -76,24 +93,15 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening 0")
 
-    def step(self) -> None:
-        """One update: p -= lr * d, with d the gradient after weight decay and momentum."""
-        if not (self.momentum or self.weight_decay):  # plain gradient descent: the short way
-            lr = self.lr
-            for p in self.params:
-                p.data -= lr * p.grad
-            self.steps += 1
-            return
-        buffers = self.state["momentum_buffer"]
-        for i, p in enumerate(self.params):
-            d = p.grad
-            if self.weight_decay:
-                d = d + self.weight_decay * p.data
-            if self.momentum:
-                buffers[i] = d if self.steps == 0 else self.momentum * buffers[i] + (1 - self.dampening) * d
-                d = d + self.momentum * buffers[i] if self.nesterov else buffers[i]
-            p.data = p.data - self.lr * d
-        self.steps += 1
+    def _update(self, p: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """p - lr * d, with d the gradient after weight decay and momentum."""
+        if self.weight_decay:
+            d = d + self.weight_decay * p
+        if self.momentum:
+            buffer = self.state["momentum_buffer"]
+            buffer[:] = d if self.steps == 0 else self.momentum * buffer + (1 - self.dampening) * d
+            d = d + self.momentum * buffer if self.nesterov else buffer
+        return p - self.lr * d
 
 
 class Adam(Optimizer):
@@ -122,23 +130,21 @@ class Adam(Optimizer):
         self.eps = _non_negative(eps, "eps")
         self.weight_decay = _non_negative(weight_decay, "weight_decay")
 
-    def step(self) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray) -> np.ndarray:
         """One Adam update, in the order of operations PyTorch uses."""
         beta1, beta2 = self.betas
-        self.steps += 1
-        step_size = self.lr / (1 - beta1**self.steps)
-        correction2_sqrt = math.sqrt(1 - beta2**self.steps)
+        t = self.steps + 1
+        step_size = self.lr / (1 - beta1**t)
+        correction2_sqrt = math.sqrt(1 - beta2**t)
+        if self.weight_decay and self._decoupled:
+            p = p * (1 - self.lr * self.weight_decay)
+        elif self.weight_decay:
+            g = g + self.weight_decay * p
         exp_avg, exp_avg_sq = self.state["exp_avg"], self.state["exp_avg_sq"]
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if self.weight_decay and self._decoupled:
-                p.data = p.data * (1 - self.lr * self.weight_decay)
-            elif self.weight_decay:
-                g = g + self.weight_decay * p.data
-            exp_avg[i] = exp_avg[i] + (1 - beta1) * (g - exp_avg[i])
-            exp_avg_sq[i] = exp_avg_sq[i] * beta2 + (1 - beta2) * g * g
-            denominator = math.sqrt(exp_avg_sq[i]) / correction2_sqrt + self.eps
-            p.data = p.data - step_size * (exp_avg[i] / denominator)
+        exp_avg += (1 - beta1) * (g - exp_avg)
+        exp_avg_sq[:] = exp_avg_sq * beta2 + (1 - beta2) * g * g
+        denominator = np.sqrt(exp_avg_sq) / correction2_sqrt + self.eps
+        return p - step_size * (exp_avg / denominator)
 
 
 class AdamW(Adam):

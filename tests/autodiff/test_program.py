@@ -32,12 +32,14 @@ def build(leaves, steps):
 
 
 @settings(max_examples=150, deadline=None)
-@given(programs(), st.integers(1, 7), st.randoms(use_true_random=False))
-def test_random_dags_compile_to_the_same_values_and_gradients(program, n, rng):
+@given(programs(), st.integers(1, 7), st.randoms(use_true_random=False), st.booleans())
+def test_random_dags_compile_to_the_same_values_and_gradients(program, n, rng, stored):
     n_inputs, param_values, steps = program
     columns = [np.array([rng.uniform(-1.5, 1.5) for _ in range(n)]) for _ in range(n_inputs)]
     inputs = [Value(0.0, label=f"x{i}") for i in range(n_inputs)]
     params = [Value(p, label=f"p{i}") for i, p in enumerate(param_values)]
+    if stored:  # the parameters in a store, in any order: the program reads them there
+        autodiff.Store(rng.sample(params, len(params)))
     out, _ = build(inputs + params, steps)
     used = [x for x in inputs if x in set(autodiff.topological_order(out))]
     assume(used)  # without per-sample inputs there is no batch (see the static-output test)
@@ -89,6 +91,41 @@ def test_the_two_moons_step_matches_the_scalar_graph_and_follows_weight_updates(
         (autodiff.sum(scalar) / len(scalar)).backward()
         twin_opt.step()
         np.testing.assert_allclose([p.grad for p in model.parameters()], [p.grad for p in twin.parameters()], rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize("arrangement", ["a model's store", "loose", "a store in reverse", "a shared weight"])
+def test_a_layer_reads_its_weights_wherever_they_lie(arrangement):
+    rng = np.random.default_rng(1)
+    xs = [Value(0.0, label=f"x{i}") for i in range(3)]
+    W = [[Value(rng.normal()) for _ in range(3)] for _ in range(4)]
+    B = [Value(rng.normal()) for _ in range(4)]
+    if arrangement == "a shared weight":
+        W[2][1] = W[0][0]
+    params = list(dict.fromkeys([p for w, b in zip(W, B) for p in (*w, b)]))
+    if arrangement == "a model's store":  # evenly spaced: the program uses views
+        autodiff.Store(params)
+    elif arrangement == "a store in reverse":
+        autodiff.Store(params[::-1])
+
+    def graph(inputs):
+        hidden = [autodiff.dot(w, inputs, b).tanh() for w, b in zip(W, B)]
+        return autodiff.dot(W[3], hidden[:3], B[0]) * hidden[3]
+
+    program = autodiff.compile(graph(xs), xs)
+    assert any(type(step).__name__ == "_Layer" for step in program._steps)
+    columns = rng.normal(size=(3, 5))
+    outputs = program(*columns)
+    input_grads = program.backward()
+    compiled = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    for s in range(5):  # the scalar graph, sample by sample
+        sample = [Value(c) for c in columns[:, s]]
+        out = graph(sample)
+        assert outputs[s] == pytest.approx(out.data, rel=1e-12)
+        out.backward(1.0 / 5)
+        assert [g[s] for g in input_grads] == pytest.approx([x.grad for x in sample], rel=1e-9)
+    assert compiled == pytest.approx([p.grad for p in params], rel=1e-9)
 
 
 def test_arithmetic_in_the_same_order_is_equal_to_the_last_bit():

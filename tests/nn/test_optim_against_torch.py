@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import nn
-from autodiff import Value
+from autodiff import Store, Value
 
 CONFIGS = [
     (nn.SGD, torch.optim.SGD, {"lr": 0.05}),
@@ -25,10 +25,13 @@ def loss_of(p, math_):
     return (p[0] - 1.5) ** 2 + math_.sin(p[1] * p[2]) + 0.1 * p[2] ** 4
 
 
+@pytest.mark.parametrize("stored", [False, True], ids=["loose", "stored"])
 @pytest.mark.parametrize("ours, theirs, options", CONFIGS)
-def test_two_hundred_steps_match_pytorch(ours, theirs, options):
+def test_two_hundred_steps_match_pytorch(ours, theirs, options, stored):
     start = [0.3, -1.2, 0.8]
     params = [Value(x) for x in start]
+    if stored:  # read and written as arrays in one call, out of order here
+        Store([params[2], params[0], params[1]])
     opt = ours(params, **options)
     t = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     t_opt = theirs([t], **options)
@@ -70,6 +73,9 @@ def test_bad_options_are_named():
         nn.Adam([], lr=0.1)
     with pytest.raises(TypeError, match="parameter 0 is a float"):
         nn.SGD([1.0], lr=0.1)
+    w = Value(1.0)
+    with pytest.raises(ValueError, match="got a parameter twice"):
+        nn.SGD([w, w], lr=0.1)
     with pytest.raises(ValueError, match="Nesterov"):
         nn.SGD([Value(1.0)], lr=0.1, nesterov=True)
     with pytest.raises(ValueError, match="betas"):

@@ -1,0 +1,245 @@
+"""Leaves whose numbers also live side by side in numpy arrays.
+
+A model's weights are leaf ``Value``s, each with its own ``data`` and ``grad``. Read one
+at a time, 337 of them cost a Python loop per training step, in the optimizer and in a
+compiled program alike. A ``Store`` keeps them in two arrays as well, so that both read
+and write all of them in one numpy call:
+
+- ``store.grad`` *is* the gradients: a stored leaf's ``.grad`` reads and writes its entry;
+- ``store.data`` mirrors the numbers: each stored leaf keeps its own float too, because
+  the scalar engine reads that on every op (an array read there doubles the cost of a
+  scalar training step). Every write goes through ``v.data = x`` or
+  ``store.set_data(array)``, and both update the two copies.
+
+A stored leaf stays the same object, with the same label and operators; only its class
+changes, to one with no slots of its own: a leaf has no inputs, so it keeps its store
+and its index where an op node keeps its inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .value import Value, to_float
+
+
+class _StoredValue(Value):
+    """A leaf in a ``Store``: ``_a`` is the store, ``_b`` the leaf's index in it."""
+
+    __slots__ = ()
+
+    @Value.data.setter
+    def data(self, value: float) -> None:
+        value = value if type(value) is float else to_float(value)
+        self._data = value
+        self._a._data[self._b] = value
+
+    @property
+    def grad(self) -> float:
+        return self._a.grad.item(self._b)
+
+    @grad.setter
+    def grad(self, value: float) -> None:
+        self._a.grad[self._b] = value if type(value) is float else to_float(value, "a gradient")
+
+
+class Store:
+    """Keep ``leaves`` (leaf ``Value``s) in two arrays: ``data`` and ``grad``.
+
+    Each leaf stays the same ``Value``. Leaves already in a store move to this one when
+    it takes all of that store's leaves (a layer takes over its neurons' stores); the old
+    store can no longer be used. ``nn`` models store their parameters.
+
+    >>> w, b = Value(0.5, label="w"), Value(-1.0, label="b")
+    >>> store = Store([w, b])
+    >>> (w * 3.0 + b).backward()
+    >>> store.grad.tolist()
+    [3.0, 1.0]
+    >>> store.set_data(store.data - 0.125 * store.grad); w.data, b.data
+    (0.125, -1.125)
+    """
+
+    def __init__(self, leaves: Iterable[Value]) -> None:
+        leaves = list(leaves)
+        for i, leaf in enumerate(leaves):
+            if not isinstance(leaf, Value):
+                raise TypeError(f"a Store holds Values; item {i} is a {type(leaf).__name__}")
+            if leaf.parents:
+                raise ValueError(f"a Store holds leaves; item {i} ({leaf.label or leaf.op}) is computed by an op")
+        if len({id(leaf) for leaf in leaves}) != len(leaves):
+            raise ValueError("a Store holds each leaf once; a leaf is given twice")
+        given = {id(leaf) for leaf in leaves}
+        for old in {leaf._a for leaf in leaves if type(leaf) is _StoredValue}:
+            if not all(id(leaf) in given for leaf in old.values):
+                raise ValueError(
+                    f"some of these leaves are in a Store of {len(old.values)}, and only a Store that takes "
+                    "all of them can take them over (store a model's whole parameters())"
+                )
+        self._data = np.array([leaf._data for leaf in leaves], dtype=float)
+        self.grad = np.array([leaf.grad for leaf in leaves], dtype=float)
+        self._released = False
+        for index, leaf in enumerate(leaves):
+            if type(leaf) is _StoredValue:
+                leaf._a._released = True  # its leaves now live here
+            else:
+                leaf.__class__ = _StoredValue
+            leaf._a, leaf._b = self, index
+        self.values: tuple[Value, ...] = tuple(leaves)
+
+    @property
+    def data(self) -> np.ndarray:
+        """The leaves' numbers, read-only: write them with ``set_data``."""
+        self._check()
+        view = self._data.view()
+        view.flags.writeable = False
+        return view
+
+    def set_data(self, data: np.ndarray | Sequence[float]) -> None:
+        """Give every leaf its new number: ``data[i]`` to ``values[i]``."""
+        self._check()
+        data = np.asarray(data)
+        if data.shape != self._data.shape or data.dtype.kind not in "iuf":
+            raise ValueError(
+                f"set_data needs {len(self._data)} real numbers (one per leaf), "
+                f"got an array of shape {data.shape} and dtype {data.dtype}"
+            )
+        self._data[:] = data
+        for leaf, number in zip(self.values, self._data.tolist()):
+            leaf._data = number
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def _check(self) -> None:
+        if self._released:
+            raise RuntimeError("this Store's leaves have moved to another Store; use that one")
+
+    def __repr__(self) -> str:
+        return f"<Store of {len(self.values)} leaves{' (moved away)' if self._released else ''}>"
+
+
+class Leaves:
+    """A fixed list of leaf ``Value``s, read and written as arrays in that order.
+
+    Where the leaves lie in a ``Store`` (in store order, a whole store at best) each
+    read or write is one numpy call; other leaves are read one at a time. Optimizers and
+    compiled programs see their parameters through this.
+
+    >>> a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    >>> store = Store([a, b])
+    >>> leaves = Leaves([c, a, b])
+    >>> leaves.data().tolist()
+    [3.0, 1.0, 2.0]
+    >>> leaves.set_data([30.0, 10.0, 20.0]); a.data, c.data
+    (10.0, 30.0)
+    """
+
+    def __init__(self, leaves: Iterable[Value]) -> None:
+        self.values = tuple(leaves)
+        for i, leaf in enumerate(self.values):
+            if not isinstance(leaf, Value):
+                raise TypeError(f"item {i} is a {type(leaf).__name__}, not a Value")
+        self._layout()
+
+    def _layout(self) -> None:
+        """Group the leaves by store: (store, positions here, indices there), slices where
+        they run in order; and the positions of leaves in no store."""
+        by_store: dict[Store, tuple[list[int], list[int]]] = {}
+        loose: list[int] = []
+        for position, leaf in enumerate(self.values):
+            if type(leaf) is _StoredValue:
+                positions, indices = by_store.setdefault(leaf._a, ([], []))
+                positions.append(position)
+                indices.append(leaf._b)
+            else:
+                loose.append(position)
+        self._stored = [(store, _as_slice(p), _as_slice(i)) for store, (p, i) in by_store.items()]
+        self._loose = loose
+        self._loose_values = [self.values[i] for i in loose]
+        # A leaf given twice gets its gradient twice: added one at a time, not as one write.
+        self._unique = len({id(leaf) for leaf in self.values}) == len(self.values)
+
+    def _current(self) -> list[tuple[Store, slice | np.ndarray, slice | np.ndarray]]:
+        if any(store._released for store, _, _ in self._stored):  # leaves have moved since
+            self._layout()
+        return self._stored
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def data(self, out: np.ndarray | None = None) -> np.ndarray:
+        """Every leaf's number, as a new array (or into ``out``)."""
+        out = np.empty(len(self.values)) if out is None else out
+        for store, positions, indices in self._current():
+            out[positions] = store._data[indices]
+        if self._loose:
+            out[self._loose] = [leaf._data for leaf in self._loose_values]
+        return out
+
+    def grad(self) -> np.ndarray:
+        """Every leaf's gradient, as a new array."""
+        out = np.empty(len(self.values))
+        for store, positions, indices in self._current():
+            out[positions] = store.grad[indices]
+        if self._loose:
+            out[self._loose] = [leaf.grad for leaf in self._loose_values]
+        return out
+
+    def set_data(self, data: np.ndarray | Sequence[float]) -> None:
+        """Give every leaf its new number, ``data[i]`` to the i-th leaf."""
+        data = np.asarray(data, dtype=float)
+        if data.shape != (len(self.values),):
+            raise ValueError(f"set_data needs {len(self.values)} numbers, got shape {data.shape}")
+        for store, positions, indices in self._current():
+            store._data[indices] = data[positions]
+            stored = store.values[indices] if isinstance(indices, slice) else [store.values[i] for i in indices]
+            for leaf, number in zip(stored, store._data[indices].tolist()):
+                leaf._data = number
+        for leaf, number in zip(self._loose_values, data[self._loose].tolist()):
+            leaf._data = number
+
+    def add_grad(self, grad: np.ndarray) -> None:
+        """Add ``grad[i]`` to the i-th leaf's gradient."""
+        if not self._unique:
+            for leaf, g in zip(self.values, grad.tolist()):
+                leaf.grad += g
+            return
+        for store, positions, indices in self._current():
+            store.grad[indices] += grad[positions]
+        for leaf, g in zip(self._loose_values, grad[self._loose].tolist()):
+            leaf.grad += g
+
+    def zero_grad(self) -> None:
+        """Set every leaf's gradient to 0."""
+        for store, _, indices in self._current():
+            store.grad[indices] = 0.0
+        for leaf in self._loose_values:
+            leaf.grad = 0.0
+
+
+def in_store_order(leaves: Iterable[Value]) -> list[Value]:
+    """``leaves`` sorted so that ``Leaves`` reads them in as few numpy calls as it can:
+    those of each store together, in store order (first the store met first), then the
+    others in their given order."""
+    leaves = list(leaves)
+    stores: dict[Store, int] = {}
+    for leaf in leaves:
+        if type(leaf) is _StoredValue:
+            stores.setdefault(leaf._a, len(stores))
+    loose = len(stores)
+
+    def place(item: tuple[int, Value]) -> tuple[int, int]:
+        position, leaf = item
+        return (stores[leaf._a], leaf._b) if type(leaf) is _StoredValue else (loose, position)
+
+    return [leaf for _, leaf in sorted(enumerate(leaves), key=place)]
+
+
+def _as_slice(numbers: list[int]) -> slice | np.ndarray:
+    """A slice when ``numbers`` run consecutively (a view, no copy), else an index array."""
+    if numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+        return slice(numbers[0], numbers[0] + len(numbers))
+    return np.array(numbers, dtype=np.intp)
