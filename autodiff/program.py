@@ -2,14 +2,21 @@
 
 The user keeps writing scalar code; the program replays it with numpy, one array entry
 per sample. The same op table serves: each op's ``batched`` forward, and its local
-derivative rule evaluated on arrays (``ARRAY_MATH``). Three ideas make it fast:
+derivative rule evaluated on arrays (``ARRAY_MATH``). Four ideas make it fast:
 
 - **levels**: every node is scheduled at one more than the deepest of its inputs, and
   all nodes of a level with the same op run as one numpy call (the 16 neurons of a
-  layer become one call over a (16, N) array);
+  layer become one matrix product over a (16, N) array);
 - **static parts once**: nodes that do not depend on the per-sample inputs (weights, an
-  L2 term) are computed once per call, on floats, not once per sample;
-- **no Python loop over samples**, forward or backward.
+  L2 term) are computed once per call, as a batch of one, not once per sample;
+- **no Python loop over samples or parameters**: weights kept in a ``Store`` (an ``nn``
+  model's are) are read and given their gradients in one call each;
+- **no copy that can be avoided**: buffers and the views of their rows are made once
+  per batch size, a layer reads its weights as a view, and a gradient's first
+  contribution is written where it goes rather than added to zeros.
+
+For a small MLP the cost is the number of numpy calls, not their size: a step over 1
+sample takes nearly as long as one over 100.
 
 A graph is recorded as it ran for the values it was built with: a Python ``if`` on
 ``.data`` picks one branch for every sample, as with JAX's ``jit``. Graphs whose shape
@@ -18,8 +25,10 @@ depends on the data must be recompiled (or run sample by sample).
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -30,6 +39,7 @@ from .value import Value
 
 
 Rows = "np.ndarray | slice"  # the rows of some nodes: a slice where they lie side by side
+Call = Callable[[], object]
 
 
 @dataclass
@@ -37,38 +47,100 @@ class _Group:
     """Nodes of one level with one op, run as one numpy call."""
 
     op: ops.Op
-    out: Rows  # (k,) rows
+    out: slice  # (k,) rows: a level's nodes get rows side by side
     inputs: list[Rows]  # per input position, the k rows it reads (fixed-arity ops)
     in_rows: np.ndarray  # (arity, k): every row read, for ops of any arity
     unique: list[bool]  # per input position: no row twice, so gradients add without collisions
 
-    def forward(self, values: np.ndarray, static: np.ndarray) -> None:
-        if self.op.arity is None:
-            values[self.out] = self.op.batched(values[self.in_rows])
-        else:
-            values[self.out] = self.op.batched(*[values[rows] for rows in self.inputs])
+    def plan(self, written: set[int], written_static: set[int]) -> None:
+        """Which inputs' rows get their first gradient here (in backward order): those are
+        written, not added, saving an addition and a temporary array each."""
+        fixed_arity = self.op.arity is not None  # an op of any arity adds its gradients with add.at
+        self._first = []
+        for i, rows in enumerate(self.inputs if fixed_arity else [self.in_rows]):
+            numbers = _row_numbers(rows)
+            self._first.append(fixed_arity and isinstance(numbers, range) and self.unique[i]
+                               and written.isdisjoint(numbers))
+            written.update(numbers)
 
-    def backward(self, values: np.ndarray, grads: np.ndarray, static: np.ndarray, static_grads: np.ndarray,
-                 careful: bool) -> None:
-        out_grad, out = grads[self.out], values[self.out]
-        if self.op.arity is None:  # a rule of any arity answers with one stacked array
-            contributions = self.op.rule(ops.ARRAY_MATH, out, values[self.in_rows]) * out_grad
-            _add_at(grads, self.in_rows.ravel(), contributions.reshape(self.in_rows.size, -1))
+    def forward_calls(self, values: np.ndarray, static: np.ndarray | None) -> list[Call]:
+        out, batched, inputs = values[self.out], self.op.batched, self.inputs
+        if self.op.arity is None:
+            in_rows = self.in_rows
+            return [lambda: np.copyto(out, batched(values[in_rows]))]
+        if not all(isinstance(rows, slice) for rows in inputs):
+            return [lambda: np.copyto(out, batched(*[values[rows] for rows in inputs]))]
+        ins = [values[rows] for rows in inputs]
+        if isinstance(batched, np.ufunc):  # it writes straight into its rows
+            return [functools.partial(batched, *ins, out=out)]
+        return [lambda: np.copyto(out, batched(*ins))]
+
+    def backward_calls(self, values: np.ndarray, grads: np.ndarray, static: np.ndarray | None,
+                       static_grads: np.ndarray | None, careful: bool) -> list[Call]:
+        op, out, out_grad = self.op, values[self.out], grads[self.out]
+        if op.arity is None:  # a rule of any arity answers with one stacked array
+            in_rows = self.in_rows
+
+            def any_arity() -> None:
+                contributions = op.rule(ops.ARRAY_MATH, out, values[in_rows]) * out_grad
+                _add_at(grads, in_rows.ravel(), contributions.reshape(in_rows.size, -1))
+            return [any_arity]
+        inputs = self.inputs
+        ins = [values[rows] for rows in inputs] if all(isinstance(rows, slice) for rows in inputs) else None
+        sinks = [_Sink(grads, rows, unique, first) for rows, unique, first in zip(inputs, self.unique, self._first)]
+        if ins is not None and not (careful and op.blocks):
+            local = op.rule(ops.ARRAY_MATH, out, ins)  # probed once, on the step's own views
+            if all(type(d) is float or any(d is view for view in (out, *ins)) for d in local):
+                # A constant, or one of the views itself (x * y's gradient is y): bound for good.
+                return [call for d, sink in zip(local, sinks) for call in sink.calls(d, out_grad, op.blocks)]
+
+        def each_call() -> None:  # any other local gradient is computed at each call
+            local = op.rule(ops.ARRAY_MATH, out, ins if ins is not None else [values[rows] for rows in inputs])
+            for d, sink in zip(local, sinks):
+                sink.receive(d, out_grad, op.blocks, careful)
+        return [each_call]
+
+
+class _Sink:
+    """Where one input of a step sends its gradient: some rows of the gradient buffer."""
+
+    def __init__(self, grads: np.ndarray, rows: Rows, unique: bool, first: bool) -> None:
+        self.grads, self.rows, self.unique = grads, rows, unique
+        self.view = grads[rows] if isinstance(rows, slice) and unique else None
+        self.first = first and self.view is not None  # the rows' first gradient: written, not added
+
+    def receive(self, d: np.ndarray | float, out_grad: np.ndarray, blocks: bool, careful: bool) -> None:
+        """Take d × out_grad, the chain rule's product for these rows."""
+        if type(d) is float and d == 0.0 and blocks:
+            return  # stopped outright: the rows keep their zeros
+        if self.first and not (careful and blocks):
+            np.multiply(d, out_grad, out=self.view)
             return
-        local = self.op.rule(ops.ARRAY_MATH, out, [values[rows] for rows in self.inputs])
-        for rows, unique, d in zip(self.inputs, self.unique, local):
-            if type(d) is float:  # a constant local gradient (+, -, neg): no array to multiply
-                if d == 0.0 and self.op.blocks:
-                    continue
-                contribution = out_grad if d == 1.0 else d * out_grad
-            else:
-                contribution = d * out_grad
-                if careful and self.op.blocks:  # stopped, not multiplied: 0 even where out_grad is inf
-                    contribution = np.where(np.equal(d, 0.0), 0.0, contribution)
-            if unique:
-                grads[rows] += contribution
-            else:
-                _add_at(grads, rows, np.broadcast_to(contribution, out_grad.shape))
+        contribution = out_grad if type(d) is float and d == 1.0 else d * out_grad
+        if careful and blocks and type(d) is not float:  # stopped, not multiplied: 0 even where out_grad is inf
+            contribution = np.where(np.equal(d, 0.0), 0.0, contribution)
+        self.take(contribution)
+
+    def take(self, amount: np.ndarray) -> None:
+        """Add ``amount`` to the rows (write it, where it is their first gradient)."""
+        if self.first:
+            self.view[...] = amount
+        elif self.view is not None:
+            self.view += amount
+        elif self.unique:
+            self.grads[self.rows] += amount
+        else:
+            _add_at(self.grads, self.rows, np.broadcast_to(amount, (len(self.rows), self.grads.shape[1])))
+
+    def calls(self, d: np.ndarray | float, out_grad: np.ndarray, blocks: bool) -> list[Call]:
+        """``receive`` for a d that stays what it is, as calls with their arrays bound."""
+        if type(d) is float and d == 0.0 and blocks:
+            return []
+        if self.first:
+            return [functools.partial(np.multiply, d, out_grad, out=self.view)]
+        if self.view is not None and type(d) is float and d == 1.0:
+            return [functools.partial(np.add, self.view, out_grad, out=self.view)]
+        return [functools.partial(self.receive, d, out_grad, blocks, False)]
 
 
 @dataclass
@@ -76,7 +148,7 @@ class _Layer:
     """Neurons of one level that read the same inputs with constant weights: w·x + b for
     all of them is one matrix product, as a hand-written numpy layer would do it."""
 
-    out: Rows  # (k,) rows
+    out: slice  # (k,) rows
     x_rows: Rows  # (n,): the inputs every neuron reads
     w_index: np.ndarray  # (k, n): where each weight sits among the static values
     b_index: np.ndarray | None  # (k,), or None for dot without a bias
@@ -86,27 +158,59 @@ class _Layer:
         """Find the weights and biases in the program's static arrays: views where they
         lie evenly spaced (a model's weights do), so that no call gathers them."""
         self._w, self._w_grad = _view(static, self.w_index), _view(static_grads, self.w_index)
+        self._weights = self._w  # what the last forward used; gathered at each call where no view
         if self.b_index is not None:
             self._b, self._b_grad = _view(static, self.b_index), _view(static_grads, self.b_index)
 
-    def forward(self, values: np.ndarray, static: np.ndarray) -> None:
-        self._weights = static[self.w_index] if self._w is None else self._w  # kept for backward
-        out = self._weights @ values[self.x_rows]
-        if self.b_index is not None:
-            out += (static[self.b_index] if self._b is None else self._b)[:, None]
-        values[self.out] = out
+    def plan(self, written: set[int], written_static: set[int]) -> None:
+        """As ``_Group.plan``: where this layer gives the first gradient, it writes it."""
+        x_rows = _row_numbers(self.x_rows)
+        self._first_x = isinstance(x_rows, range) and self.distinct and written.isdisjoint(x_rows)
+        written.update(x_rows)
+        w, b = self.w_index.ravel().tolist(), [] if self.b_index is None else self.b_index.tolist()
+        self._first_w = self._w_grad is not None and written_static.isdisjoint(w)
+        self._first_b = self.b_index is not None and self._b_grad is not None and written_static.isdisjoint(b)
+        written_static.update(w + b)
 
-    def backward(self, values: np.ndarray, grads: np.ndarray, static: np.ndarray, static_grads: np.ndarray,
-                 careful: bool) -> None:
-        out_grad = grads[self.out]  # (k, N)
-        _add_into(static_grads, self.w_index, self._w_grad, out_grad @ values[self.x_rows].T)
-        if self.b_index is not None:
-            _add_into(static_grads, self.b_index, self._b_grad, out_grad.sum(axis=1))
-        x_grad = self._weights.T @ out_grad
-        if self.distinct:
-            grads[self.x_rows] += x_grad
+    def forward_calls(self, values: np.ndarray, static: np.ndarray) -> list[Call]:
+        out, x_rows = values[self.out], self.x_rows
+        if self._w is not None and isinstance(x_rows, slice):
+            calls: list[Call] = [functools.partial(np.matmul, self._w, values[x_rows], out=out)]
         else:
-            _add_at(grads, self.x_rows, x_grad)
+            def product() -> None:
+                self._weights = static[self.w_index] if self._w is None else self._w
+                np.matmul(self._weights, values[x_rows], out=out)
+            calls = [product]
+        if self.b_index is not None and self._b is not None:
+            calls.append(functools.partial(np.add, out, self._b[:, None], out=out))
+        elif self.b_index is not None:
+            calls.append(lambda: np.add(out, static[self.b_index][:, None], out=out))
+        return calls
+
+    def backward_calls(self, values: np.ndarray, grads: np.ndarray, static: np.ndarray,
+                       static_grads: np.ndarray, careful: bool) -> list[Call]:
+        out_grad, x_rows = grads[self.out], self.x_rows  # (k, N)
+        x = values[x_rows] if isinstance(x_rows, slice) else None
+        calls: list[Call] = []
+        if self._first_w and x is not None:
+            calls.append(functools.partial(np.matmul, out_grad, x.T, out=self._w_grad))
+        else:
+            calls.append(lambda: _add_into(static_grads, self.w_index, self._w_grad,
+                                           out_grad @ (x if x is not None else values[x_rows]).T))
+        if self._first_b:
+            calls.append(functools.partial(np.add.reduce, out_grad, axis=1, out=self._b_grad))
+        elif self.b_index is not None:
+            calls.append(lambda: _add_into(static_grads, self.b_index, self._b_grad, np.add.reduce(out_grad, axis=1)))
+        x_grad = _Sink(grads, x_rows, self.distinct, self._first_x)
+        if x_grad.first and self._w is not None:
+            calls.append(functools.partial(np.matmul, self._w.T, out_grad, out=x_grad.view))
+        else:
+            calls.append(lambda: x_grad.take(self._weights.T @ out_grad))
+        return calls
+
+
+def _row_numbers(rows: Rows) -> range | list[int]:
+    return range(rows.start, rows.stop) if isinstance(rows, slice) else rows.ravel().tolist()
 
 
 def _add_into(vector: np.ndarray, index: np.ndarray, view: np.ndarray | None, amounts: np.ndarray) -> None:
@@ -167,13 +271,20 @@ class Program:
             if node.parents and any(p in dynamic for p in node.parents):
                 dynamic.add(node)
                 level[node] = 1 + max(level.get(p, 0) for p in node.parents)
-        # The static part: the leaves first, in store order (each store read in one call),
-        # then the nodes computed from them alone.
+        # The static part runs once per call, on the same machinery, as a batch of one. Its
+        # leaves come first, in store order (each store is read in one call); the nodes
+        # computed from them alone follow, placed as they are scheduled, so that each
+        # step's nodes lie side by side.
         static_leaves = in_store_order(node for node in self.order if node not in dynamic and not node.parents)
-        self._static_ops = [node for node in self.order if node not in dynamic and node.parents]
-        self.static = static_leaves + self._static_ops
         self._leaves = Leaves(static_leaves)
-        static_index = {node: i for i, node in enumerate(self.static)}
+        static_index = _Rows((leaf, i) for i, leaf in enumerate(static_leaves))
+        static_level: dict[Value, int] = {}
+        for node in self.order:
+            if node not in dynamic and node.parents:
+                static_level[node] = 1 + max(static_level.get(p, 0) for p in node.parents)
+        self._static_steps = _schedule(static_level, static_index, {})
+        self.static = list(static_index)
+        self._static_ops = self.static[len(static_leaves):]
         # Kept from call to call: a layer's weights are views into them.
         self._static = np.empty((len(self.static), 1))
         self._static_grads = np.empty((len(self.static), 1))
@@ -189,61 +300,71 @@ class Program:
         in_rows = [node for node in self.static if node in row]
         self._static_rows = np.array([row[node] for node in in_rows], dtype=np.intp)
         self._static_row_index = np.array([static_index[node] for node in in_rows], dtype=np.intp)
+        # In backward order, which steps give rows their first gradient (see _Group.plan).
+        written, written_static = {self._output_row}, set()
+        for step in reversed(self._steps):
+            step.plan(written, written_static)
+        written_static.update(self._static_row_index.tolist())
+        for step in reversed(self._static_steps):  # the static part's rows are static entries
+            step.plan(written_static, set())
         self._row_count = len(row)
-        # The static part runs on the same machinery, as a batch of one.
-        static_level: dict[Value, int] = {}
-        for node in self._static_ops:
-            static_level[node] = 1 + max(static_level.get(p, 0) for p in node.parents)
-        self._static_steps = _schedule(static_level, static_index, {})
-        self._values: np.ndarray | None = None
+        # Each pass is a list of numpy calls with their arrays bound; the per-sample ones are
+        # made again when the batch size changes (with the buffers, (rows, N) each).
+        self._static_forward = _forward_calls(self._static_steps, self._static, None)
+        self._static_backward = _Backward(self._static_steps, self._static, self._static_grads, None, None)
+        self._values = self._grads = np.empty((self._row_count, 0))
+        self._ran = False
 
     def __call__(self, *columns: np.ndarray | float) -> np.ndarray:
         """The output for every sample: one column (1-D array, or a number for all) per input."""
         columns, n = self._columns(columns)
-        values = np.empty((self._row_count, n))
-        static = self._static
         with np.errstate(all="ignore"):
+            if self._values.shape[1] != n:
+                values, grads = self._values, self._grads = np.empty((self._row_count, n)), np.empty((self._row_count, n))
+                self._forward = _forward_calls(self._steps, values, self._static[:, 0])
+                self._backward = _Backward(self._steps, values, grads, self._static[:, 0], self._static_grads[:, 0])
+            values = self._values
             self._compute_static()
-            values[self._static_rows] = static[self._static_row_index]
+            values[self._static_rows] = self._static[self._static_row_index]
             for row, column in zip(self._input_rows, columns):
                 values[row] = column
-            for step in self._steps:
-                step.forward(values, static[:, 0])
-        self._values = values
+            for call in self._forward:
+                call()
+        self._ran = True
         return values[self._output_row].copy()
 
     def backward(self, weights: np.ndarray | None = None) -> list[np.ndarray]:
         """Accumulate d sum(w_i out_i) / d leaf into ``.grad`` of every leaf that is not an
         input (w_i = 1/N by default: the mean), as ``Value.backward`` would, and return the
         per-sample gradients of each input, one array per input."""
-        if self._values is None:
+        if not self._ran:
             raise RuntimeError("run the program on a batch before calling backward()")
-        seed = self._weights(weights, self._values.shape[1])
+        seed = self._seed(weights, self._values.shape[1])
         with np.errstate(all="ignore"):
             input_grads = self._backpropagate(seed, careful=False)
             leaf_grads = self._static_grads[:len(self._leaves), 0]
-            if not (np.isfinite(leaf_grads).all() and np.isfinite(input_grads).all()):
+            if not math.isfinite(np.add.reduce(leaf_grads) + np.add.reduce(input_grads, axis=None)):  # or overflowed: no harm
                 # An inf or nan gradient: where a blocking op (relu below 0) meets it, the
                 # gradient must stop at 0 rather than become 0 × inf = nan. Checking every
                 # step for it would slow every call; an infinite gradient always reaches a
                 # leaf or an input, so it is found here, and the pass is run again with care.
                 input_grads = self._backpropagate(seed, careful=True)
         self._leaves.add_grad(leaf_grads)
-        return list(input_grads)
+        return list(input_grads + 0.0)  # as a leaf's .grad, which starts at 0.0: no -0.0
 
-    def _backpropagate(self, seed: np.ndarray, careful: bool) -> np.ndarray:
+    def _backpropagate(self, seed: np.ndarray | float, careful: bool) -> np.ndarray:
         """The per-sample gradients of the inputs, (inputs, N); the static nodes' gradients,
         summed over the samples, go into ``self._static_grads``."""
-        values, static, static_grads = self._values, self._static, self._static_grads
-        grads = np.zeros(values.shape)
+        grads, static_grads = self._grads, self._static_grads
+        grads.fill(0.0)
         grads[self._output_row] = seed
         static_grads.fill(0.0)
-        for step in reversed(self._steps):
-            step.backward(values, grads, static[:, 0], static_grads[:, 0], careful)
+        for call in self._backward.calls(careful):
+            call()
         # The static part ran once for all samples: its gradient is the sum over them.
-        _add_at(static_grads, self._static_row_index, grads[self._static_rows].sum(axis=1, keepdims=True))
-        for step in reversed(self._static_steps):
-            step.backward(static, static_grads, None, None, careful)
+        _add_at(static_grads, self._static_row_index, np.add.reduce(grads[self._static_rows], axis=1, keepdims=True))
+        for call in self._static_backward.calls(careful):
+            call()
         return grads[self._input_rows]
 
     def _compute_static(self) -> None:
@@ -254,26 +375,26 @@ class Program:
         """
         static = self._static
         self._leaves.data(out=static[:len(self._leaves), 0])
-        for step in self._static_steps:
-            step.forward(static, None)
+        for call in self._static_forward:
+            call()
         for node, value in zip(self._static_ops, static[len(self._leaves):, 0].tolist()):
             node._data = value
 
-    def _columns(self, columns: tuple) -> tuple[list[np.ndarray | float], int]:
-        names = ", ".join(x.label or f"input {i}" for i, x in enumerate(self.inputs))
+    def _columns(self, columns: tuple) -> tuple[list[np.ndarray], int]:
         if len(columns) != len(self.inputs):
+            names = ", ".join(x.label or f"input {i}" for i, x in enumerate(self.inputs))
             raise ValueError(f"the program takes {len(self.inputs)} columns ({names}), got {len(columns)}")
         arrays, lengths = [], set()
         for i, column in enumerate(columns):
-            what = f"column {i} ({self.inputs[i].label or f'input {i}'})"
             array = np.asarray(column)
-            if array.dtype.kind not in "iuf":
-                raise ValueError(f"{what} must hold real numbers, got dtype {array.dtype}")
-            if array.ndim > 1:
+            if array.dtype.kind not in "iuf" or array.ndim > 1:
+                what = f"column {i} ({self.inputs[i].label or f'input {i}'})"
+                if array.dtype.kind not in "iuf":
+                    raise ValueError(f"{what} must hold real numbers, got dtype {array.dtype}")
                 raise ValueError(f"{what} must be 1-D (one number per sample), got shape {array.shape}")
             if array.ndim == 1:
-                lengths.add(len(array))
-            arrays.append(array.astype(float))
+                lengths.add(array.shape[0])
+            arrays.append(array)  # ints become floats as they are copied into the buffer
         if len(lengths) > 1:
             raise ValueError(f"the columns have different lengths: {sorted(lengths)}")
         n = lengths.pop() if lengths else 1
@@ -282,9 +403,10 @@ class Program:
         return arrays, n
 
     @staticmethod
-    def _weights(weights: np.ndarray | None, n: int) -> np.ndarray:
+    def _seed(weights: np.ndarray | None, n: int) -> np.ndarray | float:
+        """d loss / d output for each sample: the weights, or 1/N for every one (the mean)."""
         if weights is None:
-            return np.full(n, 1.0 / n)
+            return 1.0 / n
         weights = np.asarray(weights, dtype=float)
         if weights.shape != (n,):
             raise ValueError(f"weights must have one number per sample ({n}), got shape {weights.shape}")
@@ -293,6 +415,25 @@ class Program:
     def __repr__(self) -> str:
         return (f"<Program: {len(self.order)} nodes, {len(self.inputs)} inputs, "
                 f"{len(self.static)} static, {len(self._steps)} batched steps>")
+
+
+def _forward_calls(steps: list[_Group | _Layer], values: np.ndarray, static: np.ndarray | None) -> list[Call]:
+    return [call for step in steps for call in step.forward_calls(values, static)]
+
+
+class _Backward:
+    """A backward pass as calls: the steps last to first. The careful pass (for
+    non-finite gradients, see ``Program.backward``) is made the first time it is needed."""
+
+    def __init__(self, steps: list[_Group | _Layer], *buffers: np.ndarray | None) -> None:
+        self.steps, self.buffers = steps, buffers
+        self._calls: dict[bool, list[Call]] = {}
+
+    def calls(self, careful: bool) -> list[Call]:
+        if careful not in self._calls:
+            self._calls[careful] = [call for step in reversed(self.steps)
+                                    for call in step.backward_calls(*self.buffers, careful)]
+        return self._calls[careful]
 
 
 def compile(output: Value, inputs: Sequence[Value]) -> Program:  # noqa: A001 (autodiff.compile)

@@ -1,24 +1,20 @@
-"""Leaves whose numbers also live side by side in numpy arrays.
+"""Leaves whose numbers and gradients live side by side in numpy arrays.
 
 A model's weights are leaf ``Value``s, each with its own ``data`` and ``grad``. Read one
 at a time, 337 of them cost a Python loop per training step, in the optimizer and in a
-compiled program alike. A ``Store`` keeps them in two arrays as well, so that both read
-and write all of them in one numpy call:
-
-- ``store.grad`` *is* the gradients: a stored leaf's ``.grad`` reads and writes its entry;
-- ``store.data`` mirrors the numbers: each stored leaf keeps its own float too, because
-  the scalar engine reads that on every op (an array read there doubles the cost of a
-  scalar training step). Every write goes through ``v.data = x`` or
-  ``store.set_data(array)``, and both update the two copies.
+compiled program alike. A ``Store`` keeps them in two arrays instead, ``store.data`` and
+``store.grad``, so that both read and write all of them in one numpy call. A stored
+leaf's ``data`` and ``grad`` read and write its entries there: one copy of each number.
 
 A stored leaf stays the same object, with the same label and operators; only its class
 changes, to one with no slots of its own: a leaf has no inputs, so it keeps its store
-and its index where an op node keeps its inputs.
+and its index where an op node keeps its inputs. Reading its number through the store
+costs the scalar engine about a sixth more time per training step; a compiled step
+saves a loop over every parameter.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -31,23 +27,26 @@ class _StoredValue(Value):
 
     __slots__ = ()
 
-    @Value.data.setter
-    def data(self, value: float) -> None:
-        value = value if type(value) is float else to_float(value)
-        self._data = value
-        self._a._data[self._b] = value
+    @property
+    def _data(self) -> float:  # every reader of a Value's number, the ops included, comes here
+        return self._a._numbers.item(self._b)
+
+    @_data.setter
+    def _data(self, value: float) -> None:
+        self._a._numbers[self._b] = value
 
     @property
     def grad(self) -> float:
-        return self._a.grad.item(self._b)
+        return self._a._grads.item(self._b)
 
     @grad.setter
     def grad(self, value: float) -> None:
-        self._a.grad[self._b] = value if type(value) is float else to_float(value, "a gradient")
+        self._a._grads[self._b] = value if type(value) is float else to_float(value, "a gradient")
 
 
 class Store:
-    """Keep ``leaves`` (leaf ``Value``s) in two arrays: ``data`` and ``grad``.
+    """Keep ``leaves`` (leaf ``Value``s) in two arrays, ``data`` and ``grad``: entry i is
+    ``values[i].data`` and ``values[i].grad``, and writing either writes the other.
 
     Each leaf stays the same ``Value``. Leaves already in a store move to this one when
     it takes all of that store's leaves (a layer takes over its neurons' stores); the old
@@ -58,9 +57,12 @@ class Store:
     >>> (w * 3.0 + b).backward()
     >>> store.grad.tolist()
     [3.0, 1.0]
-    >>> store.set_data(store.data - 0.125 * store.grad); w.data, b.data
+    >>> store.data[:] -= 0.125 * store.grad; w.data, b.data
     (0.125, -1.125)
     """
+
+    __slots__ = ("_numbers", "_grads", "_released", "values")  # read on every stored leaf's access
+    handovers = 0  # how many stores have handed their leaves on, in all: layouts older than that re-check
 
     def __init__(self, leaves: Iterable[Value]) -> None:
         leaves = list(leaves)
@@ -78,12 +80,14 @@ class Store:
                     f"some of these leaves are in a Store of {len(old.values)}, and only a Store that takes "
                     "all of them can take them over (store a model's whole parameters())"
                 )
-        self._data = np.array([leaf._data for leaf in leaves], dtype=float)
-        self.grad = np.array([leaf.grad for leaf in leaves], dtype=float)
+        self._numbers = np.array([leaf._data for leaf in leaves], dtype=float)
+        self._grads = np.array([leaf.grad for leaf in leaves], dtype=float)
         self._released = False
         for index, leaf in enumerate(leaves):
             if type(leaf) is _StoredValue:
-                leaf._a._released = True  # its leaves now live here
+                if not leaf._a._released:
+                    leaf._a._released = True  # its leaves now live here
+                    Store.handovers += 1
             else:
                 leaf.__class__ = _StoredValue
             leaf._a, leaf._b = self, index
@@ -91,24 +95,15 @@ class Store:
 
     @property
     def data(self) -> np.ndarray:
-        """The leaves' numbers, read-only: write them with ``set_data``."""
+        """The leaves' numbers (float64, one per leaf): write them in place, ``data[:] = ...``."""
         self._check()
-        view = self._data.view()
-        view.flags.writeable = False
-        return view
+        return self._numbers
 
-    def set_data(self, data: np.ndarray | Sequence[float]) -> None:
-        """Give every leaf its new number: ``data[i]`` to ``values[i]``."""
+    @property
+    def grad(self) -> np.ndarray:
+        """The leaves' gradients (float64, one per leaf): ``backward`` adds into them."""
         self._check()
-        data = np.asarray(data)
-        if data.shape != self._data.shape or data.dtype.kind not in "iuf":
-            raise ValueError(
-                f"set_data needs {len(self._data)} real numbers (one per leaf), "
-                f"got an array of shape {data.shape} and dtype {data.dtype}"
-            )
-        self._data[:] = data
-        for leaf, number in zip(self.values, self._data.tolist()):
-            leaf._data = number
+        return self._grads
 
     def __len__(self) -> int:
         return len(self.values)
@@ -157,14 +152,17 @@ class Leaves:
             else:
                 loose.append(position)
         self._stored = [(store, _as_slice(p), _as_slice(i)) for store, (p, i) in by_store.items()]
+        self._handovers_seen = Store.handovers
         self._loose = loose
         self._loose_values = [self.values[i] for i in loose]
         # A leaf given twice gets its gradient twice: added one at a time, not as one write.
         self._unique = len({id(leaf) for leaf in self.values}) == len(self.values)
 
     def _current(self) -> list[tuple[Store, slice | np.ndarray, slice | np.ndarray]]:
-        if any(store._released for store, _, _ in self._stored):  # leaves have moved since
-            self._layout()
+        if self._handovers_seen != Store.handovers:  # leaves may have moved to another store since
+            if any(store._released for store, _, _ in self._stored):
+                self._layout()
+            self._handovers_seen = Store.handovers
         return self._stored
 
     def __len__(self) -> int:
@@ -174,7 +172,7 @@ class Leaves:
         """Every leaf's number, as a new array (or into ``out``)."""
         out = np.empty(len(self.values)) if out is None else out
         for store, positions, indices in self._current():
-            out[positions] = store._data[indices]
+            out[positions] = store._numbers[indices]
         if self._loose:
             out[self._loose] = [leaf._data for leaf in self._loose_values]
         return out
@@ -183,7 +181,7 @@ class Leaves:
         """Every leaf's gradient, as a new array."""
         out = np.empty(len(self.values))
         for store, positions, indices in self._current():
-            out[positions] = store.grad[indices]
+            out[positions] = store._grads[indices]
         if self._loose:
             out[self._loose] = [leaf.grad for leaf in self._loose_values]
         return out
@@ -194,10 +192,7 @@ class Leaves:
         if data.shape != (len(self.values),):
             raise ValueError(f"set_data needs {len(self.values)} numbers, got shape {data.shape}")
         for store, positions, indices in self._current():
-            store._data[indices] = data[positions]
-            stored = store.values[indices] if isinstance(indices, slice) else [store.values[i] for i in indices]
-            for leaf, number in zip(stored, store._data[indices].tolist()):
-                leaf._data = number
+            store._numbers[indices] = data[positions]
         for leaf, number in zip(self._loose_values, data[self._loose].tolist()):
             leaf._data = number
 
@@ -208,14 +203,14 @@ class Leaves:
                 leaf.grad += g
             return
         for store, positions, indices in self._current():
-            store.grad[indices] += grad[positions]
+            store._grads[indices] += grad[positions]
         for leaf, g in zip(self._loose_values, grad[self._loose].tolist()):
             leaf.grad += g
 
     def zero_grad(self) -> None:
         """Set every leaf's gradient to 0."""
         for store, _, indices in self._current():
-            store.grad[indices] = 0.0
+            store._grads[indices] = 0.0
         for leaf in self._loose_values:
             leaf.grad = 0.0
 

@@ -8,17 +8,17 @@ import nn
 from autodiff import Leaves, Store, Value
 
 
-def test_a_stored_leaf_is_the_same_value_and_both_copies_agree():
+def test_a_stored_leaf_is_the_same_value_and_its_number_lives_in_the_store():
     w, b = Value(0.5, label="w"), Value(-1.0, label="b")
     store = Store([w, b])
     assert isinstance(w, Value) and w.label == "w" and store.values == (w, b)
-    w.data = 2  # the Value's setter writes the array too
+    w.data = 2  # the Value's setter writes the array
     assert w.data == 2.0 and type(w.data) is float and store.data.tolist() == [2.0, -1.0]
-    store.set_data(np.array([3.0, 4.0]))  # and the store's writes reach the Values
+    store.data[:] = [3.0, 4.0]  # and the Values read what the store holds
     assert (w.data, b.data) == (3.0, 4.0) and type(b.data) is float
     assert (w * 2.0).data == 6.0  # the scalar engine reads the new number
-    with pytest.raises(ValueError, match="read-only"):
-        store.data[0] = 1.0
+    with pytest.raises(AttributeError):
+        store.data = np.zeros(2)  # the arrays are written in place, never replaced
 
 
 def test_gradients_live_in_the_store_and_accumulate_as_on_any_leaf():
@@ -42,9 +42,9 @@ def test_a_store_taking_all_of_another_stores_leaves_moves_them():
     a.grad = 5.0
     assert second.data.tolist() == [3.0, 1.0, 2.0] and second.grad.tolist() == [0.0, 5.0, 0.0]
     with pytest.raises(RuntimeError, match="moved to another Store"):
-        first.set_data([0.0, 0.0])
-    with pytest.raises(RuntimeError, match="moved to another Store"):
         first.data
+    with pytest.raises(RuntimeError, match="moved to another Store"):
+        first.grad
     assert "moved away" in repr(first)
 
 
@@ -67,10 +67,10 @@ def test_a_store_cannot_take_only_part_of_another():
 def test_bad_writes_are_named():
     w = Value(1.0)
     store = Store([w])
-    with pytest.raises(ValueError, match="1 real numbers .* shape \\(2,\\)"):
-        store.set_data([1.0, 2.0])
-    with pytest.raises(ValueError, match="dtype <U1"):
-        store.set_data(["a"])
+    with pytest.raises(ValueError):  # numpy names the problem: shapes that do not broadcast
+        store.data[:] = [1.0, 2.0]
+    with pytest.raises(ValueError):  # or a string that is not a number
+        store.data[:] = ["a"]
     with pytest.raises(TypeError, match="Value data must be a real number, got str"):
         w.data = "1"
     with pytest.raises(TypeError, match="a gradient must be a real number, got str"):
