@@ -153,7 +153,7 @@ class Leaves:
                 loose.append(position)
         self._stored = [(store, _as_slice(p), _as_slice(i)) for store, (p, i) in by_store.items()]
         self._handovers_seen = Store.handovers
-        self._loose = loose
+        self._loose = np.array(loose, dtype=np.intp)
         self._loose_values = [self.values[i] for i in loose]
         # A leaf given twice gets its gradient twice: added one at a time, not as one write.
         self._unique = len({id(leaf) for leaf in self.values}) == len(self.values)
@@ -173,7 +173,7 @@ class Leaves:
         out = np.empty(len(self.values)) if out is None else out
         for store, positions, indices in self._current():
             out[positions] = store._numbers[indices]
-        if self._loose:
+        if self._loose_values:
             out[self._loose] = [leaf._data for leaf in self._loose_values]
         return out
 
@@ -182,7 +182,7 @@ class Leaves:
         out = np.empty(len(self.values))
         for store, positions, indices in self._current():
             out[positions] = store._grads[indices]
-        if self._loose:
+        if self._loose_values:
             out[self._loose] = [leaf.grad for leaf in self._loose_values]
         return out
 
@@ -193,8 +193,9 @@ class Leaves:
             raise ValueError(f"set_data needs {len(self.values)} numbers, got shape {data.shape}")
         for store, positions, indices in self._current():
             store._numbers[indices] = data[positions]
-        for leaf, number in zip(self._loose_values, data[self._loose].tolist()):
-            leaf._data = number
+        if self._loose_values:
+            for leaf, number in zip(self._loose_values, data[self._loose].tolist()):
+                leaf._data = number
 
     def add_grad(self, grad: np.ndarray) -> None:
         """Add ``grad[i]`` to the i-th leaf's gradient."""
@@ -204,8 +205,9 @@ class Leaves:
             return
         for store, positions, indices in self._current():
             store._grads[indices] += grad[positions]
-        for leaf, g in zip(self._loose_values, grad[self._loose].tolist()):
-            leaf.grad += g
+        if self._loose_values:
+            for leaf, g in zip(self._loose_values, grad[self._loose].tolist()):
+                leaf.grad += g
 
     def zero_grad(self) -> None:
         """Set every leaf's gradient to 0."""

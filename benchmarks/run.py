@@ -60,7 +60,9 @@ def median_time(step: Callable[[], object], repeats: int, warmup: int = 2) -> fl
 def interleaved_medians(steps: dict[str, Callable[[], object]], rounds: int, block: int) -> dict[str, float]:
     """Median seconds per step of each engine, timed in turns: every round runs a block of
     steps of each engine in a row, so that a slow spell of the machine (a shared virtual
-    machine has them) falls on all of them alike and the ratios stay fair."""
+    machine has them) falls on all of them alike and the ratios stay fair. A block is
+    long enough to be timed as a training loop runs, step after step of one engine: the
+    first step after another engine's runs with that engine's data in the caches."""
     for step in steps.values():
         step(), step()  # warm-up
     times: dict[str, list[float]] = {name: [] for name in steps}
@@ -237,7 +239,7 @@ def two_moons(quick: bool) -> list[Row]:
     check_same("two-moons step", {name: make(X, y, 0.0)() for name, make in makers.items()})
     batched = ("ours, compiled", "numpy by hand", "PyTorch, batched (1 thread)")
     fast = interleaved_medians({name: makers[name](X, y, 0.01) for name in batched if name in makers},
-                               rounds=30 if quick else 200, block=10)
+                               rounds=5 if quick else 30, block=100)
     slow = interleaved_medians({name: make(X, y, 0.01) for name, make in makers.items() if name not in batched},
                                rounds=2 if quick else 5, block=1)
     return [(name, (fast | slow)[name]) for name in makers]

@@ -116,5 +116,5 @@ def test_nn_models_keep_their_parameters_in_one_store_in_parameter_order():
     model = nn.MLP(2, [4, 1], seed=0)
     params = model.parameters()
     leaves = Leaves(params)
-    assert len(leaves._stored) == 1 and not leaves._loose  # one store, read in one call
+    assert len(leaves._stored) == 1 and leaves._loose.size == 0  # one store, read in one call
     np.testing.assert_array_equal(leaves.data(), [p.data for p in params])
