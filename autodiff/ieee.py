@@ -104,8 +104,11 @@ def relu(x: float) -> float:
     return 0.0 if x <= 0 else x  # nan <= 0 is False: relu(nan) is nan
 
 
-def relu_array(x: np.ndarray) -> np.ndarray:
-    return np.where(x <= 0, 0.0, x)
+def relu_array(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    # max(x, 0) keeps nan, as relu does; numpy leaves max(-0.0, 0.0) unspecified, and
+    # adding 0.0 makes it 0.0 without changing any other number. Two calls, no copy.
+    out = np.maximum(x, 0.0, out=out)
+    return np.add(out, 0.0, out=out)
 
 
 def logsumexp(xs: tuple[float, ...]) -> float:

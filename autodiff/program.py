@@ -27,6 +27,7 @@ depends on the data must be recompiled (or run sample by sample).
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -72,7 +73,7 @@ class _Group:
         if not all(isinstance(rows, slice) for rows in inputs):
             return [lambda: np.copyto(out, batched(*[values[rows] for rows in inputs]))]
         ins = [values[rows] for rows in inputs]
-        if isinstance(batched, np.ufunc):  # it writes straight into its rows
+        if _writes_out(batched):  # straight into its rows
             return [functools.partial(batched, *ins, out=out)]
         return [lambda: np.copyto(out, batched(*ins))]
 
@@ -210,6 +211,16 @@ class _Layer:
         return calls
 
 
+def _writes_out(batched: Callable) -> bool:
+    """Whether a batched forward takes ``out=`` (every ufunc does, and some of ieee's)."""
+    if isinstance(batched, np.ufunc):
+        return True
+    try:
+        return "out" in inspect.signature(batched).parameters
+    except (TypeError, ValueError):  # a callable without a signature: no
+        return False
+
+
 def _row_numbers(rows: Rows) -> range | list[int]:
     return range(rows.start, rows.stop) if isinstance(rows, slice) else rows.ravel().tolist()
 
@@ -277,7 +288,7 @@ class Program:
         # computed from them alone follow, placed as they are scheduled, so that each
         # step's nodes lie side by side.
         static_leaves = in_store_order(node for node in self.order if node not in dynamic and not node.parents)
-        self._leaves = Leaves(static_leaves)
+        self._leaves, self._leaf_count = Leaves(static_leaves), len(static_leaves)
         static_index = _Rows((leaf, i) for i, leaf in enumerate(static_leaves))
         static_level: dict[Value, int] = {}
         for node in self.order:
@@ -343,7 +354,7 @@ class Program:
         seed = self._seed(weights, self._values.shape[1])
         with np.errstate(all="ignore"):
             input_grads = self._backpropagate(seed, careful=False)
-            leaf_grads = self._static_grads[:len(self._leaves), 0]
+            leaf_grads = self._static_grads[:self._leaf_count, 0]
             if not math.isfinite(np.add.reduce(leaf_grads) + np.add.reduce(input_grads, axis=None)):  # or overflowed: no harm
                 # An inf or nan gradient: where a blocking op (relu below 0) meets it, the
                 # gradient must stop at 0 rather than become 0 × inf = nan. Checking every
@@ -375,10 +386,10 @@ class Program:
         shows the weights of this call.
         """
         static = self._static
-        self._leaves.data(out=static[:len(self._leaves), 0])
+        self._leaves.data(out=static[:self._leaf_count, 0])
         for call in self._static_forward:
             call()
-        for node, value in zip(self._static_ops, static[len(self._leaves):, 0].tolist()):
+        for node, value in zip(self._static_ops, static[self._leaf_count:, 0].tolist()):
             node._data = value
 
     def _columns(self, columns: tuple) -> tuple[list[np.ndarray], int]:

@@ -6,11 +6,12 @@ No op raises, warns, or returns anything but a Python float, whatever float it g
 import math
 import warnings
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autodiff import Value
+from autodiff import Value, ops
 
 inf, nan = math.inf, math.nan
 
@@ -177,3 +178,28 @@ def test_an_ordinary_product_still_gives_nan_for_zero_times_infinity():
     a, b = Value(0.0), Value(0.0)
     (a * b).sqrt().backward()  # d/da = b × sqrt'(0) = 0 × inf: nan, as in PyTorch
     assert math.isnan(a.grad)
+
+
+def _same_bits(a: float, b: float) -> bool:
+    """Equal to the last bit, the sign of zero included; any nan matches any nan."""
+    return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
+
+
+BATCHED_UNARY = [*ops.UNARY_METHODS.values(), ops.NEG, ops.ABS, ops.IDENTITY,
+                 *(ops.power_by(e) for e in (2.0, 0.5, -1.0, -2.5, 0.0, 3.0))]
+
+
+@pytest.mark.parametrize("op", BATCHED_UNARY, ids=lambda op: op.name)
+def test_each_batched_forward_equals_the_float_forward_to_the_last_bit(op):
+    # compile runs the batched forward; it must agree with the scalar engine bit for bit
+    with np.errstate(all="ignore"):
+        batched = op.batched(np.array(SPECIAL)).tolist()
+    assert all(_same_bits(b, op.forward(x)) for x, b in zip(SPECIAL, batched)), (SPECIAL, batched)
+
+
+@pytest.mark.parametrize("op", [ops.ADD, ops.SUB, ops.MUL, ops.DIV, ops.POW], ids=lambda op: op.name)
+def test_each_batched_binary_forward_equals_the_float_forward_to_the_last_bit(op):
+    a, b = (np.array(v) for v in zip(*[(x, y) for x in SPECIAL for y in SPECIAL]))
+    with np.errstate(all="ignore"):
+        batched = op.batched(a, b).tolist()
+    assert all(_same_bits(r, op.forward(x, y)) for x, y, r in zip(a.tolist(), b.tolist(), batched))
