@@ -169,10 +169,12 @@ class _Layer:
         x_rows = _row_numbers(self.x_rows)
         self._first_x = isinstance(x_rows, range) and self.distinct and written.isdisjoint(x_rows)
         written.update(x_rows)
-        w, b = self.w_index.ravel().tolist(), [] if self.b_index is None else self.b_index.tolist()
+        w = self.w_index.ravel().tolist()
         self._first_w = self._w_grad is not None and written_static.isdisjoint(w)
+        written_static.update(w)  # before the biases: a bias may be one of the weights
+        b = [] if self.b_index is None else self.b_index.tolist()
         self._first_b = self.b_index is not None and self._b_grad is not None and written_static.isdisjoint(b)
-        written_static.update(w + b)
+        written_static.update(b)
 
     def forward_calls(self, values: np.ndarray, static: np.ndarray) -> list[Call]:
         out, x_rows = values[self.out], self.x_rows

@@ -16,6 +16,8 @@ parameters in an optimizer or a compiled step, and each number has one copy.
 
 from __future__ import annotations
 
+import copy
+import weakref
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -44,6 +46,18 @@ class _StoredValue(Value):
     def grad(self, value: float) -> None:
         self._a._grads[self._b] = value if type(value) is float else to_float(value, "a gradient")
 
+    def __copy__(self) -> Value:
+        """A leaf of its own, in no store, with the same number, gradient and label."""
+        twin = Value(self._data, self.label)
+        twin.grad = self.grad
+        return twin
+
+    def __deepcopy__(self, memo: dict) -> Value:
+        # Copying a model copies its parameters' store whole: the copies share a new store.
+        if id(self) not in memo:
+            copy.deepcopy(self._a, memo)
+        return memo[id(self)]
+
 
 class Store:
     """Keep ``leaves`` (leaf ``Value``s) in two arrays, ``data`` and ``grad``: entry i is
@@ -58,18 +72,21 @@ class Store:
     >>> (w * 3.0 + b).backward()
     >>> store.grad.tolist()
     [3.0, 1.0]
-    >>> store.data[:] -= 0.125 * store.grad; w.data, b.data
+    >>> store.data -= 0.125 * store.grad; w.data, b.data
     (0.125, -1.125)
     """
 
-    __slots__ = ("_numbers", "_grads", "_released", "values")  # read on every stored leaf's access
+    # Slots: read on every stored leaf's access. The store holds its leaves weakly: they
+    # hold it, and a model should go the moment its last reference does, with no cycle.
+    __slots__ = ("_numbers", "_grads", "_released", "_leaves")
     handovers = 0  # how many stores have handed their leaves on, in all: layouts older than that re-check
 
     def __init__(self, leaves: Iterable[Value]) -> None:
         leaves = list(leaves)
         for i, leaf in enumerate(leaves):
-            if not isinstance(leaf, Value):
-                raise TypeError(f"a Store holds Values; item {i} is a {type(leaf).__name__}")
+            if type(leaf) not in (Value, _StoredValue):
+                what = "a Value of a subclass" if isinstance(leaf, Value) else f"a {type(leaf).__name__}"
+                raise TypeError(f"a Store holds Values; item {i} is {what}")
             if leaf.parents:
                 raise ValueError(f"a Store holds leaves; item {i} ({leaf.label or leaf.op}) is computed by an op")
         if len({id(leaf) for leaf in leaves}) != len(leaves):
@@ -92,13 +109,24 @@ class Store:
             else:
                 leaf.__class__ = _StoredValue
             leaf._a, leaf._b = self, index
-        self.values: tuple[Value, ...] = tuple(leaves)
+        self._leaves = [weakref.ref(leaf) for leaf in leaves]
+
+    @property
+    def values(self) -> tuple[Value, ...]:
+        """The stored leaves, in store order (those still alive)."""
+        return tuple(leaf for leaf in (ref() for ref in self._leaves) if leaf is not None)
 
     @property
     def data(self) -> np.ndarray:
-        """The leaves' numbers (float64, one per leaf): write them in place, ``data[:] = ...``."""
+        """The leaves' numbers (float64, one per leaf). Writing it writes into the array:
+        ``store.data -= lr * store.grad`` updates every leaf."""
         self._check()
         return self._numbers
+
+    @data.setter
+    def data(self, numbers: np.ndarray | Sequence[float]) -> None:
+        self._check()
+        self._numbers[:] = numbers
 
     @property
     def grad(self) -> np.ndarray:
@@ -106,15 +134,30 @@ class Store:
         self._check()
         return self._grads
 
+    @grad.setter
+    def grad(self, gradients: np.ndarray | Sequence[float]) -> None:
+        self._check()
+        self._grads[:] = gradients
+
+    def __deepcopy__(self, memo: dict) -> Store:
+        """A new store of new leaves with the same numbers, gradients and labels."""
+        twins = []
+        for leaf in self.values:
+            if id(leaf) not in memo:
+                memo[id(leaf)] = copy.copy(leaf)
+            twins.append(memo[id(leaf)])
+        memo[id(self)] = twin = Store(twins)
+        return twin
+
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self._numbers)
 
     def _check(self) -> None:
         if self._released:
             raise RuntimeError("this Store's leaves have moved to another Store; use that one")
 
     def __repr__(self) -> str:
-        return f"<Store of {len(self.values)} leaves{' (moved away)' if self._released else ''}>"
+        return f"<Store of {len(self)} leaves{' (moved away)' if self._released else ''}>"
 
 
 class Leaves:

@@ -33,8 +33,9 @@ class Module:
         return list(_walk(self, ""))
 
     def parameters(self) -> list[Value]:
-        """Every parameter, in the order of ``named_parameters``."""
-        return [p for _, p in self.named_parameters()]
+        """Every parameter once, in the order of ``named_parameters`` (a parameter set in
+        two places, a tied weight, counts once: an optimizer updates it once)."""
+        return list({id(p): p for _, p in self.named_parameters()}.values())
 
     def label_parameters(self) -> None:
         """Label every parameter with its dotted name, as graphs then show it.
@@ -49,7 +50,7 @@ class Module:
         """Keep every parameter's number and gradient side by side in one
         ``autodiff.Store``, so that an optimizer or a compiled program reads and writes all
         of them in one numpy call. Each parameter stays the same ``Value``."""
-        self._store = autodiff.Store(self.parameters())
+        autodiff.Store(self.parameters())  # the parameters keep it; a parent module's store takes it over
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (leaves accumulate across backward passes)."""

@@ -93,7 +93,10 @@ def test_the_two_moons_step_matches_the_scalar_graph_and_follows_weight_updates(
         np.testing.assert_allclose([p.grad for p in model.parameters()], [p.grad for p in twin.parameters()], rtol=1e-9, atol=1e-15)
 
 
-@pytest.mark.parametrize("arrangement", ["a model's store", "loose", "a store in reverse", "a shared weight"])
+@pytest.mark.parametrize("arrangement", [
+    "a model's store", "loose", "a store in reverse", "a shared weight", "a bias that is a weight",
+    "a weight twice in a neuron, and its bias",
+])
 def test_a_layer_reads_its_weights_wherever_they_lie(arrangement):
     rng = np.random.default_rng(1)
     xs = [Value(0.0, label=f"x{i}") for i in range(3)]
@@ -101,6 +104,10 @@ def test_a_layer_reads_its_weights_wherever_they_lie(arrangement):
     B = [Value(rng.normal()) for _ in range(4)]
     if arrangement == "a shared weight":
         W[2][1] = W[0][0]
+    elif arrangement == "a bias that is a weight":
+        B[1] = W[1][2]
+    elif arrangement == "a weight twice in a neuron, and its bias":
+        W[0][2] = B[0] = W[0][1]
     params = list(dict.fromkeys([p for w, b in zip(W, B) for p in (*w, b)]))
     if arrangement == "a model's store":  # evenly spaced: the program uses views
         autodiff.Store(params)
@@ -126,6 +133,14 @@ def test_a_layer_reads_its_weights_wherever_they_lie(arrangement):
         out.backward(1.0 / 5)
         assert [g[s] for g in input_grads] == pytest.approx([x.grad for x in sample], rel=1e-9)
     assert compiled == pytest.approx([p.grad for p in params], rel=1e-9)
+
+
+def test_a_bias_that_is_also_a_weight_gets_both_gradients():
+    x, y, w, v = Value(0.0), Value(0.0), Value(0.5), Value(0.7)
+    program = autodiff.compile(autodiff.dot([w, v], [x, y], w), [x, y])  # w·x + v·y + w
+    program(np.array([2.0, 4.0]), np.array([3.0, 5.0]))
+    program.backward()
+    assert (w.grad, v.grad) == (np.mean([2.0, 4.0]) + 1.0, np.mean([3.0, 5.0]))  # d/dw = x + 1
 
 
 def test_arithmetic_in_the_same_order_is_equal_to_the_last_bit():

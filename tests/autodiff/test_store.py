@@ -17,8 +17,9 @@ def test_a_stored_leaf_is_the_same_value_and_its_number_lives_in_the_store():
     store.data[:] = [3.0, 4.0]  # and the Values read what the store holds
     assert (w.data, b.data) == (3.0, 4.0) and type(b.data) is float
     assert (w * 2.0).data == 6.0  # the scalar engine reads the new number
-    with pytest.raises(AttributeError):
-        store.data = np.zeros(2)  # the arrays are written in place, never replaced
+    numbers = store.data
+    store.data = np.zeros(2)  # written into the array, never replacing it
+    assert store.data is numbers and w.data == 0.0
 
 
 def test_gradients_live_in_the_store_and_accumulate_as_on_any_leaf():
@@ -118,3 +119,63 @@ def test_nn_models_keep_their_parameters_in_one_store_in_parameter_order():
     leaves = Leaves(params)
     assert len(leaves._stored) == 1 and leaves._loose.size == 0  # one store, read in one call
     np.testing.assert_array_equal(leaves.data(), [p.data for p in params])
+
+
+def test_a_model_copied_deeply_gets_its_own_store_and_a_shallow_copy_of_a_leaf_is_loose():
+    import copy
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    model.parameters()[0].grad = 0.5
+    twin = copy.deepcopy(model)
+    ours, theirs = model.parameters(), twin.parameters()
+    assert [p.data for p in theirs] == [p.data for p in ours] and theirs[0].grad == 0.5
+    assert [p.label for p in theirs] == [p.label for p in ours]
+    theirs[0].data = 9.0  # the copy has its own numbers
+    assert ours[0].data != 9.0 and Leaves(theirs)._loose.size == 0  # and one store of its own
+    leaf = copy.copy(ours[1])
+    assert leaf.data == ours[1].data and Leaves([leaf])._loose.size == 1
+
+
+def test_a_model_is_freed_by_reference_counting_alone():
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        model = nn.MLP(2, [3, 1], seed=0)
+        leaf = weakref.ref(model.parameters()[0])
+        del model
+        assert leaf() is None  # no cycle between the leaves and their store
+    finally:
+        gc.enable()
+
+
+def test_a_store_refuses_a_subclass_before_changing_anything():
+    class Special(Value):
+        pass
+
+    a = Value(1.0)
+    with pytest.raises(TypeError, match="item 1 is a Value of a subclass"):
+        Store([a, Special(2.0)])
+    assert type(a) is Value
+    Store([a])  # a is untouched and can still be stored
+
+
+def test_store_arrays_can_be_written_whole():
+    w, b = Value(1.0), Value(2.0)
+    store = Store([w, b])
+    store.grad = [0.5, 0.25]
+    store.data -= store.grad  # in place: every leaf sees it
+    assert (w.data, b.data, w.grad) == (0.5, 1.75, 0.5) and len(store) == 2
+
+
+def test_tied_parameters_count_once():
+    class Tied(nn.Module):
+        def __init__(self):
+            self.a = Value(1.0)
+            self.b = self.a
+
+    model = Tied()
+    assert [name for name, _ in model.named_parameters()] == ["a", "b"]
+    assert model.parameters() == [model.a]
+    nn.SGD(model.parameters(), lr=0.1)  # an optimizer takes them: each updated once
