@@ -111,7 +111,7 @@ def propagate(
         if create_graph:
             m, out, inputs = VALUE_MATH, node, parents
         else:
-            m, out, inputs = ops.FLOAT_MATH, node._data, tuple([p._data for p in parents])
+            m, out, inputs = ops.FLOAT_MATH, node._data, [p._data for p in parents]
         local = op.rule(m, out, inputs)
         blocks = op.blocks
         for parent, local_grad in zip(parents, local):

@@ -7,6 +7,7 @@ drawing shows the neuron as the one step a learner thinks of.
 
 from __future__ import annotations
 
+import itertools
 import math  # for the doctests
 from typing import Iterable
 
@@ -71,6 +72,9 @@ def binary_cross_entropy(probability: Value | Real, target: Value | Real) -> Val
 def _values(items: Iterable[Value | Real], what: str) -> tuple[Value, ...]:
     if isinstance(items, (Value, str, bytes)) or not hasattr(items, "__iter__"):
         raise TypeError(f"{what} must be an iterable of Values or numbers, got {type(items).__name__}")
+    items = tuple(items)
+    if all(map(isinstance, items, itertools.repeat(Value))):  # a neuron's inputs: nothing to convert
+        return items
     return tuple(
         x if isinstance(x, Value) else Value(to_float(x, f"{what}[{i}]"))
         for i, x in enumerate(items)
