@@ -2,8 +2,9 @@
 
     ./scripts/bench            (or: .venv/bin/python benchmarks/run.py [--quick])
 
-Each workload first checks that every engine computes the same loss from the same
-weights (to 1e-9), then times it and prints medians and the speed-up over micrograd.
+Each workload checks that every engine computes the same loss (or output and
+gradient) from the same weights, to 1e-9, and prints medians and the speed-up over
+micrograd.
 The two-moons engines are timed in turns, so that the machine's slow spells fall on
 all of them alike.
 Peers: micrograd 0.1.0, PyTorch with one 0-d tensor per scalar, PyTorch on batched
@@ -46,15 +47,16 @@ Row = tuple[str, "float | str"]  # engine, seconds (or why it has none)
 
 
 # --- timing ----------------------------------------------------------------------------
-def median_time(step: Callable[[], object], repeats: int, warmup: int = 2) -> float:
+def median_time(step: Callable[[], object], repeats: int, warmup: int = 2) -> tuple[float, object]:
+    """The median seconds of ``repeats`` runs of ``step``, and what its last run returned."""
     for _ in range(warmup):
         step()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        step()
+        result = step()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(times), result
 
 
 def interleaved_medians(steps: dict[str, Callable[[], object]], rounds: int, block: int) -> dict[str, float]:
@@ -258,7 +260,9 @@ def six_samples(quick: bool) -> list[Row]:
     if torch is not None:
         engines["PyTorch, batched (1 thread)"] = lambda k: _six_torch(six, k)
     check_same("six-sample network", {name: run(1) for name, run in engines.items()})
-    rows = [(name, median_time(lambda: run(steps), 1 if not quick else 1, warmup=0)) for name, run in engines.items()]
+    timed = {name: median_time(lambda: run(steps), 1, warmup=0) for name, run in engines.items()}
+    check_same(f"six-sample network after {steps:,} steps", {name: loss for name, (_, loss) in timed.items()})
+    rows: list[Row] = [(name, seconds) for name, (seconds, _) in timed.items()]
     rows.append(("micrograd 0.1.0", "no sigmoid or exp in 0.1.0"))
     return rows
 
@@ -311,11 +315,13 @@ def chain(quick: bool) -> list[Row]:
         y.backward()
         return x.grad
 
-    rows: list[Row] = [("ours, scalar", median_time(ours, 3, warmup=0))]
-    if micrograd is not None:
-        rows.append(("micrograd 0.1.0", _fails(lambda: _micrograd_chain(n))))
+    timed = {"ours, scalar": median_time(ours, 3, warmup=0)}
     if torch is not None:
-        rows.append(("PyTorch, one tensor per scalar", median_time(lambda: _torch_chain(n), 1, warmup=0)))
+        timed["PyTorch, one tensor per scalar"] = median_time(lambda: _torch_chain(n), 1, warmup=0)
+    check_same("chain (d out / d x)", {name: grad for name, (_, grad) in timed.items()})
+    rows: list[Row] = [(name, seconds) for name, (seconds, _) in timed.items()]
+    if micrograd is not None:
+        rows.insert(1, ("micrograd 0.1.0", _fails(lambda: _micrograd_chain(n))))
     return rows
 
 
@@ -334,6 +340,7 @@ def _torch_chain(n):
     for _ in range(n):
         y = y * factor
     y.backward()
+    return x.grad.item()
 
 
 def wide_sum(quick: bool) -> list[Row]:
@@ -342,16 +349,24 @@ def wide_sum(quick: bool) -> list[Row]:
 
     def ours():
         leaves = [Value(v) for v in values]
-        autodiff.sum(leaves).backward()
+        total = autodiff.sum(leaves)
+        total.backward()
+        return total.data, leaves[-1].grad
 
-    rows: list[Row] = [("ours, scalar (one sum node)", median_time(ours, 3, warmup=1))]
-    if micrograd is not None:
-        rows.append(("micrograd 0.1.0", _fails(lambda: sum(micrograd.engine.Value(v) for v in values).backward())))
+    def torch_sum():
+        leaves = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in values]
+        total = torch.stack(leaves).sum()
+        total.backward()
+        return total.item(), leaves[-1].grad.item()
+
+    timed = {"ours, scalar (one sum node)": median_time(ours, 3, warmup=1)}
     if torch is not None:
-        def torch_sum():
-            leaves = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in values]
-            torch.stack(leaves).sum().backward()
-        rows.append(("PyTorch, one tensor per scalar", median_time(torch_sum, 1, warmup=0)))
+        timed["PyTorch, one tensor per scalar"] = median_time(torch_sum, 1, warmup=0)
+    check_same("sum (the total)", {name: result[0] for name, (_, result) in timed.items()})
+    check_same("sum (d total / d leaf)", {name: result[1] for name, (_, result) in timed.items()})
+    rows: list[Row] = [(name, seconds) for name, (seconds, _) in timed.items()]
+    if micrograd is not None:
+        rows.insert(1, ("micrograd 0.1.0", _fails(lambda: sum(micrograd.engine.Value(v) for v in values).backward())))
     return rows
 
 
