@@ -14,14 +14,14 @@ from .program import Program, compile as compile  # noqa: A004 (a builtin name, 
 from .explain import Explanation, explain
 from .functional import grad, value_and_grad
 from .functions import binary_cross_entropy, dot, logsumexp, sum as sum  # noqa: A004 (as numpy.sum)
-from .store import Leaves, Store
+from .store import LeafArrays, Store
 from .value import Value, no_grad
 
 # `sum` and `compile` stay out of __all__, so that `from autodiff import *` keeps the builtins.
 __all__ = [
     "Explanation",
     "GradcheckError",
-    "Leaves",
+    "LeafArrays",
     "Program",
     "Store",
     "Value",

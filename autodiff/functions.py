@@ -73,7 +73,8 @@ def _values(items: Iterable[Value | Real], what: str) -> tuple[Value, ...]:
     if isinstance(items, (Value, str, bytes)) or not hasattr(items, "__iter__"):
         raise TypeError(f"{what} must be an iterable of Values or numbers, got {type(items).__name__}")
     items = tuple(items)
-    if all(map(isinstance, items, itertools.repeat(Value))):  # a neuron's inputs: nothing to convert
+    # map, not a generator: one C-level pass, on every neuron's hot path
+    if all(map(isinstance, items, itertools.repeat(Value))):  # nothing to convert
         return items
     return tuple(
         x if isinstance(x, Value) else Value(to_float(x, f"{what}[{i}]"))

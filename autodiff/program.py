@@ -36,7 +36,7 @@ import numpy as np
 
 from . import ops
 from .backward import topological_order
-from .store import Leaves, in_store_order
+from .store import LeafArrays, in_store_order, slice_if_consecutive
 from .value import Value
 
 
@@ -55,17 +55,22 @@ class _Group:
     unique: list[bool]  # per input position: no row twice, so gradients add without collisions
 
     def plan(self, written: set[int], written_static: set[int]) -> None:
-        """Which inputs' rows get their first gradient here (in backward order): those are
-        written, not added, saving an addition and a temporary array each."""
-        fixed_arity = self.op.arity is not None  # an op of any arity adds its gradients with add.at
-        self._first = []
-        for i, rows in enumerate(self.inputs if fixed_arity else [self.in_rows]):
+        """Mark the inputs whose rows get their first gradient from this step, in backward
+        order (``written``: the rows that have one already). Those rows are overwritten,
+        not added to, saving an addition and a temporary array each. A group writes no
+        static entries (``written_static``: a layer's weights); the static part's groups
+        get the static entries as their ``written``."""
+        if self.op.arity is None:  # an op of any arity adds its gradients with add.at
+            self._overwrites = []
+            written.update(_row_numbers(self.in_rows))
+            return
+        self._overwrites = []
+        for rows, unique in zip(self.inputs, self.unique):
             numbers = _row_numbers(rows)
-            self._first.append(fixed_arity and isinstance(numbers, range) and self.unique[i]
-                               and written.isdisjoint(numbers))
+            self._overwrites.append(isinstance(numbers, range) and unique and written.isdisjoint(numbers))
             written.update(numbers)
 
-    def forward_calls(self, values: np.ndarray, static: np.ndarray | None) -> list[Call]:
+    def forward_calls(self, values: np.ndarray) -> list[Call]:
         out, batched, inputs = values[self.out], self.op.batched, self.inputs
         if self.op.arity is None:
             in_rows = self.in_rows
@@ -77,8 +82,7 @@ class _Group:
             return [functools.partial(batched, *ins, out=out)]
         return [lambda: np.copyto(out, batched(*ins))]
 
-    def backward_calls(self, values: np.ndarray, grads: np.ndarray, static: np.ndarray | None,
-                       static_grads: np.ndarray | None, careful: bool) -> list[Call]:
+    def backward_calls(self, values: np.ndarray, grads: np.ndarray, careful: bool) -> list[Call]:
         op, out, out_grad = self.op, values[self.out], grads[self.out]
         if op.arity is None:  # a rule of any arity answers with one stacked array
             in_rows, every_row = self.in_rows, self.in_rows.ravel()
@@ -89,7 +93,8 @@ class _Group:
             return [any_arity]
         inputs = self.inputs
         ins = [values[rows] for rows in inputs] if all(isinstance(rows, slice) for rows in inputs) else None
-        sinks = [_Sink(grads, rows, unique, first) for rows, unique, first in zip(inputs, self.unique, self._first)]
+        sinks = [_Sink(grads, rows, unique, overwrite)
+                 for rows, unique, overwrite in zip(inputs, self.unique, self._overwrites)]
         if ins is not None and not (careful and op.blocks):
             local = op.rule(ops.ARRAY_MATH, out, ins)  # probed once, on the step's own views
             if all(type(d) is float or any(d is view for view in (out, *ins)) for d in local):
@@ -106,16 +111,17 @@ class _Group:
 class _Sink:
     """Where one input of a step sends its gradient: some rows of the gradient buffer."""
 
-    def __init__(self, grads: np.ndarray, rows: Rows, unique: bool, first: bool) -> None:
+    def __init__(self, grads: np.ndarray, rows: Rows, unique: bool, overwrite: bool) -> None:
         self.grads, self.rows, self.unique = grads, rows, unique
         self.view = grads[rows] if isinstance(rows, slice) and unique else None
-        self.first = first and self.view is not None  # the rows' first gradient: written, not added
+        # The first gradient these rows get, in backward order: written, not added to zeros.
+        self.overwrite = overwrite and self.view is not None
 
     def receive(self, d: np.ndarray | float, out_grad: np.ndarray, blocks: bool, careful: bool) -> None:
         """Take d × out_grad, the chain rule's product for these rows."""
         if type(d) is float and d == 0.0 and blocks:
             return  # stopped outright: the rows keep their zeros
-        if self.first and not (careful and blocks):
+        if self.overwrite and not (careful and blocks):
             np.multiply(d, out_grad, out=self.view)
             return
         contribution = out_grad if type(d) is float and d == 1.0 else d * out_grad
@@ -125,7 +131,7 @@ class _Sink:
 
     def take(self, amount: np.ndarray) -> None:
         """Add ``amount`` to the rows (write it, where it is their first gradient)."""
-        if self.first:
+        if self.overwrite:
             self.view[...] = amount
         elif self.view is not None:
             self.view += amount
@@ -135,10 +141,12 @@ class _Sink:
             _add_at(self.grads, self.rows, np.broadcast_to(amount, (len(self.rows), self.grads.shape[1])))
 
     def calls(self, d: np.ndarray | float, out_grad: np.ndarray, blocks: bool) -> list[Call]:
-        """``receive`` for a d that stays what it is, as calls with their arrays bound."""
+        """``receive`` for a d that stays what it is, as calls with their arrays bound
+        (kept in step with ``receive``). Steps with blocking ops are never bound in a
+        careful pass, so this is always the plain one."""
         if type(d) is float and d == 0.0 and blocks:
             return []
-        if self.first:
+        if self.overwrite:
             return [functools.partial(np.multiply, d, out_grad, out=self.view)]
         if self.view is not None and type(d) is float and d == 1.0:
             return [functools.partial(np.add, self.view, out_grad, out=self.view)]
@@ -157,59 +165,63 @@ class _Layer:
     distinct: bool  # the inputs are n different rows
 
     def bind(self, static: np.ndarray, static_grads: np.ndarray) -> None:
-        """Find the weights and biases in the program's static arrays: views where they
-        lie evenly spaced (a model's weights do), so that no call gathers them."""
+        """Find the weights and biases in the program's static arrays (one entry per
+        static node): views where they lie evenly spaced (a model's weights do), so that
+        no call gathers them."""
+        self._static, self._static_grads = static, static_grads
         self._w, self._w_grad = _view(static, self.w_index), _view(static_grads, self.w_index)
-        self._weights = self._w  # what the last forward used; gathered at each call where no view
+        # Backward multiplies by the very weights this call's forward used: the view, or
+        # what the forward gathered where there is none.
+        self._weights_used = self._w
+        self._b = self._b_grad = None
         if self.b_index is not None:
             self._b, self._b_grad = _view(static, self.b_index), _view(static_grads, self.b_index)
 
     def plan(self, written: set[int], written_static: set[int]) -> None:
         """As ``_Group.plan``: where this layer gives the first gradient, it writes it."""
         x_rows = _row_numbers(self.x_rows)
-        self._first_x = isinstance(x_rows, range) and self.distinct and written.isdisjoint(x_rows)
+        self._overwrite_x = isinstance(x_rows, range) and self.distinct and written.isdisjoint(x_rows)
         written.update(x_rows)
         w = self.w_index.ravel().tolist()
-        self._first_w = self._w_grad is not None and written_static.isdisjoint(w)
+        self._overwrite_w = self._w_grad is not None and written_static.isdisjoint(w)
         written_static.update(w)  # before the biases: a bias may be one of the weights
         b = [] if self.b_index is None else self.b_index.tolist()
-        self._first_b = self.b_index is not None and self._b_grad is not None and written_static.isdisjoint(b)
+        self._overwrite_b = self._b_grad is not None and written_static.isdisjoint(b)
         written_static.update(b)
 
-    def forward_calls(self, values: np.ndarray, static: np.ndarray) -> list[Call]:
-        out, x_rows = values[self.out], self.x_rows
+    def forward_calls(self, values: np.ndarray) -> list[Call]:
+        out, x_rows, static = values[self.out], self.x_rows, self._static
         if self._w is not None and isinstance(x_rows, slice):
             calls: list[Call] = [functools.partial(np.matmul, self._w, values[x_rows], out=out)]
         else:
             def product() -> None:
-                self._weights = static[self.w_index] if self._w is None else self._w
-                np.matmul(self._weights, values[x_rows], out=out)
+                self._weights_used = static[self.w_index] if self._w is None else self._w
+                np.matmul(self._weights_used, values[x_rows], out=out)
             calls = [product]
-        if self.b_index is not None and self._b is not None:
+        if self._b is not None:
             calls.append(functools.partial(np.add, out, self._b[:, None], out=out))
         elif self.b_index is not None:
             calls.append(lambda: np.add(out, static[self.b_index][:, None], out=out))
         return calls
 
-    def backward_calls(self, values: np.ndarray, grads: np.ndarray, static: np.ndarray,
-                       static_grads: np.ndarray, careful: bool) -> list[Call]:
-        out_grad, x_rows = grads[self.out], self.x_rows  # (k, N)
+    def backward_calls(self, values: np.ndarray, grads: np.ndarray, careful: bool) -> list[Call]:
+        out_grad, x_rows, static_grads = grads[self.out], self.x_rows, self._static_grads  # (k, N)
         x = values[x_rows] if isinstance(x_rows, slice) else None
         calls: list[Call] = []
-        if self._first_w and x is not None:
+        if self._overwrite_w and x is not None:
             calls.append(functools.partial(np.matmul, out_grad, x.T, out=self._w_grad))
         else:
             calls.append(lambda: _add_into(static_grads, self.w_index, self._w_grad,
                                            out_grad @ (x if x is not None else values[x_rows]).T))
-        if self._first_b:
+        if self._overwrite_b:
             calls.append(functools.partial(np.add.reduce, out_grad, axis=1, out=self._b_grad))
         elif self.b_index is not None:
             calls.append(lambda: _add_into(static_grads, self.b_index, self._b_grad, np.add.reduce(out_grad, axis=1)))
-        x_grad = _Sink(grads, x_rows, self.distinct, self._first_x)
-        if x_grad.first and self._w is not None:
+        x_grad = _Sink(grads, x_rows, self.distinct, self._overwrite_x)
+        if x_grad.overwrite and self._w is not None:
             calls.append(functools.partial(np.matmul, self._w.T, out_grad, out=x_grad.view))
         else:
-            calls.append(lambda: x_grad.take(self._weights.T @ out_grad))
+            calls.append(lambda: x_grad.take(self._weights_used.T @ out_grad))
         return calls
 
 
@@ -257,8 +269,8 @@ def _view(vector: np.ndarray, index: np.ndarray) -> np.ndarray | None:
                        for axis, (size, step) in enumerate(zip(index.shape, steps)))
     if min(steps) < 0 or not np.array_equal(grid, index):
         return None
-    itemsize = vector.strides[0]
-    return np.lib.stride_tricks.as_strided(vector[start:], index.shape, [step * itemsize for step in steps])
+    stride = vector.strides[0]  # bytes from one entry of vector to the next
+    return np.lib.stride_tricks.as_strided(vector[start:], index.shape, [step * stride for step in steps])
 
 
 class Program:
@@ -290,7 +302,7 @@ class Program:
         # computed from them alone follow, placed as they are scheduled, so that each
         # step's nodes lie side by side.
         static_leaves = in_store_order(node for node in self.order if node not in dynamic and not node.parents)
-        self._leaves, self._leaf_count = Leaves(static_leaves), len(static_leaves)
+        self._leaves = LeafArrays(static_leaves)
         static_index = _Rows((leaf, i) for i, leaf in enumerate(static_leaves))
         static_level: dict[Value, int] = {}
         for node in self.order:
@@ -299,9 +311,13 @@ class Program:
         self._static_steps = _schedule(static_level, static_index, {})
         self.static = list(static_index)
         self._static_ops = self.static[len(static_leaves):]
-        # Kept from call to call: a layer's weights are views into them.
-        self._static = np.empty((len(self.static), 1))
+        # Kept from call to call: a layer's weights are views into them. The leaves'
+        # entries come first, then the computed nodes'.
+        self._static_values = np.empty((len(self.static), 1))
         self._static_grads = np.empty((len(self.static), 1))
+        self._static_leaf_values = self._static_values[:len(static_leaves), 0]
+        self._static_leaf_grads = self._static_grads[:len(static_leaves), 0]
+        self._static_op_values = self._static_values[len(static_leaves):, 0]
         # Rows of the per-sample buffer: the inputs, every per-sample node, and the static
         # nodes that a batched step reads row-wise (a layer reads its weights elsewhere).
         row = _Rows()
@@ -309,7 +325,7 @@ class Program:
         self._steps = _schedule(level, row, static_index)
         for step in self._steps:
             if isinstance(step, _Layer):
-                step.bind(self._static[:, 0], self._static_grads[:, 0])
+                step.bind(self._static_values[:, 0], self._static_grads[:, 0])
         self._output_row = row[output]
         in_rows = [node for node in self.static if node in row]
         self._static_rows = np.array([row[node] for node in in_rows], dtype=np.intp)
@@ -324,22 +340,23 @@ class Program:
         self._row_count = len(row)
         # Each pass is a list of numpy calls with their arrays bound; the per-sample ones are
         # made again when the batch size changes (with the buffers, (rows, N) each).
-        self._static_forward = _forward_calls(self._static_steps, self._static, None)
-        self._static_backward = _Backward(self._static_steps, self._static, self._static_grads, None, None)
-        self._values = self._grads = np.empty((self._row_count, 0))
+        self._static_forward = _forward_calls(self._static_steps, self._static_values)
+        self._static_backward = _Backward(self._static_steps, self._static_values, self._static_grads)
+        self._sample_values = self._sample_grads = np.empty((self._row_count, 0))
         self._ran = False
 
     def __call__(self, *columns: np.ndarray | float) -> np.ndarray:
         """The output for every sample: one column (1-D array, or a number for all) per input."""
         columns, n = self._columns(columns)
         with np.errstate(all="ignore"):
-            if self._values.shape[1] != n:
-                values, grads = self._values, self._grads = np.empty((self._row_count, n)), np.empty((self._row_count, n))
-                self._forward = _forward_calls(self._steps, values, self._static[:, 0])
-                self._backward = _Backward(self._steps, values, grads, self._static[:, 0], self._static_grads[:, 0])
-            values = self._values
+            if self._sample_values.shape[1] != n:
+                values, grads = np.empty((self._row_count, n)), np.empty((self._row_count, n))
+                self._sample_values, self._sample_grads = values, grads
+                self._forward = _forward_calls(self._steps, values)
+                self._backward = _Backward(self._steps, values, grads)
+            values = self._sample_values
             self._compute_static()
-            values[self._static_rows] = self._static[self._static_row_index]
+            values[self._static_rows] = self._static_values[self._static_row_index]
             for row, column in zip(self._input_rows, columns):
                 values[row] = column
             for call in self._forward:
@@ -353,11 +370,13 @@ class Program:
         per-sample gradients of each input, one array per input."""
         if not self._ran:
             raise RuntimeError("run the program on a batch before calling backward()")
-        seed = self._seed(weights, self._values.shape[1])
+        seed = self._seed(weights, self._sample_values.shape[1])
         with np.errstate(all="ignore"):
             input_grads = self._backpropagate(seed, careful=False)
-            leaf_grads = self._static_grads[:self._leaf_count, 0]
-            if not math.isfinite(np.add.reduce(leaf_grads) + np.add.reduce(input_grads, axis=None)):  # or overflowed: no harm
+            leaf_grads = self._static_leaf_grads  # a view: a careful pass refills it
+            # A sum is finite only if every term is (an overflowing sum only costs a
+            # careful pass that was not needed).
+            if not math.isfinite(np.add.reduce(leaf_grads) + np.add.reduce(input_grads, axis=None)):
                 # An inf or nan gradient: where a blocking op (relu below 0) meets it, the
                 # gradient must stop at 0 rather than become 0 × inf = nan. Checking every
                 # step for it would slow every call; an infinite gradient always reaches a
@@ -369,7 +388,7 @@ class Program:
     def _backpropagate(self, seed: np.ndarray | float, careful: bool) -> np.ndarray:
         """The per-sample gradients of the inputs, (inputs, N); the static nodes' gradients,
         summed over the samples, go into ``self._static_grads``."""
-        grads, static_grads = self._grads, self._static_grads
+        grads, static_grads = self._sample_grads, self._static_grads
         grads.fill(0.0)
         grads[self._output_row] = seed
         static_grads.fill(0.0)
@@ -382,16 +401,16 @@ class Program:
         return grads[self._input_rows]
 
     def _compute_static(self) -> None:
-        """Every static node's value, from the leaves' current data (weights may have moved).
+        """Every static node's value, from the leaves' current data (an optimizer may have
+        changed them since the last call).
 
         Computed nodes take their new values, so that the graph, drawn or differentiated,
         shows the weights of this call.
         """
-        static = self._static
-        self._leaves.data(out=static[:self._leaf_count, 0])
+        self._leaves.read_data(out=self._static_leaf_values)
         for call in self._static_forward:
             call()
-        for node, value in zip(self._static_ops, static[self._leaf_count:, 0].tolist()):
+        for node, value in zip(self._static_ops, self._static_op_values.tolist()):
             node._data = value
 
     def _columns(self, columns: tuple) -> tuple[list[np.ndarray], int]:
@@ -431,22 +450,22 @@ class Program:
                 f"{len(self.static)} static, {len(self._steps)} batched steps>")
 
 
-def _forward_calls(steps: list[_Group | _Layer], values: np.ndarray, static: np.ndarray | None) -> list[Call]:
-    return [call for step in steps for call in step.forward_calls(values, static)]
+def _forward_calls(steps: list[_Group | _Layer], values: np.ndarray) -> list[Call]:
+    return [call for step in steps for call in step.forward_calls(values)]
 
 
 class _Backward:
     """A backward pass as calls: the steps last to first. The careful pass (for
     non-finite gradients, see ``Program.backward``) is made the first time it is needed."""
 
-    def __init__(self, steps: list[_Group | _Layer], *buffers: np.ndarray | None) -> None:
-        self.steps, self.buffers = steps, buffers
+    def __init__(self, steps: list[_Group | _Layer], values: np.ndarray, grads: np.ndarray) -> None:
+        self.steps, self.values, self.grads = steps, values, grads
         self._calls: dict[bool, list[Call]] = {}
 
     def calls(self, careful: bool) -> list[Call]:
         if careful not in self._calls:
             self._calls[careful] = [call for step in reversed(self.steps)
-                                    for call in step.backward_calls(*self.buffers, careful)]
+                                    for call in step.backward_calls(self.values, self.grads, careful)]
         return self._calls[careful]
 
 
@@ -484,31 +503,25 @@ class _Rows(dict):
         return self[node]
 
 
-def _schedule(level: dict[Value, int], row: dict[Value, int], static: dict[Value, int]) -> list[_Group | _Layer]:
-    """Group the per-sample nodes by (level, op, number of inputs), in level order; a
-    group of neurons with constant weights and shared inputs becomes a matrix product."""
+def _schedule(level: dict[Value, int], row: dict[Value, int], static_index: dict[Value, int]) -> list[_Group | _Layer]:
+    """Group the nodes of ``level`` by (level, op, number of inputs), in level order,
+    giving them rows in ``row``. A group of neurons whose weights are in ``static_index``
+    and whose inputs are shared becomes a matrix product (the static part passes ``{}``:
+    it has no layers)."""
     buckets: dict[tuple, list[Value]] = {}
     for node, depth in level.items():  # dicts keep graph order: deterministic groups
         buckets.setdefault((depth, id(node._op), len(node.parents)), []).append(node)
     steps: list[_Group | _Layer] = []
     for _, nodes in sorted(buckets.items(), key=lambda item: item[0][0]):
-        steps.append(_as_layer(nodes, row, static) or _as_group(nodes, row))
+        steps.append(_as_layer(nodes, row, static_index) or _as_group(nodes, row))
     return steps
 
 
 def _as_group(nodes: list[Value], row: dict[Value, int]) -> _Group:
     in_rows = np.array([[row[p] for p in n.parents] for n in nodes], dtype=np.intp).T.copy()
-    out = _rows([row[n] for n in nodes])
-    return _Group(nodes[0]._op, out, [_rows(r) for r in in_rows], in_rows,
+    out = slice_if_consecutive([row[n] for n in nodes])
+    return _Group(nodes[0]._op, out, [slice_if_consecutive(r) for r in in_rows], in_rows,
                   [len(set(r.tolist())) == len(r) for r in in_rows])
-
-
-def _rows(rows: "list[int] | np.ndarray") -> Rows:
-    """A slice when the rows are consecutive (a view, no copy), else an index array."""
-    rows = np.asarray(rows, dtype=np.intp)
-    if len(rows) and np.array_equal(rows, np.arange(rows[0], rows[0] + len(rows))):
-        return slice(int(rows[0]), int(rows[0]) + len(rows))
-    return rows
 
 
 def _as_layer(nodes: list[Value], row: dict[Value, int], static: dict[Value, int]) -> _Layer | None:
@@ -524,8 +537,8 @@ def _as_layer(nodes: list[Value], row: dict[Value, int], static: dict[Value, int
             return None
     x_rows = [row[x] for x in xs]
     return _Layer(
-        _rows([row[node] for node in nodes]),
-        _rows(x_rows),
+        slice_if_consecutive([row[node] for node in nodes]),
+        slice_if_consecutive(x_rows),
         np.array([[static[w] for w in node.parents[:n]] for node in nodes], dtype=np.intp),
         np.array([static[node.parents[-1]] for node in nodes], dtype=np.intp) if op is ops.LINEAR else None,
         len(set(x_rows)) == len(x_rows),

@@ -1,17 +1,18 @@
 """Leaves whose numbers and gradients live side by side in numpy arrays.
 
 A model's weights are leaf ``Value``s, each with its own ``data`` and ``grad``. Read one
-at a time, 337 of them cost a Python loop per training step, in the optimizer and in a
-compiled program alike. A ``Store`` keeps them in two arrays instead, ``store.data`` and
-``store.grad``, so that both read and write all of them in one numpy call. A stored
-leaf's ``data`` and ``grad`` read and write its entries there: one copy of each number.
+at a time, the hundreds of weights of even a small MLP cost a Python loop per training
+step, in the optimizer and in a compiled program alike. A ``Store`` keeps them in two
+arrays instead, ``store.data`` and ``store.grad``, so that both read and write all of
+them in one numpy call. A stored leaf's ``data`` and ``grad`` read and write its
+entries there: one copy of each number.
 
 A stored leaf stays the same object, with the same label and operators; only its class
 changes, to one with no slots of its own: a leaf has no inputs, so it keeps its store
-and its index where an op node keeps its inputs. Reading its number through the store
-costs the scalar engine about a fifth more time on the two-moons step (each weight is
-read twice per sample there, forward and backward); in exchange nothing loops over the
-parameters in an optimizer or a compiled step, and each number has one copy.
+and its index where an op node keeps its inputs. Reading a number through the store
+costs the scalar engine a property call per read (the README gives what that costs a
+training step); in exchange nothing loops over the parameters in an optimizer or a
+compiled step, and each number has one copy.
 """
 
 from __future__ import annotations
@@ -60,12 +61,12 @@ class _StoredValue(Value):
 
 
 class Store:
-    """Keep ``leaves`` (leaf ``Value``s) in two arrays, ``data`` and ``grad``: entry i is
-    ``values[i].data`` and ``values[i].grad``, and writing either writes the other.
+    """Keep ``leaves`` (leaf ``Value``s) in two arrays, ``data`` and ``grad``: a leaf's
+    ``.data`` and ``.grad`` are its entries there, so writing either writes the other.
 
     Each leaf stays the same ``Value``. Leaves already in a store move to this one when
-    it takes all of that store's leaves (a layer takes over its neurons' stores); the old
-    store can no longer be used. ``nn`` models store their parameters.
+    it takes all of that store's leaves (a layer takes over its neurons' stores); the
+    store they leave can no longer be used. ``nn`` models store their parameters.
 
     >>> w, b = Value(0.5, label="w"), Value(-1.0, label="b")
     >>> store = Store([w, b])
@@ -78,34 +79,19 @@ class Store:
 
     # Slots: read on every stored leaf's access. The store holds its leaves weakly: they
     # hold it, and a model should go the moment its last reference does, with no cycle.
-    __slots__ = ("_numbers", "_grads", "_released", "_leaves")
-    handovers = 0  # how many stores have handed their leaves on, in all: layouts older than that re-check
+    __slots__ = ("_numbers", "_grads", "_moved_away", "_leaves")
+    _moves = 0  # stores whose leaves moved to another, ever: LeafArrays layouts check against it
 
     def __init__(self, leaves: Iterable[Value]) -> None:
-        leaves = list(leaves)
-        for i, leaf in enumerate(leaves):
-            if type(leaf) not in (Value, _StoredValue):
-                what = "a Value of a subclass" if isinstance(leaf, Value) else f"a {type(leaf).__name__}"
-                raise TypeError(f"a Store holds Values; item {i} is {what}")
-            if leaf.parents:
-                raise ValueError(f"a Store holds leaves; item {i} ({leaf.label or leaf.op}) is computed by an op")
-        if len({id(leaf) for leaf in leaves}) != len(leaves):
-            raise ValueError("a Store holds each leaf once; a leaf is given twice")
-        given = {id(leaf) for leaf in leaves}
-        for old in {leaf._a for leaf in leaves if type(leaf) is _StoredValue}:
-            if not all(id(leaf) in given for leaf in old.values):
-                raise ValueError(
-                    f"some of these leaves are in a Store of {len(old.values)}, and only a Store that takes "
-                    "all of them can take them over (store a model's whole parameters())"
-                )
+        leaves = _checked_leaves(list(leaves))
         self._numbers = np.array([leaf._data for leaf in leaves], dtype=float)
         self._grads = np.array([leaf.grad for leaf in leaves], dtype=float)
-        self._released = False
+        self._moved_away = False
         for index, leaf in enumerate(leaves):
             if type(leaf) is _StoredValue:
-                if not leaf._a._released:
-                    leaf._a._released = True  # its leaves now live here
-                    Store.handovers += 1
+                if not leaf._a._moved_away:
+                    leaf._a._moved_away = True
+                    Store._moves += 1
             else:
                 leaf.__class__ = _StoredValue
             leaf._a, leaf._b = self, index
@@ -113,7 +99,7 @@ class Store:
 
     @property
     def values(self) -> tuple[Value, ...]:
-        """The stored leaves, in store order (those still alive)."""
+        """The stored leaves still alive, in store order."""
         return tuple(leaf for leaf in (ref() for ref in self._leaves) if leaf is not None)
 
     @property
@@ -153,26 +139,49 @@ class Store:
         return len(self._numbers)
 
     def _check(self) -> None:
-        if self._released:
+        if self._moved_away:
             raise RuntimeError("this Store's leaves have moved to another Store; use that one")
 
     def __repr__(self) -> str:
-        return f"<Store of {len(self)} leaves{' (moved away)' if self._released else ''}>"
+        return f"<Store of {len(self)} leaves{' (moved away)' if self._moved_away else ''}>"
 
 
-class Leaves:
-    """A fixed list of leaf ``Value``s, read and written as arrays in that order.
+def _checked_leaves(leaves: list[Value]) -> list[Value]:
+    """``leaves``, or an error naming the first that a Store cannot take. Nothing has
+    changed yet when it raises."""
+    seen: set[int] = set()
+    for i, leaf in enumerate(leaves):
+        if type(leaf) not in (Value, _StoredValue):
+            what = "a Value of a subclass" if isinstance(leaf, Value) else f"a {type(leaf).__name__}"
+            raise TypeError(f"a Store holds Values; item {i} is {what}")
+        if leaf.parents:
+            raise ValueError(f"a Store holds leaves; item {i} ({leaf.label or leaf.op}) is computed by an op")
+        if id(leaf) in seen:
+            raise ValueError(f"a Store holds each leaf once; item {i} ({leaf.label or 'unlabelled'}) is given twice")
+        seen.add(id(leaf))
+    for old in {leaf._a for leaf in leaves if type(leaf) is _StoredValue}:
+        if not all(id(leaf) in seen for leaf in old.values):
+            raise ValueError(
+                f"some of these leaves are in a Store of {len(old)}, and only a Store that takes "
+                "all of them can take them over (store a model's whole parameters())"
+            )
+    return leaves
+
+
+class LeafArrays:
+    """A fixed list of leaf ``Value``s, whose numbers and gradients are read and written
+    as arrays, in that order.
 
     Where the leaves lie in a ``Store`` (in store order, a whole store at best) each
     read or write is one numpy call; other leaves are read one at a time. Optimizers and
-    compiled programs see their parameters through this.
+    compiled programs see their parameters through this. Reads return new arrays.
 
     >>> a, b, c = Value(1.0), Value(2.0), Value(3.0)
     >>> store = Store([a, b])
-    >>> leaves = Leaves([c, a, b])
-    >>> leaves.data().tolist()
+    >>> leaves = LeafArrays([c, a, b])
+    >>> leaves.read_data().tolist()
     [3.0, 1.0, 2.0]
-    >>> leaves.set_data([30.0, 10.0, 20.0]); a.data, c.data
+    >>> leaves.write_data([30.0, 10.0, 20.0]); a.data, c.data
     (10.0, 30.0)
     """
 
@@ -195,59 +204,60 @@ class Leaves:
                 indices.append(leaf._b)
             else:
                 loose.append(position)
-        self._stored = [(store, _as_slice(p), _as_slice(i)) for store, (p, i) in by_store.items()]
-        self._handovers_seen = Store.handovers
+        self._stored = [(store, slice_if_consecutive(p), slice_if_consecutive(i)) for store, (p, i) in by_store.items()]
+        self._moves_seen = Store._moves
         self._loose = np.array(loose, dtype=np.intp)
         self._loose_values = [self.values[i] for i in loose]
         # A leaf given twice gets its gradient twice: added one at a time, not as one write.
         self._unique = len({id(leaf) for leaf in self.values}) == len(self.values)
 
-    def _current(self) -> list[tuple[Store, slice | np.ndarray, slice | np.ndarray]]:
-        if self._handovers_seen != Store.handovers:  # leaves may have moved to another store since
-            if any(store._released for store, _, _ in self._stored):
+    def _groups(self) -> list[tuple[Store, slice | np.ndarray, slice | np.ndarray]]:
+        """The stores with the leaves' positions here and there, laid out again if some
+        store's leaves have moved since (a store taken over by a parent module's)."""
+        if self._moves_seen != Store._moves:
+            if any(store._moved_away for store, _, _ in self._stored):
                 self._layout()
-            self._handovers_seen = Store.handovers
+            self._moves_seen = Store._moves
         return self._stored
 
     def __len__(self) -> int:
         return len(self.values)
 
-    def data(self, out: np.ndarray | None = None) -> np.ndarray:
+    def read_data(self, out: np.ndarray | None = None) -> np.ndarray:
         """Every leaf's number, as a new array (or into ``out``)."""
         out = np.empty(len(self.values)) if out is None else out
-        for store, positions, indices in self._current():
+        for store, positions, indices in self._groups():
             out[positions] = store._numbers[indices]
         if self._loose_values:
             out[self._loose] = [leaf._data for leaf in self._loose_values]
         return out
 
-    def grad(self) -> np.ndarray:
+    def read_grad(self) -> np.ndarray:
         """Every leaf's gradient, as a new array."""
         out = np.empty(len(self.values))
-        for store, positions, indices in self._current():
+        for store, positions, indices in self._groups():
             out[positions] = store._grads[indices]
         if self._loose_values:
             out[self._loose] = [leaf.grad for leaf in self._loose_values]
         return out
 
-    def set_data(self, data: np.ndarray | Sequence[float]) -> None:
-        """Give every leaf its new number, ``data[i]`` to the i-th leaf."""
-        data = np.asarray(data, dtype=float)
-        if data.shape != (len(self.values),):
-            raise ValueError(f"set_data needs {len(self.values)} numbers, got shape {data.shape}")
-        for store, positions, indices in self._current():
+    def write_data(self, data: np.ndarray | Sequence[float]) -> None:
+        """Give every leaf its new number: ``data[i]`` to the i-th leaf."""
+        data = self._one_per_leaf(data, "write_data")
+        for store, positions, indices in self._groups():
             store._numbers[indices] = data[positions]
         if self._loose_values:
             for leaf, number in zip(self._loose_values, data[self._loose].tolist()):
                 leaf._data = number
 
-    def add_grad(self, grad: np.ndarray) -> None:
+    def add_grad(self, grad: np.ndarray | Sequence[float]) -> None:
         """Add ``grad[i]`` to the i-th leaf's gradient."""
+        grad = self._one_per_leaf(grad, "add_grad")
         if not self._unique:
             for leaf, g in zip(self.values, grad.tolist()):
                 leaf.grad += g
             return
-        for store, positions, indices in self._current():
+        for store, positions, indices in self._groups():
             store._grads[indices] += grad[positions]
         if self._loose_values:
             for leaf, g in zip(self._loose_values, grad[self._loose].tolist()):
@@ -255,16 +265,28 @@ class Leaves:
 
     def zero_grad(self) -> None:
         """Set every leaf's gradient to 0."""
-        for store, _, indices in self._current():
+        for store, _, indices in self._groups():
             store._grads[indices] = 0.0
         for leaf in self._loose_values:
             leaf.grad = 0.0
 
+    def _one_per_leaf(self, numbers: np.ndarray | Sequence[float], what: str) -> np.ndarray:
+        numbers = np.asarray(numbers, dtype=float)
+        if numbers.shape != (len(self.values),):
+            raise ValueError(f"{what} needs {len(self.values)} numbers, one per leaf, got shape {numbers.shape}")
+        return numbers
+
 
 def in_store_order(leaves: Iterable[Value]) -> list[Value]:
-    """``leaves`` sorted so that ``Leaves`` reads them in as few numpy calls as it can:
-    those of each store together, in store order (first the store met first), then the
-    others in their given order."""
+    """``leaves`` sorted so that ``LeafArrays`` reads them in as few numpy calls as it
+    can: those of each store together, in store order (first the store met first), then
+    the others in their given order.
+
+    >>> a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    >>> _ = Store([b, a])
+    >>> [v.data for v in in_store_order([c, a, b])]
+    [2.0, 1.0, 3.0]
+    """
     leaves = list(leaves)
     stores: dict[Store, int] = {}
     for leaf in leaves:
@@ -279,8 +301,14 @@ def in_store_order(leaves: Iterable[Value]) -> list[Value]:
     return [leaf for _, leaf in sorted(enumerate(leaves), key=place)]
 
 
-def _as_slice(numbers: list[int]) -> slice | np.ndarray:
-    """A slice when ``numbers`` run consecutively (a view, no copy), else an index array."""
-    if numbers == list(range(numbers[0], numbers[0] + len(numbers))):
-        return slice(numbers[0], numbers[0] + len(numbers))
-    return np.array(numbers, dtype=np.intp)
+def slice_if_consecutive(numbers: Sequence[int] | np.ndarray) -> slice | np.ndarray:
+    """A slice when ``numbers`` run consecutively (indexing with it gives a view, not a
+    copy), else an index array.
+
+    >>> slice_if_consecutive([3, 4, 5]), slice_if_consecutive([3, 5]).tolist()
+    (slice(3, 6, None), [3, 5])
+    """
+    numbers = np.asarray(numbers, dtype=np.intp)
+    if len(numbers) and np.array_equal(numbers, np.arange(numbers[0], numbers[0] + len(numbers))):
+        return slice(int(numbers[0]), int(numbers[0]) + len(numbers))
+    return numbers

@@ -32,9 +32,13 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"{type(self).__name__} optimizes Values; parameter {i} is a {type(p).__name__}")
-        if len({id(p) for p in self.params}) != len(self.params):
-            raise ValueError(f"{type(self).__name__} got a parameter twice; it would be updated twice")
-        self._leaves = autodiff.Leaves(self.params)
+        seen: set[int] = set()
+        for i, p in enumerate(self.params):
+            if id(p) in seen:
+                raise ValueError(f"{type(self).__name__} got parameter {i} ({p.label or 'unlabelled'}) twice; "
+                                 "it would be updated twice")
+            seen.add(id(p))
+        self._leaves = autodiff.LeafArrays(self.params)
         self.lr = _non_negative(lr, "lr")
         self.steps = 0
         self.state: dict[str, np.ndarray] = {name: np.zeros(len(self.params)) for name in self._buffers}
@@ -63,11 +67,13 @@ class Optimizer:
     def step(self) -> None:
         """One update of every parameter."""
         with np.errstate(all="ignore"):  # an inf or nan gradient gives an inf or nan weight, as in PyTorch
-            self._leaves.set_data(self._update(self._leaves.data(), self._leaves.grad()))
+            self._leaves.write_data(self._update(self._leaves.read_data(), self._leaves.read_grad()))
         self.steps += 1
 
     def _update(self, p: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        """The new numbers of the parameters, from their numbers and gradients."""
+        """The parameters' new numbers, from their numbers ``p`` and gradients ``grad``
+        (one entry per parameter). Called before ``steps`` counts this update; advances
+        the buffers in ``self.state``."""
         raise NotImplementedError
 
 
@@ -93,15 +99,14 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening 0")
 
-    def _update(self, p: np.ndarray, d: np.ndarray) -> np.ndarray:
-        """p - lr * d, with d the gradient after weight decay and momentum."""
-        if self.weight_decay:
-            d = d + self.weight_decay * p
+    def _update(self, p: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """p - lr * direction: the gradient after weight decay and momentum."""
+        direction = grad + self.weight_decay * p if self.weight_decay else grad
         if self.momentum:
             buffer = self.state["momentum_buffer"]
-            buffer[:] = d if self.steps == 0 else self.momentum * buffer + (1 - self.dampening) * d
-            d = d + self.momentum * buffer if self.nesterov else buffer
-        return p - self.lr * d
+            buffer[:] = direction if self.steps == 0 else self.momentum * buffer + (1 - self.dampening) * direction
+            direction = direction + self.momentum * buffer if self.nesterov else buffer
+        return p - self.lr * direction
 
 
 class Adam(Optimizer):
@@ -130,7 +135,7 @@ class Adam(Optimizer):
         self.eps = _non_negative(eps, "eps")
         self.weight_decay = _non_negative(weight_decay, "weight_decay")
 
-    def _update(self, p: np.ndarray, g: np.ndarray) -> np.ndarray:
+    def _update(self, p: np.ndarray, grad: np.ndarray) -> np.ndarray:
         """One Adam update, in the order of operations PyTorch uses."""
         beta1, beta2 = self.betas
         t = self.steps + 1
@@ -139,10 +144,11 @@ class Adam(Optimizer):
         if self.weight_decay and self._decoupled:
             p = p * (1 - self.lr * self.weight_decay)
         elif self.weight_decay:
-            g = g + self.weight_decay * p
+            grad = grad + self.weight_decay * p
         exp_avg, exp_avg_sq = self.state["exp_avg"], self.state["exp_avg_sq"]
-        exp_avg += (1 - beta1) * (g - exp_avg)
-        exp_avg_sq[:] = exp_avg_sq * beta2 + (1 - beta2) * g * g
+        exp_avg += (1 - beta1) * (grad - exp_avg)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
         denominator = np.sqrt(exp_avg_sq) / correction2_sqrt + self.eps
         return p - step_size * (exp_avg / denominator)
 

@@ -1,11 +1,11 @@
-"""Store and Leaves: leaves whose numbers and gradients are also read and written as arrays."""
+"""Store and LeafArrays: leaves whose numbers and gradients are also read and written as arrays."""
 
 import numpy as np
 import pytest
 
 import autodiff
 import nn
-from autodiff import Leaves, Store, Value
+from autodiff import LeafArrays, Store, Value
 
 
 def test_a_stored_leaf_is_the_same_value_and_its_number_lives_in_the_store():
@@ -52,7 +52,7 @@ def test_a_store_taking_all_of_another_stores_leaves_moves_them():
 @pytest.mark.parametrize("leaves, error, message", [
     (lambda: [Value(1.0), 2.0], TypeError, "item 1 is a float"),
     (lambda: [Value(1.0) * 2.0], ValueError, "item 0 .* is computed by an op"),
-    (lambda: [Value(1.0)] * 2, ValueError, "a leaf is given twice"),
+    (lambda: [Value(1.0)] * 2, ValueError, "item 1 \\(unlabelled\\) is given twice"),
 ])
 def test_bad_leaves_are_named(leaves, error, message):
     with pytest.raises(error, match=message):
@@ -82,28 +82,28 @@ def test_bad_writes_are_named():
 def test_leaves_read_and_write_stores_and_loose_leaves_in_their_order():
     a, b, c, d = (Value(float(i)) for i in range(1, 5))
     Store([a, b, c])
-    leaves = Leaves([d, c, a])
-    assert leaves.data().tolist() == [4.0, 3.0, 1.0]
-    leaves.set_data([40.0, 30.0, 10.0])
+    leaves = LeafArrays([d, c, a])
+    assert leaves.read_data().tolist() == [4.0, 3.0, 1.0]
+    leaves.write_data([40.0, 30.0, 10.0])
     assert [v.data for v in (a, b, c, d)] == [10.0, 2.0, 30.0, 40.0]
     leaves.add_grad(np.array([1.0, 2.0, 3.0]))
     leaves.add_grad(np.array([1.0, 2.0, 3.0]))
     assert [v.grad for v in (a, b, c, d)] == [6.0, 0.0, 4.0, 2.0]
-    assert leaves.grad().tolist() == [2.0, 4.0, 6.0]
+    assert leaves.read_grad().tolist() == [2.0, 4.0, 6.0]
     leaves.zero_grad()
     assert [v.grad for v in (a, c, d)] == [0.0, 0.0, 0.0]
-    with pytest.raises(ValueError, match="needs 3 numbers"):
-        leaves.set_data([1.0])
+    with pytest.raises(ValueError, match="write_data needs 3 numbers, one per leaf"):
+        leaves.write_data([1.0])
 
 
 def test_leaves_follow_their_values_to_a_new_store_and_count_a_repeated_leaf_twice():
     a, b = Value(1.0), Value(2.0)
     Store([a, b])
-    leaves = Leaves([b, a, b])
-    Store([b, a])  # the layout Leaves knew is gone: it finds the new one
+    leaves = LeafArrays([b, a, b])
+    Store([b, a])  # the layout LeafArrays knew is gone: it finds the new one
     leaves.add_grad(np.array([1.0, 10.0, 100.0]))
     assert (a.grad, b.grad) == (10.0, 101.0)
-    assert leaves.data().tolist() == [2.0, 1.0, 2.0]
+    assert leaves.read_data().tolist() == [2.0, 1.0, 2.0]
 
 
 def test_in_store_order_groups_each_stores_leaves_in_store_order():
@@ -116,9 +116,9 @@ def test_in_store_order_groups_each_stores_leaves_in_store_order():
 def test_nn_models_keep_their_parameters_in_one_store_in_parameter_order():
     model = nn.MLP(2, [4, 1], seed=0)
     params = model.parameters()
-    leaves = Leaves(params)
+    leaves = LeafArrays(params)
     assert len(leaves._stored) == 1 and leaves._loose.size == 0  # one store, read in one call
-    np.testing.assert_array_equal(leaves.data(), [p.data for p in params])
+    np.testing.assert_array_equal(leaves.read_data(), [p.data for p in params])
 
 
 def test_a_model_copied_deeply_gets_its_own_store_and_a_shallow_copy_of_a_leaf_is_loose():
@@ -131,9 +131,9 @@ def test_a_model_copied_deeply_gets_its_own_store_and_a_shallow_copy_of_a_leaf_i
     assert [p.data for p in theirs] == [p.data for p in ours] and theirs[0].grad == 0.5
     assert [p.label for p in theirs] == [p.label for p in ours]
     theirs[0].data = 9.0  # the copy has its own numbers
-    assert ours[0].data != 9.0 and Leaves(theirs)._loose.size == 0  # and one store of its own
+    assert ours[0].data != 9.0 and LeafArrays(theirs)._loose.size == 0  # and one store of its own
     leaf = copy.copy(ours[1])
-    assert leaf.data == ours[1].data and Leaves([leaf])._loose.size == 1
+    assert leaf.data == ours[1].data and LeafArrays([leaf])._loose.size == 1
 
 
 def test_a_model_is_freed_by_reference_counting_alone():

@@ -74,7 +74,7 @@ def test_bad_options_are_named():
     with pytest.raises(TypeError, match="parameter 0 is a float"):
         nn.SGD([1.0], lr=0.1)
     w = Value(1.0)
-    with pytest.raises(ValueError, match="got a parameter twice"):
+    with pytest.raises(ValueError, match="got parameter 1 \\(unlabelled\\) twice"):
         nn.SGD([w, w], lr=0.1)
     with pytest.raises(ValueError, match="Nesterov"):
         nn.SGD([Value(1.0)], lr=0.1, nesterov=True)
