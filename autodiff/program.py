@@ -60,11 +60,10 @@ class _Group:
         not added to, saving an addition and a temporary array each. A group writes no
         static entries (``written_static``: a layer's weights); the static part's groups
         get the static entries as their ``written``."""
+        self._overwrites: list[bool] = []
         if self.op.arity is None:  # an op of any arity adds its gradients with add.at
-            self._overwrites = []
             written.update(_row_numbers(self.in_rows))
             return
-        self._overwrites = []
         for rows, unique in zip(self.inputs, self.unique):
             numbers = _row_numbers(rows)
             self._overwrites.append(isinstance(numbers, range) and unique and written.isdisjoint(numbers))

@@ -178,4 +178,6 @@ def test_tied_parameters_count_once():
     model = Tied()
     assert [name for name, _ in model.named_parameters()] == ["a", "b"]
     assert model.parameters() == [model.a]
-    nn.SGD(model.parameters(), lr=0.1)  # an optimizer takes them: each updated once
+    model.a.grad = 1.0
+    nn.SGD(model.parameters(), lr=0.5).step()  # an optimizer takes them: the tied one moves once
+    assert model.b.data == 0.5
