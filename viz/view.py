@@ -85,7 +85,7 @@ def modules(order: list[Value]) -> dict[Value, str]:
     for node in order:
         parents = node.parents
         if not parents:
-            module[node] = module_of(node.label) if node.label and "." in node.label else ""
+            module[node] = module_of(node.label) if isinstance(node.label, str) and "." in node.label else ""
             continue
         owners = {module[p] for p in parents if not p.parents and module[p]}
         if len(owners) == 1:

@@ -34,8 +34,7 @@ def mlp_loss(nouts=(3, 1), samples=1):
 def test_nodes_of_a_module_are_drawn_in_a_box_named_after_it():
     source = viz.draw_dot(mlp_loss()).source
     for name in ("layers.0", "layers.0.neurons.2", "layers.1.neurons.0"):
-        assert f"subgraph cluster_{name.replace('.', '_')} {{" in source
-        assert f"label=\"{name}\"" in source
+        assert re.search(rf'subgraph cluster_\d+ {{\s*[^\n]* label="{re.escape(name)}" ', source)
     # inside its box a parameter shows its short name
     assert "<b>w.1</b>" in source and "layers.0.neurons.0.w.1</b>" not in source
 
