@@ -225,6 +225,8 @@ def render(root: Value, path: str | os.PathLike, *, timeout: float = 60.0, **opt
 
 def run_dot(source: str, fmt: str, *, timeout: float = 60.0) -> bytes:
     """Lay out and render DOT text with Graphviz's ``dot``: the bytes of an ``fmt`` file."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     executable = shutil.which("dot")
     if executable is None:
         raise GraphvizNotFound(

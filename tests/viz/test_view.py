@@ -101,6 +101,16 @@ def test_long_chains_keep_both_ends():
     assert dot_node_count(source) < 20
 
 
+def test_a_chain_with_a_constant_per_link_keeps_both_ends_too():
+    y = Value(0.5, label="start")
+    for _ in range(3000):
+        y = y * 1.0001  # in graph order each link's constant sits between it and the last
+    y.label = "end"
+    source = viz.draw_dot(y).source
+    assert "<b>start</b>" in source and "<b>end</b>" in source and "⋯ 2,993 ops ⋯" in source
+    assert dot_node_count(source) < 20 and "more nodes" not in source
+
+
 def test_the_budget_holds_even_without_modules_or_chains():
     leaves = [Value(float(i)) for i in range(2000)]
     out = autodiff.sum([a * b for a, b in zip(leaves, leaves[1:])])
