@@ -231,7 +231,7 @@ def test_infinite_and_nan_gradients_reach_the_page(browser, tmp_path):
 def test_a_six_thousand_node_chain_gets_every_step_and_a_small_drawing(browser, tmp_path):
     y = Value(0.5, label="start")
     for _ in range(3000):
-        y = y * 1.0001  # an op and a constant a link: 6,001 nodes
+        y = y * 1.0001  # an op and a constant per link: 6,001 nodes
     y.label = "end"
     assert len(autodiff.topological_order(y)) == 6001
     path = viz.backward_steps(y, tmp_path / "chain.html")  # dot timed out after 60 s before
