@@ -86,12 +86,11 @@ def leaves_marked(marker: Op) -> Iterator[bool]:
     with _marking_lock:
         _marking += 1
     was_recording, previous_marker = _mode.recording, _mode.leaf_op
-    _mode.leaf_op = marker
+    _mode.recording, _mode.leaf_op = True, marker
     try:
-        with recording(True):
-            yield was_recording
+        yield was_recording
     finally:
-        _mode.leaf_op = previous_marker
+        _mode.recording, _mode.leaf_op = was_recording, previous_marker
         with _marking_lock:
             _marking -= 1
 

@@ -7,6 +7,7 @@ Each function below is checked by two routes, against derivatives worked out by 
 """
 
 import math
+import threading
 
 import pytest
 
@@ -215,3 +216,42 @@ def test_a_differentiated_argument_passed_by_keyword_is_a_type_error():
         grad(f)(x=1.0, y=2.0)
     with pytest.raises(TypeError, match="positional argument 1 of f"):
         value_and_grad(f, argnums=(0, 1))(1.0, y=2.0)
+
+
+def test_threads_keep_their_calls_apart():
+    # two threads differentiating through closures at once; each must get 2x
+    start, wrong = threading.Barrier(2), []
+
+    def work(x0):
+        start.wait()
+        for _ in range(200):
+            x = Value(x0)
+            (derivative,) = gradients(x * grad(lambda y: x * y)(2.0), [x])
+            if derivative != 2 * x0:
+                wrong.append((x0, derivative))
+
+    threads = [threading.Thread(target=work, args=(x0,)) for x0 in (1.5, -0.5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+
+
+def test_a_value_made_in_another_threads_call_is_outside():
+    # both threads' first calls have the same number; the leaf is still the other's
+    made = []
+
+    def keeps_a_leaf(t):
+        made.append(Value(3.0))
+        return t
+
+    def capture():
+        made.append(grad(lambda t: made[0] * t)(2.0))
+
+    for target in (lambda: grad(keeps_a_leaf)(1.0), capture):
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+    w, g = made
+    assert isinstance(g, Value) and gradients(g, [w]) == (1.0,)
