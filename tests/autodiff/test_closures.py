@@ -29,10 +29,10 @@ def through_a_value(fun, x0, order):
 
 def through_grad(fun, x0, order):
     """The same derivatives, from grad(grad(...(fun))) called with a float."""
-    found, g = [], fun
-    for _ in range(order + 1):
-        found.append(g(x0) if g is not fun else fun(Value(x0)).data)
+    found, g = [fun(Value(x0)).data], fun
+    for _ in range(order):
         g = grad(g)
+        found.append(g(x0))
     return found
 
 
