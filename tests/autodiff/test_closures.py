@@ -85,7 +85,8 @@ def test_closures_three_levels_deep(x0):
         return grad(middle)(1.0)
 
     e = math.exp(x0)
-    expected = [(x0 + x0**2) * e, (x0**2 + 3 * x0 + 1) * e, (x0**2 + 5 * x0 + 4) * e, (x0**2 + 7 * x0 + 9) * e]
+    expected = [(x0 + x0**2) * e, (x0**2 + 3 * x0 + 1) * e,
+                (x0**2 + 5 * x0 + 4) * e, (x0**2 + 7 * x0 + 9) * e]
     assert_derivatives(fun, x0, expected)
 
 
@@ -211,8 +212,9 @@ def test_a_differentiated_argument_passed_by_keyword_is_a_type_error():
     def f(x, y):
         return x * y
 
-    with pytest.raises(TypeError, match=r"positional argument 0 of f, but it got 0 positional argument\(s\) "
-                                        r"and keyword argument\(s\) x, y: pass differentiated arguments by position"):
+    message = (r"positional argument 0 of f, but it got 0 positional argument\(s\) and keyword "
+               r"argument\(s\) x, y: pass differentiated arguments by position")
+    with pytest.raises(TypeError, match=message):
         grad(f)(x=1.0, y=2.0)
     with pytest.raises(TypeError, match="positional argument 1 of f"):
         value_and_grad(f, argnums=(0, 1))(1.0, y=2.0)
