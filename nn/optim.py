@@ -131,7 +131,7 @@ class Optimizer:
                 nonzero = np.flatnonzero(values)
                 if nonzero.size:
                     i = int(nonzero[0])
-                    raise ValueError(f"optimizer state has 'steps' 0 but {name!r}[{i}] is {values[i]!r}: "
+                    raise ValueError(f"optimizer state has 'steps' 0 but {name!r}[{i}] is {values[i].item()!r}: "
                                      "an optimizer that has taken no step has all-zero buffers")
         return steps, buffers
 
