@@ -61,8 +61,8 @@ def fit(
     gradients are still there: ``viz.GradientFlow(model).record`` fits).
 
     Training never destroys a model silently. Before the first update every option,
-    feature and target is checked (a finite number of the right kind for the loss) and
-    any fault raises ``ValueError`` naming the option or the sample. A step whose loss,
+    weight, feature and target is checked (a finite number, of the kind the loss takes)
+    and any fault raises ``ValueError`` naming the option, parameter or sample. A step whose loss,
     gradients or update are not finite raises ``FloatingPointError`` naming the epoch,
     batch and parameter, and leaves the weights and the optimizer's state as they were
     before that step. A step is applied whole or not at all, even on Ctrl-C.
@@ -88,6 +88,7 @@ def fit(
     if on_step is not None and not callable(on_step):
         raise TypeError(f"on_step must be a function or None, got {type(on_step).__name__}")
     optimizer = _optimizer(optimizer, model)
+    _require_finite_weights(model)
     X, y = _samples(model, X, y, loss_fn)
     n = len(X)
     batch_size = n if batch_size is None else batch_size
@@ -197,6 +198,12 @@ def _optimizer(optimizer: Optimizer | None, model: Module) -> Optimizer:
             raise ValueError(f"the optimizer's parameter {i} ({p.label or 'unlabelled'}) is not a parameter of "
                              "this model; build the optimizer from model.parameters()")
     return optimizer
+
+
+def _require_finite_weights(model: Module) -> None:
+    for name, p in model.named_parameters():
+        if not math.isfinite(p.data):
+            raise ValueError(f"parameter {name!r} of the model is {p.data!r} before training; fit needs finite weights")
 
 
 def _samples(model: Module, X: Any, y: Any, loss_fn: Callable) -> tuple[list[list[float]], list]:

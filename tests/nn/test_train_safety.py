@@ -65,6 +65,13 @@ def test_bad_features_are_named(X, match):
     refused(ValueError, match, X, [1.0, 1.0, -1.0, -1.0])
 
 
+def test_a_model_with_a_weight_that_is_not_finite_is_refused():
+    X, y = four_samples()
+    model = nn.MLP(2, [3, 1], seed=0)
+    model.layers[1].neurons[0].b.data = NAN
+    refused(ValueError, "parameter 'layers.1.neurons.0.b' of the model is nan before training", X, y, model=model)
+
+
 def test_ragged_rows_are_named_for_a_model_that_does_not_give_its_width():
     X = [[0.0, 1.0], [1.0, 0.0], [1.0], [0.5, 0.5]]
     refused(ValueError, "sample 2 of X has 1 features, but sample 0 has 2", X, [1.0] * 4, model=Line(2))
