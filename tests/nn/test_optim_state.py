@@ -1,6 +1,7 @@
 """Optimizer state stays whole: load_state_dict checks everything before it changes
 anything, and a step is applied whole or not at all, even when Ctrl-C lands inside it."""
 
+import gc
 import json
 import signal
 import sys
@@ -177,21 +178,35 @@ def stepped(params_data, grads, make, stored, warmup):
     return params, opt
 
 
-def opcode_tracer(stop_at):
-    """A tracer that delivers a real SIGINT at the ``stop_at``-th bytecode it sees:
-    Python raises KeyboardInterrupt between bytecodes, so this tries every place."""
-    seen = 0
+def run_traced(fn, stop_at=0):
+    """Run ``fn`` with every bytecode traced and, at the ``stop_at``-th, deliver a real
+    SIGINT: Python raises KeyboardInterrupt between bytecodes, so this tries any place.
+    Return how many bytecodes ran, whether a KeyboardInterrupt came out, and where the
+    signal was sent."""
+    seen, where = 0, None
 
     def tracer(frame, event, arg):
-        nonlocal seen
+        nonlocal seen, where
         frame.f_trace_opcodes = True
         if event == "opcode":
             seen += 1
             if seen == stop_at:
+                where = f"{frame.f_code.co_name}, line {frame.f_lineno}"
                 signal.raise_signal(signal.SIGINT)
         return tracer
 
-    return tracer
+    collecting = gc.isenabled()
+    gc.disable()  # a collection could run other code's bytecodes and move the places
+    sys.settrace(tracer)
+    try:
+        fn()
+    except KeyboardInterrupt:
+        return seen, True, where
+    finally:
+        sys.settrace(None)
+        if collecting:
+            gc.enable()
+    return seen, False, where
 
 
 @pytest.mark.parametrize("make, stored", [
@@ -203,31 +218,19 @@ def test_ctrl_c_at_every_bytecode_of_a_step_leaves_it_whole_or_undone(make, stor
     start, grads = [0.5, -0.3, 2.0, 0.1], [0.3, -0.7, 1.1, 0.0]
     params, opt = stepped(start, grads, make, stored, warmup=2)
     before = snapshot(params, opt)
-    opt.step()
+    length, _, _ = run_traced(opt.step)
     after = snapshot(params, opt)
-    assert before != after
-    outcomes = {"undone": 0, "whole": 0}
-    stop_at = 1
-    while True:
+    assert before != after and length > 100
+    outcomes = {"undone": 0, "whole": 0, "not interrupted": 0}
+    for stop_at in range(1, length + 1):
         params, opt = stepped(start, grads, make, stored, warmup=2)
-        sys.settrace(opcode_tracer(stop_at))
-        try:
-            opt.step()
-        except KeyboardInterrupt:
-            interrupted = True
-        else:
-            interrupted = False
-        finally:
-            sys.settrace(None)
-        if not interrupted:
-            break  # the signal came after the step's last bytecode: every place was tried
+        _, interrupted, where = run_traced(opt.step, stop_at)
         state = snapshot(params, opt)
-        assert state in (before, after), f"a SIGINT at bytecode {stop_at} left a step half applied"
-        assert opt.steps == (2 if state == before else 3)
-        outcomes["undone" if state == before else "whole"] += 1
-        stop_at += 1
-    assert stop_at > 100  # the tracer did see the step's bytecodes
+        assert state in (before, after), f"a SIGINT at bytecode {stop_at} ({where}) left a step half applied"
+        assert opt.steps == (2 if state == before else 3), f"a SIGINT at bytecode {stop_at} ({where})"
+        outcomes["not interrupted" if not interrupted else "undone" if state == before else "whole"] += 1
     assert outcomes["undone"] > 0 and outcomes["whole"] > 0  # signals held in the commit came after it
+    assert outcomes["not interrupted"] == 0
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 

@@ -2,6 +2,7 @@
 step that is not finite is refused with the model and optimizer as they were, and
 Ctrl-C leaves a step whole or undone. bce_loss refuses probabilities outside [0, 1]."""
 
+import gc
 import math
 import re
 import signal
@@ -15,7 +16,7 @@ import torch.nn.functional as F
 import autodiff
 import nn
 from autodiff import Value
-from tests.nn.test_optim_state import bits, opcode_tracer
+from tests.nn.test_optim_state import bits, run_traced
 
 NAN, INF = float("nan"), float("inf")
 
@@ -300,14 +301,18 @@ def test_ctrl_c_in_on_step_or_in_the_loss_leaves_whole_steps():
         assert state_of(model, opt) == states[k] and opt.steps == k  # the (k+1)-th never started
 
 
+# A SIGINT that lands in a __del__ (the progress bar's, as fit ends) is reported and
+# dropped by Python; the model is whole all the same.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_ctrl_c_anywhere_in_fit_leaves_whole_steps():
     """A real SIGINT, each time in a fresh run: at 50 places spread over a whole run, and
-    at 100 spread over the bytecodes the optimizer runs. The model and optimizer are
-    always as some number of whole steps left them."""
+    at about 100 spread over the bytecodes the optimizer runs. The model and optimizer
+    are always as some number of whole steps left them."""
     states = states_of_a_whole_run()
+    model, opt = fresh()  # made outside the trace, here and below: the places stay put
     count, in_optimizer = 0, []
 
-    def counting(frame, event, arg):  # to size the run and find the optimizer's part
+    def counting(frame, event, arg):
         nonlocal count
         frame.f_trace_opcodes = True
         if event == "opcode":
@@ -316,25 +321,20 @@ def test_ctrl_c_anywhere_in_fit_leaves_whole_steps():
                 in_optimizer.append(count)
         return counting
 
-    model, opt = fresh()
+    gc.disable()  # as run_traced does, so that the places match
     sys.settrace(counting)
     try:
         short_fit(model, opt)
     finally:
         sys.settrace(None)
-    places = np.linspace(1, count - 1, 50).astype(int).tolist() + in_optimizer[::max(1, len(in_optimizer) // 100)]
+        gc.enable()
+    places = np.linspace(1, count, 50).astype(int).tolist() + in_optimizer[::max(1, len(in_optimizer) // 100)]
     seen_steps = set()
     for stop_at in places:
-        model, opt = fresh()  # made outside the trace, as above: the places stay where they were
-        sys.settrace(opcode_tracer(stop_at))
-        try:
-            short_fit(model, opt)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            sys.settrace(None)
+        model, opt = fresh()
+        _, _, where = run_traced(lambda: short_fit(model, opt), stop_at)
         state = state_of(model, opt)
-        assert state in states, f"a SIGINT at bytecode {stop_at} of fit left a step half applied"
+        assert state in states, f"a SIGINT at bytecode {stop_at} ({where}) of fit left a step half applied"
         assert opt.steps == states.index(state)
         seen_steps.add(opt.steps)
     assert len(in_optimizer) > 400 and seen_steps == {0, 1, 2, 3, 4}
