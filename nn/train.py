@@ -228,15 +228,15 @@ def _features(model: Module, X: Any) -> list[list[float]]:
     if not X:
         raise ValueError("fit needs at least one sample")
     width = getattr(model, "nin", None)
+    expected = f"the model takes {width} inputs"
     rows = []
     for i, row in enumerate(X):
         if not hasattr(row, "__len__") or isinstance(row, str):
             raise TypeError(f"each sample of X is a list of features; sample {i} is a {type(row).__name__}")
         if width is None:  # a model that does not say: the first sample does
-            width = len(row)
+            width, expected = len(row), f"sample 0 has {len(row)}"
         if len(row) != width:
-            raise ValueError(f"sample {i} of X has {len(row)} features, but "
-                             + (f"the model takes {width} inputs" if hasattr(model, "nin") else f"sample 0 has {width}"))
+            raise ValueError(f"sample {i} of X has {len(row)} features, but {expected}")
         rows.append([_feature(v, i, j) for j, v in enumerate(row)])
     return rows
 
