@@ -158,9 +158,24 @@ LOGSUMEXP = Op(
     "logsumexp", None, ieee.logsumexp, ieee.logsumexp_array,
     lambda m, out, xs: m.each(lambda x: m.exp(x - out), xs),
 )
-BCE = Op(  # inputs: probability, target
-    "bce", 2, lambda p, t: _bce(FLOAT_MATH, p, t), lambda p, t: _bce(ARRAY_MATH, p, t), _bce_grads
-)
+def _bce_forward(p, t):
+    if not (0.0 <= p <= 1.0 and 0.0 <= t <= 1.0):  # nan fails too
+        raise ValueError(f"binary cross-entropy takes a probability and a target in [0, 1], got {p!r} and {t!r}")
+    return _bce(FLOAT_MATH, p, t)
+
+
+def _bce_batched(p, t):
+    # As PyTorch, a probability or target outside [0, 1] (or nan) is an error, not a nan
+    # loss; in a compiled program it is found here, with the sample it came from.
+    outside = ~((p >= 0.0) & (p <= 1.0) & (t >= 0.0) & (t <= 1.0))
+    if outside.any():
+        node, sample = np.argwhere(outside)[0]
+        raise ValueError(f"binary cross-entropy of sample {sample}: the probability is {p[node, sample].item()!r} "
+                         f"and the target {t[node, sample].item()!r}; both must lie in [0, 1]")
+    return _bce(ARRAY_MATH, p, t)
+
+
+BCE = Op("bce", 2, _bce_forward, _bce_batched, _bce_grads)  # inputs: probability, target
 
 UNARY_METHODS = {
     op.name: op

@@ -23,8 +23,20 @@ def mse_loss(preds: Sequence[Value], targets: Sequence[float]) -> Value:
 
 
 def bce_loss(probs: Sequence[Value], targets: Sequence[float]) -> Value:
-    """Binary cross-entropy of probabilities in [0, 1]; each log clamped at -100 as PyTorch."""
+    """Binary cross-entropy of probabilities in [0, 1]; each log clamped at -100 as PyTorch.
+
+    A probability outside [0, 1], or nan, raises ``ValueError`` naming the sample, as
+    PyTorch's does (in a compiled program, when the program runs).
+
+    >>> bce_loss([Value(0.5), Value(1.5)], [1.0, 1.0])
+    Traceback (most recent call last):
+    ValueError: bce_loss takes probabilities in [0, 1], got 1.5 for sample 1 (for scores, use bce_with_logits_loss)
+    """
     probs, targets = _pairs(probs, targets, "bce_loss", targets_in=(0.0, 1.0))
+    for i, p in enumerate(probs):
+        if not 0.0 <= p.data <= 1.0:
+            raise ValueError(f"bce_loss takes probabilities in [0, 1], got {p.data!r} for sample {i} "
+                             "(for scores, use bce_with_logits_loss)")
     return _mean([autodiff.binary_cross_entropy(p, t) for p, t in zip(probs, targets)])
 
 
