@@ -51,7 +51,7 @@ def read_regular_file(path: str | os.PathLike, max_bytes: int) -> bytes:
     finally:
         os.close(handle)
     if len(data) > max_bytes:  # it grew after fstat, or its size was not known (/proc)
-        raise _too_large(path, "still growing past the limit", max_bytes)
+        raise _too_large(path, "longer than its size says", max_bytes)
     return data
 
 
@@ -137,7 +137,8 @@ def _create_temporary_beside(target: Path) -> tuple[int, str]:
     try:
         return tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as error:  # name the folder, not the temporary file nobody asked for
-        raise type(error)(error.errno, f"cannot create {target.name} in this folder ({error.strerror})", os.fspath(folder)) from None
+        message = f"cannot create {target.name} in this folder ({error.strerror})"
+        raise type(error)(error.errno, message, os.fspath(folder)) from None
 
 
 def _write_and_sync(handle: int, temporary: str, data: bytes, mode: int) -> None:

@@ -87,11 +87,14 @@ def _parse(raw: bytes) -> Any:
     if raw.startswith(_BOM):
         raise ValueError("it starts with a byte-order mark; model files are UTF-8 without one")
     if b"\x00" in raw:
-        raise ValueError("it is binary, not JSON text (it holds NUL bytes: UTF-16 text, or a pickle? model files are never pickles)")
+        raise ValueError(
+            "it is binary, not JSON text (it holds NUL bytes: UTF-16 text, or a pickle? model files are never pickles)"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ValueError(f"it is binary, not JSON text (not UTF-8 at byte {error.start:,}; model files are never pickles)") from None
+        where = f"not UTF-8 at byte {error.start:,}"
+        raise ValueError(f"it is binary, not JSON text ({where}; model files are never pickles)") from None
     if not text.strip():
         raise ValueError("it is empty")
     try:
@@ -100,9 +103,11 @@ def _parse(raw: bytes) -> Any:
             parse_int=_bounded_integer, parse_float=_finite_float,
         )
     except RecursionError:
-        raise ValueError(f"it is nested more deeply than the parser can follow (a model file nests {_MAX_DEPTH} levels at most)") from None
+        limit = f"a model file nests {_MAX_DEPTH} levels at most"
+        raise ValueError(f"it is nested more deeply than the parser can follow ({limit})") from None
     except json.JSONDecodeError as error:
-        raise ValueError(f"it is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}; is it truncated?)") from None
+        where = f"{error.msg} at line {error.lineno}, column {error.colno}"
+        raise ValueError(f"it is not valid JSON ({where}; is it truncated?)") from None
     depth = _depth(document)
     if depth > _MAX_DEPTH:  # refused before anything walks it recursively
         raise ValueError(f"it is nested {depth} levels deep; a model file nests {_MAX_DEPTH} levels at most")

@@ -173,7 +173,7 @@ def test_a_file_larger_than_its_size_says_is_read_only_to_the_bound(model, saved
 
     monkeypatch.setattr(os, "fstat", fstat_saying_empty)
     read = counting_reads(monkeypatch)
-    check_refused(model, saved, "still growing past the limit")
+    check_refused(model, saved, "longer than its size says, more than the")
     assert sum(read) == model_file.size_limit(4) + 1
 
 
