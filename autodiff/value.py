@@ -165,6 +165,8 @@ class Value:
 
     @data.setter
     def data(self, value: Real) -> None:
+        if _traces_running and _mode.tracer is not None:  # compile replays inputs' columns instead
+            _mode.tracer.refuse(self, "writes .data of")
         self._data = value if type(value) is float else to_float(value)  # optimizers: the fast case
 
     @property

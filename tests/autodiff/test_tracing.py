@@ -100,6 +100,15 @@ def test_the_branch_of_the_issue_traced_and_rewritten_with_relu():
     assert dx.tolist() == [2.0, -3.0]
 
 
+def test_writing_the_number_of_a_per_sample_value_raises():
+    def f(x):
+        x.data = 2.0  # each sample's own number is what a compiled program uses
+        return x * 3.0
+
+    with pytest.raises(TracingError, match="writes .data of a per-sample value"):
+        autodiff.compile(f)
+
+
 def test_no_grad_on_a_per_sample_value_raises():
     def f(x):
         with autodiff.no_grad():
