@@ -27,7 +27,8 @@ _CORRECT: dict[Callable, Callable[[Any, float], bool]] = {
     losses.hinge_loss: lambda score, t: (score.data > 0) == (t > 0),
     losses.bce_loss: lambda p, t: (p.data > 0.5) == (t > 0.5),
     losses.bce_with_logits_loss: lambda z, t: (z.data > 0) == (t > 0.5),
-    losses.cross_entropy_loss: lambda row, t: int(np.argmax([v.data for v in row])) == t,
+    # a target may be a Value (cross_entropy_loss takes one): compare its number, not the object
+    losses.cross_entropy_loss: lambda row, t: int(np.argmax([v.data for v in row])) == getattr(t, "data", t),
 }
 
 

@@ -132,3 +132,12 @@ def test_pick_refuses_a_bad_index_when_built():
             autodiff.pick([1.0, 2.0, 3.0], Value(bad))
     with pytest.raises(ValueError, match="at least one"):
         autodiff.pick([], 0.0)
+
+
+def test_fit_counts_value_targets_as_their_class_in_its_accuracy():
+    X3, targets = [[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]], [0, 1, 2]
+    histories = []
+    for given in (targets, [Value(float(t)) for t in targets]):
+        model = nn.MLP(2, [8, 3], seed=0)
+        histories.append(nn.fit(model, X3, given, loss="cross_entropy", epochs=60, progress=False))
+    assert histories[0] == histories[1] and histories[0]["accuracy"][-1] == 1.0
