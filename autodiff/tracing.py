@@ -61,8 +61,9 @@ class Guard:
 class Tracer:
     """The state of one trace: which nodes are per-sample, and the guards read so far.
 
-    ``value.py`` calls ``saw`` for each node made while tracing and ``read`` / ``compare``
-    / ``refuse`` where user code asks for a number.
+    ``value.py`` calls ``saw`` for each node recorded while tracing (``saw_leaf`` of the
+    stand-in for each made with recording off) and ``read`` / ``compare`` / ``refuse``
+    where user code asks for a number.
     """
 
     def __init__(self, function_name: str) -> None:
@@ -125,21 +126,24 @@ class Tracer:
 
 
 class _NotRecording:
-    """The tracer's stand-in for recording off (``no_grad`` inside the traced function).
+    """The tracer's stand-in for recording off (``no_grad`` inside the traced function):
+    false, as recording off is, and shown each leaf an op makes.
 
-    The node becomes a leaf: a constant holding its number. Made from per-sample values,
-    that would be one sample's number for all of them, so it raises; made from weights,
-    the constant is guarded like a ``.data`` read (a new trace once they move)."""
+    Such a leaf is a constant holding its number. Made from per-sample values, it would
+    be one sample's number for all of them, so that raises; made from weights, the
+    constant is guarded like a ``.data`` read (a new trace once they move)."""
 
     def __init__(self, tracer: Tracer) -> None:
         self.tracer = tracer
 
-    def saw(self, node: Value, inputs: tuple[Value, ...]) -> None:
+    def __bool__(self) -> bool:
+        return False
+
+    def saw_leaf(self, leaf: Value, op: ops.Op, inputs: tuple[Value, ...]) -> None:
+        """``leaf`` was just made by ``op`` from ``inputs``, recording off."""
         for x in inputs:
             self.tracer.refuse(x, "computes without recording (no_grad) from")
-        self.tracer.guards.append(Guard(inputs, functools.partial(evaluate, node._op), node._data))
-        node._op = ops.LEAF
-        node._a = node._b = None
+        self.tracer.guards.append(Guard(inputs, functools.partial(evaluate, op), leaf._data))
 
 
 def evaluate(op: ops.Op, *numbers: float) -> float:
