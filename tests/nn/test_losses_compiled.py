@@ -141,3 +141,34 @@ def test_fit_counts_value_targets_as_their_class_in_its_accuracy():
         model = nn.MLP(2, [8, 3], seed=0)
         histories.append(nn.fit(model, X3, given, loss="cross_entropy", epochs=60, progress=False))
     assert histories[0] == histories[1] and histories[0]["accuracy"][-1] == 1.0
+
+
+TORCH_LOSSES = {  # per sample, from PyTorch float64: the reference for every loss of nn.fit
+    "mse": lambda out, t: (out - t) ** 2,
+    "bce": lambda out, t: F.binary_cross_entropy(out, t, reduction="none"),
+    "bce_with_logits": lambda out, t: F.binary_cross_entropy_with_logits(out, t, reduction="none"),
+    "hinge": lambda out, t: torch.relu(1 - t * out),
+    "cross_entropy": lambda out, t: F.cross_entropy(out, t.long(), reduction="none"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_LOSSES))
+def test_every_loss_of_fit_compiles_from_a_traced_function(name):
+    loss_fn = nn.train.LOSSES[name]
+    classes = 3 if name == "cross_entropy" else 1
+    model = nn.MLP(2, [4, classes], activation="tanh", seed=1,
+                   out_activation="sigmoid" if name == "bce" else "linear")
+    targets = {"mse": RNG.normal(size=9), "bce": RNG.random(9), "bce_with_logits": (T > 0).astype(float),
+               "hinge": np.where(T > 0, 1.0, -1.0), "cross_entropy": T.astype(float)}[name]
+    program = autodiff.compile(lambda x0, x1, t: loss_fn([model([x0, x1])], [t]))
+    losses = program(X[:, 0], X[:, 1], targets)
+    program.backward()
+
+    net = model.to_torch()
+    out = net(torch.tensor(X, dtype=torch.float64))
+    expected = TORCH_LOSSES[name](out if classes > 1 else out[:, 0], torch.tensor(targets, dtype=torch.float64))
+    expected.mean().backward()
+    np.testing.assert_allclose(losses, expected.detach().numpy(), rtol=1e-12, atol=1e-15)
+    torch_grads = [g for linear in net if isinstance(linear, torch.nn.Linear)
+                   for w_row, b in zip(linear.weight.grad.tolist(), linear.bias.grad.tolist()) for g in (*w_row, b)]
+    np.testing.assert_allclose([p.grad for p in model.parameters()], torch_grads, rtol=1e-12, atol=1e-15)
