@@ -503,7 +503,7 @@ class TracedProgram(Program):
         output, placeholders, guards = trace(self.function, self.input_names)
         self._build(output, placeholders, every_input_used=False)
         self._guards: list[Guard] = guards
-        self._guard_order = topological_order_of([node for guard in guards for node in guard.nodes])
+        self._guard_order = _topological_order_of([node for guard in guards for node in guard.nodes])
         self.traces += 1
 
     def __call__(self, *columns: np.ndarray | float) -> np.ndarray:
@@ -512,8 +512,8 @@ class TracedProgram(Program):
         return super().__call__(*columns)
 
     def _guards_hold(self) -> bool:
-        """Whether every number the trace read is still what it was, from the leaves'
-        current data (the graph is not rebuilt: its static nodes are recomputed)."""
+        """Whether every number the trace read is still what it was: the nodes it read
+        are computed again from the leaves' current numbers (weights an optimizer moved)."""
         numbers: dict[Value, float] = {}
         for node in self._guard_order:
             if node.parents:
@@ -529,8 +529,8 @@ def compile(  # noqa: A001 (autodiff.compile)
     """A batched program, in one of two forms.
 
     ``compile(f)``, ``compile(f, inputs=3)`` or ``compile(f, inputs=["x", "y"])``: trace
-    the function ``f``, which takes one ``Value`` per per-sample input (as many as its
-    parameters, or ``inputs``) and returns a ``Value``. The weights it reads (an ``nn``
+    the function ``f``, which takes one ``Value`` per per-sample input (one per parameter
+    without a default, or as ``inputs`` says) and returns a ``Value``. The weights it reads (an ``nn``
     model's, from its closure) are read at each call. While ``f`` is traced, a
     comparison, ``bool()``, ``float()`` or ``.data`` of a value computed from an input
     raises ``TracingError`` naming the line; on weights alone they are allowed, and a
@@ -559,7 +559,7 @@ def compile(  # noqa: A001 (autodiff.compile)
     raise TypeError(f"compile takes a Value (a graph) or a function to trace, got {type(output).__name__}")
 
 
-def topological_order_of(nodes: Sequence[Value]) -> list[Value]:
+def _topological_order_of(nodes: Sequence[Value]) -> list[Value]:
     """Every node of the graphs of ``nodes``, once, each after its parents."""
     seen: dict[Value, None] = {}
     for node in nodes:
