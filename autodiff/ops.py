@@ -20,8 +20,8 @@ Each op has two forwards with the same numerics (``ieee.py``): ``forward`` on fl
 ``batched`` on arrays of shape (k, N), one per input. An op of any arity (sum, dot)
 takes its inputs as one sequence instead, in its forwards and in its rule: a tuple of
 floats or Values, or one stacked array of shape (arity, k, N); its rule builds its
-answer with ``m.concat``, ``m.ones`` and ``m.each``, so that on arrays it is a few numpy
-calls however many inputs there are.
+answer with ``m.concat``, ``m.ones``, ``m.each`` and ``m.positions``, so that on arrays
+it is a few numpy calls however many inputs there are.
 """
 
 from __future__ import annotations
@@ -116,6 +116,49 @@ def _bce_grads(m, out, p, t):
     return m.div(p - t, guard), m.log1p(-p) - m.log(p)  # d/dt = -logit(p), unclamped as PyTorch
 
 
+def _pick(xs):
+    """xs[index] for xs = (x_0, ..., x_{n-1}, index): an index must name an entry."""
+    index, n = xs[-1], len(xs) - 1
+    if not (index.is_integer() and 0 <= index < n):
+        raise ValueError(f"pick: the index is {index!r}, not an integer in 0..{n - 1}")
+    return xs[int(index)]
+
+
+def _pick_array(xs):
+    """``_pick`` for every sample: xs stacked, (n + 1, k, N), indices in xs[-1]."""
+    index, n = xs[-1], len(xs) - 1
+    wrong = ~((index == np.floor(index)) & (index >= 0) & (index < n))  # nan and inf too
+    if wrong.any():
+        node, sample = np.argwhere(wrong)[0]
+        raise ValueError(f"pick: sample {sample} has index {index[node, sample].item()!r}, "
+                         f"not an integer in 0..{n - 1} (a class index, as a cross-entropy target)")
+    return np.take_along_axis(xs[:-1], index.astype(np.intp)[None], axis=0)[0]
+
+
+def _pick_grads(m, out, xs):
+    # 1 for the entry picked, 0 for the others and for the index itself (at position n,
+    # which an index never names): a choice, not a function of the index's number.
+    index = m.data(xs[-1])
+    return m.each(lambda position: m.select(position == index, 1.0, 0.0), m.positions(xs))
+
+
+def _bce_forward(p, t):
+    if not (0.0 <= p <= 1.0 and 0.0 <= t <= 1.0):  # nan fails too
+        raise ValueError(f"binary cross-entropy takes a probability and a target in [0, 1], got {p!r} and {t!r}")
+    return _bce(FLOAT_MATH, p, t)
+
+
+def _bce_batched(p, t):
+    # As PyTorch, a probability or target outside [0, 1] (or nan) is an error, not a nan
+    # loss; in a compiled program it is found here, with the sample it came from.
+    outside = ~((p >= 0.0) & (p <= 1.0) & (t >= 0.0) & (t <= 1.0))
+    if outside.any():
+        node, sample = np.argwhere(outside)[0]
+        raise ValueError(f"binary cross-entropy of sample {sample}: the probability is {p[node, sample].item()!r} "
+                         f"and the target {t[node, sample].item()!r}; both must lie in [0, 1]")
+    return _bce(ARRAY_MATH, p, t)
+
+
 # --- the table ----------------------------------------------------------------------------
 ADD = Op("+", 2, operator.add, np.add, lambda m, out, a, b: (1.0, 1.0))
 SUB = Op("-", 2, operator.sub, np.subtract, lambda m, out, a, b: (1.0, -1.0))
@@ -158,24 +201,11 @@ LOGSUMEXP = Op(
     "logsumexp", None, ieee.logsumexp, ieee.logsumexp_array,
     lambda m, out, xs: m.each(lambda x: m.exp(x - out), xs),
 )
-def _bce_forward(p, t):
-    if not (0.0 <= p <= 1.0 and 0.0 <= t <= 1.0):  # nan fails too
-        raise ValueError(f"binary cross-entropy takes a probability and a target in [0, 1], got {p!r} and {t!r}")
-    return _bce(FLOAT_MATH, p, t)
-
-
-def _bce_batched(p, t):
-    # As PyTorch, a probability or target outside [0, 1] (or nan) is an error, not a nan
-    # loss; in a compiled program it is found here, with the sample it came from.
-    outside = ~((p >= 0.0) & (p <= 1.0) & (t >= 0.0) & (t <= 1.0))
-    if outside.any():
-        node, sample = np.argwhere(outside)[0]
-        raise ValueError(f"binary cross-entropy of sample {sample}: the probability is {p[node, sample].item()!r} "
-                         f"and the target {t[node, sample].item()!r}; both must lie in [0, 1]")
-    return _bce(ARRAY_MATH, p, t)
-
-
 BCE = Op("bce", 2, _bce_forward, _bce_batched, _bce_grads)  # inputs: probability, target
+
+# Entry ``index`` of a list, the index being a Value too (a class given per sample):
+# inputs x_0..x_{n-1}, index. Its zeros stop the gradient, as PyTorch's indexing does.
+PICK = Op("pick", None, _pick, _pick_array, _pick_grads, blocks=True)
 
 UNARY_METHODS = {
     op.name: op
@@ -221,7 +251,12 @@ def each(f: Callable, xs: tuple) -> tuple:
     return tuple(map(f, xs))
 
 
-SEQUENCES = {"concat": concat, "ones": ones, "each": each}
+def positions(xs: tuple) -> range:
+    """The position of each input: 0, 1, ..."""
+    return range(len(xs))
+
+
+SEQUENCES = {"concat": concat, "ones": ones, "each": each, "positions": positions}
 """How rules of any arity build their answers from tuples (floats and Values)."""
 
 FLOAT_MATH = SimpleNamespace(
@@ -241,6 +276,7 @@ ARRAY_MATH = SimpleNamespace(
     concat=lambda *parts: np.concatenate(parts),
     ones=lambda like, count: np.ones((count, *like.shape[1:])),
     each=lambda f, xs: f(xs),  # a stacked array: f applies to every input at once
+    positions=lambda xs: np.arange(len(xs)).reshape(-1, *(1,) * (xs.ndim - 1)),
     div=np.divide,
     pow=np.power,
     pow_by_constant=ieee.power_by_constant_array,

@@ -19,9 +19,11 @@ For a small MLP the cost is mostly a fixed cost per numpy call, not the arithmet
 call and backward pass over one sample take about four fifths of the time they take
 over 100.
 
-A graph is recorded as it ran for the values it was built with: a Python ``if`` on
-``.data`` picks one branch for every sample, as with JAX's ``jit``. Graphs whose shape
-depends on the data must be recompiled (or run sample by sample).
+Two forms. ``compile(f)`` traces a function (``tracing.py``): it sees every number the
+function reads, refuses a branch on a sample's number with ``TracingError`` naming the
+line, and traces again when a weight it branched on moves. ``compile(output, inputs)``
+takes a graph already built, and cannot see how it was built: a Python ``if`` on
+``.data`` taken while building it is replayed as the branch it took, for every sample.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import numpy as np
 from . import ops
 from .backward import topological_order
 from .store import LeafArrays, in_store_order, slice_if_consecutive
+from .tracing import Guard, evaluate, trace
 from .value import Value
 
 
@@ -86,8 +89,13 @@ class _Group:
         if op.arity is None:  # a rule of any arity answers with one stacked array
             in_rows, every_row = self.in_rows, self.in_rows.ravel()
 
+            stops = careful and op.blocks
+
             def any_arity() -> None:
-                contributions = op.rule(ops.ARRAY_MATH, out, values[in_rows]) * out_grad
+                local = op.rule(ops.ARRAY_MATH, out, values[in_rows])
+                contributions = local * out_grad
+                if stops:  # stopped, not multiplied: 0 even where out_grad is inf
+                    contributions = np.where(local == 0.0, 0.0, contributions)
                 _add_at(grads, every_row, contributions.reshape(every_row.size, -1))
             return [any_arity]
         inputs = self.inputs
@@ -288,8 +296,11 @@ class Program:
     def __init__(self, output: Value, inputs: Sequence[Value]) -> None:
         if not isinstance(output, Value):
             raise TypeError(f"compile needs a Value as output, got {type(output).__name__}")
+        self._build(output, inputs, every_input_used=True)
+
+    def _build(self, output: Value, inputs: Sequence[Value], every_input_used: bool) -> None:
         self.order = topological_order(output)
-        self.inputs = _check_inputs(inputs, set(self.order))
+        self.inputs = _check_inputs(inputs, set(self.order) if every_input_used else None)
         dynamic = set(self.inputs)
         level: dict[Value, int] = {}
         for node in self.order:
@@ -347,6 +358,7 @@ class Program:
     def __call__(self, *columns: np.ndarray | float) -> np.ndarray:
         """The output for every sample: one column (1-D array, or a number for all) per input."""
         columns, n = self._columns(columns)
+        self._ran = False  # until this call's forward pass is whole: backward needs it
         with np.errstate(all="ignore"):
             if self._sample_values.shape[1] != n:
                 values, grads = np.empty((self._row_count, n)), np.empty((self._row_count, n))
@@ -468,26 +480,130 @@ class _Backward:
         return self._calls[careful]
 
 
-def compile(output: Value, inputs: Sequence[Value]) -> Program:  # noqa: A001 (autodiff.compile)
-    """Record ``output``'s graph once, to run it over a batch: ``inputs`` are the leaves
-    that take one value per sample; every other leaf is read from its ``.data`` at each
-    call, so optimizer updates flow in without recompiling.
+class TracedProgram(Program):
+    """A function traced into a ``Program``, traced again when the numbers it branched
+    on change. Made by ``autodiff.compile(f)``; ``traces`` counts the traces so far.
+
+    >>> w = Value(2.0, label="w")
+    >>> program = compile(lambda x: x * w if w > 0 else x * -w)   # a branch on a weight
+    >>> program(np.array([1.0, -3.0])).tolist()
+    [2.0, -6.0]
+    >>> w.data = -0.5   # the branch flips: the next call traces again
+    >>> program(np.array([1.0, -3.0])).tolist(), program.traces
+    ([0.5, -1.5], 2)
+    """
+
+    def __init__(self, function: Callable[..., Value], inputs: int | Sequence[str] | None = None) -> None:
+        self.function = function
+        self.input_names = _input_names(function, inputs)
+        self.traces = 0
+        self._trace()
+
+    def _trace(self) -> None:
+        output, placeholders, guards = trace(self.function, self.input_names)
+        self._build(output, placeholders, every_input_used=False)
+        self._guards: list[Guard] = guards
+        self._guard_order = _topological_order_of([node for guard in guards for node in guard.nodes])
+        self.traces += 1
+
+    def __call__(self, *columns: np.ndarray | float) -> np.ndarray:
+        if self._guards and not self._guards_hold():
+            self._trace()
+        return super().__call__(*columns)
+
+    def _guards_hold(self) -> bool:
+        """Whether every number the trace read is still what it was: the nodes it read
+        are computed again from the leaves' current numbers (weights an optimizer moved)."""
+        numbers: dict[Value, float] = {}
+        for node in self._guard_order:
+            if node.parents:
+                numbers[node] = evaluate(node._op, *[numbers[p] for p in node.parents])
+            else:
+                numbers[node] = node._data
+        return all(guard.holds([numbers[node] for node in guard.nodes]) for guard in self._guards)
+
+
+def compile(  # noqa: A001 (autodiff.compile)
+    output: Value | Callable[..., Value], inputs: Sequence[Value] | int | Sequence[str] | None = None
+) -> Program:
+    """A batched program, in one of two forms.
+
+    ``compile(f)``, ``compile(f, inputs=3)`` or ``compile(f, inputs=["x", "y"])``: trace
+    the function ``f``, which takes one ``Value`` per per-sample input (one per parameter
+    without a default, or as ``inputs`` says) and returns a ``Value``. The weights it reads (an ``nn``
+    model's, from its closure) are read at each call. While ``f`` is traced, a
+    comparison, ``bool()``, ``float()`` or ``.data`` of a value computed from an input
+    raises ``TracingError`` naming the line; on weights alone they are allowed, and a
+    call after the weights moved across such a branch traces ``f`` again.
+
+    ``compile(output, inputs=[x, ...])``: take a graph already built, ``inputs`` being
+    the leaves that take one value per sample. It cannot see how the graph was built: a
+    branch on ``.data`` taken while building it is replayed for every sample. Use it for
+    graphs built without branches (or trace a function).
+
+    Either way every other leaf is read from its ``.data`` at each call, so optimizer
+    updates flow in without recompiling.
 
     >>> x = Value(0.0, label="x")
     >>> compile(x * x + 1.0, inputs=[x])(np.array([1.0, 2.0, 3.0])).tolist()
     [2.0, 5.0, 10.0]
+    >>> compile(lambda x: 2.0 * x.relu() + 3.0 * (-x).relu())(np.array([1.5, -2.0])).tolist()
+    [3.0, 6.0]
     """
-    return Program(output, inputs)
+    if isinstance(output, Value):
+        if inputs is None:
+            raise TypeError("compile(output, inputs): name the leaves that take one value per sample")
+        return Program(output, inputs)
+    if callable(output):
+        return TracedProgram(output, inputs)
+    raise TypeError(f"compile takes a Value (a graph) or a function to trace, got {type(output).__name__}")
 
 
-def _check_inputs(inputs: Sequence[Value], in_graph: set[Value]) -> list[Value]:
+def _topological_order_of(nodes: Sequence[Value]) -> list[Value]:
+    """Every node of the graphs of ``nodes``, once, each after its parents."""
+    seen: dict[Value, None] = {}
+    for node in nodes:
+        if node not in seen:
+            seen.update(dict.fromkeys(topological_order(node)))
+    return list(seen)
+
+
+def _input_names(function: Callable, inputs: int | Sequence[str] | None) -> list[str]:
+    """The per-sample inputs' names: given, numbered, or ``function``'s parameters."""
+    if inputs is None:
+        try:
+            parameters = inspect.signature(function).parameters.values()
+        except (TypeError, ValueError):
+            raise TypeError("compile cannot read this function's parameters; "
+                            "say how many inputs it takes: compile(f, inputs=n)") from None
+        # Parameters with defaults are not inputs: `lambda x, w=w: ...` binds a weight.
+        names = [p.name for p in parameters
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+        if any(p.kind is p.VAR_POSITIONAL for p in parameters) or not names:
+            raise TypeError("compile cannot tell how many inputs this function takes; "
+                            "say so: compile(f, inputs=n)")
+        return names
+    if isinstance(inputs, int) and not isinstance(inputs, bool):
+        if inputs < 1:
+            raise ValueError(f"compile needs at least one per-sample input, got inputs={inputs}")
+        return [f"x{i}" for i in range(inputs)]
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence) or not inputs:
+        raise TypeError(f"to trace a function, inputs is a count or a list of names, got {inputs!r:.60}")
+    names = list(inputs)
+    for i, name in enumerate(names):
+        if not isinstance(name, str):
+            raise TypeError(f"inputs[{i}] must be a name (str) when tracing a function, got {type(name).__name__}")
+    return names
+
+
+def _check_inputs(inputs: Sequence[Value], in_graph: set[Value] | None) -> list[Value]:
     inputs = [inputs] if isinstance(inputs, Value) else list(inputs)
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"inputs[{i}] must be a Value, got {type(x).__name__}")
         if x.parents:
             raise ValueError(f"inputs[{i}] ({x.label or x.op}) is computed by an op; inputs must be leaves")
-        if x not in in_graph:
+        if in_graph is not None and x not in in_graph:
             raise ValueError(f"inputs[{i}] ({x.label or 'unlabelled'}) is not in the output's graph")
     if len(set(inputs)) != len(inputs):
         raise ValueError("an input is given twice")
