@@ -105,7 +105,7 @@ class _Writer:
 
     def __init__(self, output: Value, grads: dict, children: dict, steps: int) -> None:
         self.output, self.grads, self.children, self.steps = output, grads, children, steps
-        self.names: dict[Value, str] = {output: output.label or "out"}
+        self.names: dict[Value, str] = {output: _label(output) or "out"}
         self.shown: set[Value] = set()  # unlabelled nodes that must be named, not folded
         self.unnamed = 0  # how many unlabelled nodes have been given a name u1, u2, ...
         self.lines: list[str] = []
@@ -114,7 +114,7 @@ class _Writer:
         self.noted: set[tuple[Value, Value]] = set()
 
     def derive(self, node: Value) -> Explanation:
-        self.names.setdefault(node, node.label or "x")
+        self.names.setdefault(node, _label(node) or "x")
         if node is self.output:
             return Explanation([f"{self._symbol(node, node)} = 1"], [f"{self._fraction(node, node)} = 1"])
         queue, written = deque([node]), set()
@@ -276,13 +276,21 @@ class _Writer:
         """The node's label; a constant's number; else u1, u2, ... in order of mention."""
         if node not in self.names:
             if node.label:
-                self.names[node] = node.label
+                self.names[node] = _label(node)
             elif not node.parents:
                 self.names[node] = _number(node.data)
             else:
                 self.unnamed += 1
                 self.names[node] = f"u{self.unnamed}"
         return self.names[node]
+
+
+def _label(node: Value) -> str:
+    """The node's label as a plain str: one assigned after construction is not checked."""
+    label = node.label or ""
+    if type(label) is str:
+        return label
+    return str.__str__(label) if isinstance(label, str) else str(label)
 
 
 def _shortened(steps: list[Step]) -> list[Step]:
