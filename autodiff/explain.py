@@ -7,8 +7,13 @@ The chain rule along the graph, each local derivative named by its op and evalua
 
 Where paths meet, the derivative is the sum over the node's children, each term
 written the same way. Only the steps nearest the node are written out; further
-derivatives appear as the number the backward pass found, so a deep or wide graph
-gives a short text, never one exponential in its size.
+derivatives appear as the number the backward pass found. A sum shows a few terms, a
+product a few factors (the middle of a long chain is one factor), a note a few op
+names: the text grows with ``steps``, not with the graph, and the work is linear in it.
+
+A label is data. Each form escapes it once, for what reads it: the terminal text shows
+control characters as escapes, the LaTeX holds it only as literal text, the Markdown
+notes hold it only as text (see ``docs/trust.md``).
 """
 
 from __future__ import annotations
@@ -155,7 +160,8 @@ class _Writer:
     def _text_equation(self, node: Value, terms: list, numbers: list, untold: int) -> list[str]:
         left = self._symbol(self.output, node)
         pad = " " * len(left)
-        products = [" · ".join(self._symbol(u, lo, partial=[(u, lo)] == [(self.output, node)]) for u, lo in pairs)
+        # a factor straight from node to the output is the output's own partial derivative
+        products = [" · ".join(self._symbol(u, lo, partial=u is self.output and lo is node) for u, lo in pairs)
                     for pairs in terms]
         values = [" × ".join(_number(v) for v in factors) for factors in numbers]
         result = _number(self.grads[node])
