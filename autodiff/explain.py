@@ -117,6 +117,7 @@ class _Writer:
         self.latex: list[str] = []
         self.notes: list[str] = []
         self.noted: set[tuple[Value, Value]] = set()
+        self.formulas: dict[Value, str] = {}  # a node with many parents is noted once per child
 
     def derive(self, node: Value) -> Explanation:
         self.names.setdefault(node, _label(node) or "x")
@@ -242,7 +243,7 @@ class _Writer:
         if not folded:
             name = self.text(top)
             return factor + (f"{name} = {self._formula(top)}, derivative "
-                             f"{_derivative_text(top, name, [self.text(p) for p in top.parents])}")
+                             f"{_derivative_text(top, name, [self.text(p) for p in top.parents[:1]])}")
         ops_on_way = [n.op for n in folded] + [top.op]
         return factor + f"through {len(ops_on_way)} ops ({_listed(ops_on_way)}), the product of their local derivatives"
 
@@ -251,7 +252,13 @@ class _Writer:
         return sum(d for p, d in zip(child.parents, local_gradients(child)) if p is parent)
 
     def _formula(self, node: Value) -> str:
-        names = [self.text(p) for p in node.parents]
+        """The node as its op applied to its inputs' names (every input is named, in order,
+        so that u1, u2, ... follow the order of the inputs even where some are elided)."""
+        if node not in self.formulas:
+            self.formulas[node] = self._written_formula(node, [self.text(p) for p in node.parents])
+        return self.formulas[node]
+
+    def _written_formula(self, node: Value, names: list[str]) -> str:
         if node.op in ("+", "-", "*", "/", "**"):
             return f" {node.op} ".join(names)
         if node.op.startswith("**"):

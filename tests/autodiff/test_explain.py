@@ -157,3 +157,12 @@ def test_a_node_with_many_children_writes_a_few_terms_and_the_whole_sum():
     assert lines[1].endswith(f" + … = {sum(range(1000)):.4g}")
     assert r"\cdots" in explanation._repr_markdown_()
     assert len(str(explanation)) < 2_000
+
+
+def test_an_op_with_many_inputs_is_one_short_formula():
+    x = Value(2.0, label="x")
+    out = autodiff.sum([x * float(i % 7) for i in range(20_000)])
+    text = str(autodiff.explain(out, x))
+    assert "dout/du1 = 1: out = sum(u1, …, u20000), derivative 1 for every term" in text
+    assert text.splitlines()[1].endswith(f"= {sum(i % 7 for i in range(20_000)):.4g}")
+    assert len(text) < 2_000
