@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -297,6 +298,71 @@ def test_the_rules_are_pytorchs_formulas_to_the_last_bit():
             assert same_bits(out.data, tout.item()) and same_bits(leaf.grad, tgrad.item()), (name, x, seed)
             checked += 1
     assert checked > 4000
+
+
+# --- the cases issue #10 names, each against PyTorch float64 --------------------------------
+def engine_answer(build: Callable, point: tuple[float, ...]) -> tuple[float, ...]:
+    leaves = [Value(x) for x in point]
+    out = build(*leaves)
+    out.backward()
+    return (out.data, *(leaf.grad for leaf in leaves))
+
+
+def pytorch_answer(build: Callable, point: tuple[float, ...]) -> tuple[float, ...]:
+    leaves = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in point]
+    out = build(*leaves)
+    out.backward()
+    return (out.item(), *(leaf.grad.item() for leaf in leaves))
+
+
+def softplus(x: Value | torch.Tensor) -> Value | torch.Tensor:
+    return x.softplus() if isinstance(x, Value) else F.softplus(x)
+
+
+NAMED = {  # name: (the function, for a Value and for a tensor alike), the point
+    # a zero local derivative times an infinite gradient: nan, as PyTorch multiplies here
+    "log(x ** 2) at 0": (lambda x: (x ** 2).log(), (0.0,)),
+    "log(x ** 3) at 0": (lambda x: (x ** 3).log(), (0.0,)),
+    "log(x * x) at 0": (lambda x: (x * x).log(), (0.0,)),
+    # ... but PyTorch selects for x ** 0 and 0 ** y, and for relu below 0
+    "log(x ** 0 - 1) at 3": (lambda x: (x ** 0 - 1.0).log(), (3.0,)),
+    "log(a ** b - 1) at (0, 0)": (lambda a, b: (a ** b - 1.0).log(), (0.0, 0.0)),
+    "log(a ** b - 1) at (3, 0)": (lambda a, b: (a ** b - 1.0).log(), (3.0, 0.0)),
+    "-(a ** b) at (0, 0)": (lambda a, b: -(a ** b), (0.0, 0.0)),
+    "sqrt(relu(x)) at -1": (lambda x: x.relu().sqrt(), (-1.0,)),
+    # gradients divided, not multiplied by 1 / x, which overflows for a subnormal x
+    "exp(log(x)) at 5e-324": (lambda x: x.log().exp(), (5e-324,)),
+    "exp(log(x)) at 2.2e-308": (lambda x: x.log().exp(), (2.2e-308,)),
+    "(a / b) * 1e-300 at b = 5e-324": (lambda a, b: (a / b) * 1e-300, (1.0, 5e-324)),
+    "sqrt(x) * 1e-300 at 5e-324": (lambda x: x.sqrt() * 1e-300, (5e-324,)),
+    # the sign of zero
+    "relu(x) at -0.0": (lambda x: x.relu(), (-0.0,)),
+    "relu(x) * y at (-0.0, -2)": (lambda x, y: x.relu() * y, (-0.0, -2.0)),
+    "x * y at (2, -0.0): a leaf's gradient -0.0": (lambda x, y: x * y, (2.0, -0.0)),
+    "exp(x) * y at (-inf, 3)": (lambda x, y: x.exp() * y, (-math.inf, 3.0)),
+    # products in PyTorch's order
+    "sigmoid(x) * 3 at 1.7": (lambda x: x.sigmoid() * 3.0, (1.7,)),
+    "softplus(x) * 3 at 1.3": (lambda x: softplus(x) * 3.0, (1.3,)),
+    "x ** 3 at 1.2345": (lambda x: x ** 3, (1.2345,)),
+    "x ** -2 at 0.7": (lambda x: x ** -2, (0.7,)),
+}
+
+
+@pytest.mark.parametrize("name", NAMED)
+def test_the_cases_issue_10_names_agree_with_pytorch(name):
+    build, point = NAMED[name]
+    mine, reference = engine_answer(build, point), pytorch_answer(build, point)
+    assert all(map(same_bits, mine, reference)), (mine, reference)
+
+
+def test_a_leaf_gradient_of_minus_zero_stays_minus_zero_across_backward_calls():
+    x, y = Value(2.0), Value(-0.0)
+    tx, ty = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (2.0, -0.0))
+    for _ in range(2):  # PyTorch keeps the first gradient, then adds: -0.0 + -0.0 is -0.0
+        (x * y).backward()
+        (tx * ty).backward()
+        assert same_bits(x.grad, tx.grad.item()) and same_bits(y.grad, ty.grad.item())
+    assert math.copysign(1.0, x.grad) == -1.0
 
 
 if __name__ == "__main__":
