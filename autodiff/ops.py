@@ -148,12 +148,12 @@ def _bce(m, p, t):
 _BCE_EPSILON = 9.999999960041972e-13  # PyTorch's guard: 1e-12 as a float32, then widened
 
 
-def _bce_grads(m, out, p, t):
+def _bce_grads(m, out, grad, p, t):
     # PyTorch's rule, which the clamp would otherwise turn into 0 * inf at p = 0 or 1:
-    # d/dp = (p - t) / max(p (1 - p), epsilon).
+    # d/dp = grad (p - t) / max(p (1 - p), epsilon); d/dt = -logit(p) grad, unclamped.
     p_ = m.data(p)
     guard = m.select(p_ * (1.0 - p_) < _BCE_EPSILON, _BCE_EPSILON, p * (1.0 - p))
-    return m.div(p - t, guard), m.log1p(-p) - m.log(p)  # d/dt = -logit(p), unclamped as PyTorch
+    return m.div(grad * (p - t), guard), -m.log(m.div(p, 1.0 - p)) * grad
 
 
 # --- the table ----------------------------------------------------------------------------
@@ -201,7 +201,7 @@ LOGSUMEXP = Op(
     lambda m, out, xs: m.each(lambda x: m.exp(x - out), xs),
 )
 BCE = Op(  # inputs: probability, target
-    "bce", 2, lambda p, t: _bce(FLOAT_MATH, p, t), lambda p, t: _bce(ARRAY_MATH, p, t), _bce_grads
+    "bce", 2, lambda p, t: _bce(FLOAT_MATH, p, t), lambda p, t: _bce(ARRAY_MATH, p, t), input_grads=_bce_grads
 )
 
 UNARY_METHODS = {

@@ -319,6 +319,10 @@ def softplus(x: Value | torch.Tensor) -> Value | torch.Tensor:
     return x.softplus() if isinstance(x, Value) else F.softplus(x)
 
 
+def bce(p: Value | torch.Tensor, t: Value | torch.Tensor) -> Value | torch.Tensor:
+    return autodiff.binary_cross_entropy(p, t) if isinstance(p, Value) else F.binary_cross_entropy(p, t)
+
+
 NAMED = {  # name: (the function, for a Value and for a tensor alike), the point
     # a zero local derivative times an infinite gradient: nan, as PyTorch multiplies here
     "log(x ** 2) at 0": (lambda x: (x ** 2).log(), (0.0,)),
@@ -345,6 +349,10 @@ NAMED = {  # name: (the function, for a Value and for a tensor alike), the point
     "softplus(x) * 3 at 1.3": (lambda x: softplus(x) * 3.0, (1.3,)),
     "x ** 3 at 1.2345": (lambda x: x ** 3, (1.2345,)),
     "x ** -2 at 0.7": (lambda x: x ** -2, (0.7,)),
+    "binary_cross_entropy(p, t) * 3 at (0.3, 0.8)": (lambda p, t: bce(p, t) * 3.0, (0.3, 0.8)),
+    "binary_cross_entropy(p, t) * 3 at (0.9, 0.25)": (lambda p, t: bce(p, t) * 3.0, (0.9, 0.25)),
+    "binary_cross_entropy(p, t) at (0, 1)": (bce, (0.0, 1.0)),
+    "binary_cross_entropy(p, t) at (1, 0.5)": (bce, (1.0, 0.5)),
 }
 
 
