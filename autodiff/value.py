@@ -55,10 +55,14 @@ def to_float(x: object, what: str = "Value data") -> float:
 # --- recording on or off, per thread -------------------------------------------------
 class _GradMode(threading.local):
     recording = True  # each thread starts recording, whatever another thread does
-    grad_depth = 0  # how many grad / value_and_grad calls are under way in this thread
+    leaf_op: Op = ops.LEAF  # the op of a leaf made now: a grad call's marker (leaves_marked)
 
 
 _mode = _GradMode()
+# How many leaves_marked blocks are under way, in all threads. While none is, every leaf
+# gets ops.LEAF without the (slower) read of the thread's _mode.leaf_op.
+_marking = 0
+_marking_lock = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -73,16 +77,22 @@ def recording(enabled: bool) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def differentiating() -> Iterator[bool]:
-    """The block runs inside a grad call (recording on); yields whether an outer grad
-    is under way, whose variables the block may capture."""
-    outer = _mode.grad_depth > 0
-    _mode.grad_depth += 1
+def leaves_marked(marker: Op) -> Iterator[bool]:
+    """Record in the block, and give every leaf made in it (by ``Value()``, or by an op
+    under ``no_grad``) ``marker`` as its op: a leaf op like ``ops.LEAF`` that lets a grad
+    call tell the leaves it made from the Values it captured. Yields whether recording
+    was on before the block."""
+    global _marking
+    with _marking_lock:
+        _marking += 1
+    was_recording, previous_marker = _mode.recording, _mode.leaf_op
+    _mode.recording, _mode.leaf_op = True, marker
     try:
-        with recording(True):
-            yield outer
+        yield was_recording
     finally:
-        _mode.grad_depth -= 1
+        _mode.recording, _mode.leaf_op = was_recording, previous_marker
+        with _marking_lock:
+            _marking -= 1
 
 
 def no_grad() -> contextlib.AbstractContextManager:
@@ -118,7 +128,7 @@ class Value:
         self._data = to_float(data)
         self.grad = 0.0
         self.label = label
-        self._op = ops.LEAF
+        self._op = _mode.leaf_op if _marking else ops.LEAF
         self._a = self._b = None
 
     @property
@@ -262,7 +272,7 @@ def apply(op: Op, *inputs: Value) -> Value:
     node.grad = 0.0
     node.label = ""
     if not _mode.recording:
-        node._op = ops.LEAF
+        node._op = _mode.leaf_op if _marking else ops.LEAF
         node._a = node._b = None
     elif op.arity == 2:
         node._op = op
