@@ -126,11 +126,11 @@ def relu(x: float) -> float:
 
 
 def relu_array(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    below = x < 0  # nan is not: it stays
+    # Not np.maximum(x, 0.0): numpy's max(-0.0, 0.0) is 0.0, where PyTorch keeps -0.0.
     if out is None:
-        return np.where(below, 0.0, x)
+        return np.where(x < 0, 0.0, x)  # nan is not < 0: it stays
     np.copyto(out, x)
-    np.copyto(out, 0.0, where=below)
+    np.putmask(out, x < 0, 0.0)
     return out
 
 
