@@ -8,8 +8,10 @@ same bits: any nan matches any nan, and the sign of a zero counts.
 Some differences cannot be removed without giving up the C library: PyTorch computes
 exp, log, log1p, sin, cos, tanh, sqrt... with its vector math libraries (MKL, SLEEF), which
 round the last bit differently from the C library now and then; and a few ops differ on
-purpose. ``explained`` names each kind, and docs/trust.md lists them; every other
-difference fails the test. Run this file as a script to print the counts.
+purpose. ``explanation`` names each kind, and docs/trust.md lists them; every other
+difference fails the test. Run this file as a script to print the counts
+(``PYTHONPATH=. python tests/autodiff/test_fuzz_torch.py -v`` also prints every case
+that differs).
 """
 
 from __future__ import annotations
@@ -98,10 +100,6 @@ def compositions() -> list[Composition]:
     return found
 
 
-def points(arity: int) -> list[tuple[float, ...]]:
-    return list(itertools.product(EDGE, repeat=arity))
-
-
 # --- the three evaluations -----------------------------------------------------------------
 def ours(composition: Composition, point: tuple[float, ...]) -> tuple[float, ...]:
     """The scalar engine: the value, then each input's .grad after one backward()."""
@@ -111,14 +109,10 @@ def ours(composition: Composition, point: tuple[float, ...]) -> tuple[float, ...
     return (out.data, *(leaf.grad for leaf in leaves))
 
 
-# Below two vector widths of doubles, PyTorch's elementwise CPU kernels take their scalar
-# path for every entry, as they do for a single number: a few numbers per call give the
-# results of one number per call, much faster (test_the_reference_is_pytorch_on_single_numbers).
-CHUNK = 7 if torch.backends.cpu.get_cpu_capability() == "AVX512" else 3
-
-
-def theirs(composition: Composition, cases: list[tuple[float, ...]], chunk: int = CHUNK) -> list[tuple[float, ...]]:
-    """PyTorch float64: the value, then each input's gradient, for every case."""
+def theirs(composition: Composition, cases: list[tuple[float, ...]]) -> list[tuple[float, ...]]:
+    """PyTorch float64: the value, then each input's gradient, for every case, as PyTorch
+    gives them for one number at a time (see ``chunk_for``), computed a chunk at a time."""
+    chunk = chunk_for(composition)
     results = []
     for start in range(0, len(cases), chunk):
         columns = list(zip(*cases[start:start + chunk]))
@@ -128,6 +122,26 @@ def theirs(composition: Composition, cases: list[tuple[float, ...]], chunk: int 
         grads = [torch.zeros_like(leaf) if g is None else g for leaf, g in zip(leaves, grads)]
         results += zip(out.tolist(), *(g.tolist() for g in grads))
     return results
+
+
+# Below two vector widths of doubles, PyTorch's elementwise CPU kernels take their scalar
+# path for every entry, as they do for a single number.
+CHUNK = 7 if torch.backends.cpu.get_cpu_capability() == "AVX512" else 3
+
+
+def chunk_for(composition: Composition) -> int:
+    """How many cases PyTorch may take per call and still give each one's result alone.
+    Only sigmoid, softplus and a ** b compute long tensors otherwise than one number
+    (test_the_reference_is_pytorch_on_single_numbers checks it)."""
+    return CHUNK if {"sigmoid", "softplus", "pow"} & set(composition.ops) else len(EDGE) ** 2
+
+
+def pytorch_alone(composition: Composition, point: tuple[float, ...]) -> tuple[float, ...]:
+    """PyTorch float64 on one case: 0-dimensional tensors, one call."""
+    leaves = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in point]
+    out = composition.theirs(*leaves)
+    grads = torch.autograd.grad(out, leaves, allow_unused=True)
+    return (out.item(), *(0.0 if g is None else g.item() for g in grads))
 
 
 def compiled(composition: Composition, cases: list[tuple[float, ...]]) -> list[tuple[float, ...]]:
@@ -157,7 +171,9 @@ def near(a: float, b: float, rel: float = 1e-6) -> bool:
 # is also fused (1 - y * y rounded once, by a fused multiply-add).
 TRANSCENDENTAL = {"exp", "log", "log1p", "sqrt", "pow0.5", "sin", "cos", "tanh", "sigmoid",
                   "softplus", "log_sigmoid", "logsumexp", "pow"}
+LAST_BITS = "last bits of a transcendental function"
 SMALLEST_NORMAL = 2.2250738585072014e-308
+
 
 def pytorch_flushes_log1p(x: float) -> bool:
     return torch.log1p(torch.tensor(x, dtype=torch.float64)).item() == 0.0
@@ -179,7 +195,7 @@ def explanation(composition: Composition, point: tuple, a: tuple, b: tuple) -> s
     if all(map(same_bits, a, b)):
         return "same"
     if TRANSCENDENTAL & set(composition.ops) and all(same_bits(x, y) or near(x, y) for x, y in zip(a, b)):
-        return "last bits of a transcendental function"
+        return LAST_BITS
     return next((reason for reason, applies in EXPLAINED.items() if applies(composition, point)), None)
 
 
@@ -224,14 +240,11 @@ def tally(against: Callable[[Fuzz], list[tuple[float, ...]]]) -> dict[str, list]
 
 
 def pytorch(run: Fuzz) -> list[tuple[float, ...]]:
-    return theirs(run.composition, run.cases, chunk=chunk_for(run.composition))
+    return theirs(run.composition, run.cases)
 
 
-def chunk_for(composition: Composition) -> int:
-    # The vector forms of sigmoid and softplus are other formulas than their scalar
-    # forms (test_the_reference_is_pytorch_on_single_numbers); every other op gives one
-    # number's result whatever the length.
-    return CHUNK if {"sigmoid", "softplus"} & set(composition.ops) else 1 << 30
+def compile_of(run: Fuzz) -> list[tuple[float, ...]]:
+    return compiled(run.composition, run.cases)
 
 
 def summary(found: dict[str, list]) -> str:
@@ -248,23 +261,19 @@ def test_the_reference_is_pytorch_on_single_numbers():
     # The fuzz runs PyTorch on many numbers per call, for speed; each must be what PyTorch
     # gives for that number alone (its CPU kernels take other paths for long tensors).
     rng = random.Random(0)
-    runs = fuzzed()
-    for run in rng.sample(runs, 150):
-        picked = rng.sample(run.cases, min(4, len(run.cases)))
-        alone = [theirs(run.composition, [point], chunk=1)[0] for point in picked]
-        many = pytorch(Fuzz(run.composition, picked, []))
-        for point, a, b in zip(picked, alone, many):
-            assert all(map(same_bits, a, b)), (run.composition.name, point, a, b)
+    for run in rng.sample(fuzzed(), 150):
+        many = pytorch(run)
+        for i in rng.sample(range(len(run.cases)), 4):
+            alone = pytorch_alone(run.composition, run.cases[i])
+            assert all(map(same_bits, alone, many[i])), (run.composition.name, run.cases[i], alone, many[i])
 
 
 def test_compile_agrees_with_the_scalar_engine_on_every_fuzzed_case():
     # compile runs the ops' batched forwards and their rules on arrays; numpy's exp, log,
     # tanh... part from the C library's in the last bit, and nothing else may differ.
-    found = tally(lambda run: compiled(run.composition, run.cases))
-    assert set(found) <= {"same", "last bits of a transcendental function"}, (
-        f"{summary(found)}\n" + "\n".join(map(str, [row for reason, rows in found.items()
-                                                      if reason not in ("same", "last bits of a transcendental function")
-                                                      for row in rows][:20])))
+    found = tally(compile_of)
+    assert set(found) <= {"same", LAST_BITS}, f"{summary(found)}\n" + "\n".join(
+        str(row) for reason in set(found) - {"same", LAST_BITS} for row in found[reason][:10])
 
 
 def inner_values(name: str, x: float, t: torch.Tensor, out: float, tout: torch.Tensor) -> tuple[float, float]:
@@ -378,7 +387,7 @@ def test_a_leaf_gradient_of_minus_zero_stays_minus_zero_across_backward_calls():
 
 
 if __name__ == "__main__":
-    for what, against in (("PyTorch", pytorch), ("compile", lambda run: compiled(run.composition, run.cases))):
+    for what, against in (("PyTorch", pytorch), ("compile", compile_of)):
         found = tally(against)
         print(f"against {what}: {sum(map(len, found.values()))} cases; {summary(found)}")
         if "-v" in sys.argv:
