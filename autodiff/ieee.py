@@ -84,9 +84,11 @@ def power_by_constant_array(x: np.ndarray, exponent: float) -> np.ndarray:
 
 
 def sigmoid(x: float) -> float:
-    # PyTorch's form: 1 / (1 + e^-x), exp overflowing to inf below -709 (sigmoid is 0.0
-    # there, where the exact value is subnormal or less).
-    return 1.0 / (1.0 + exp(-x))
+    # PyTorch's form, 1 / (1 + e^-x); nan stays nan.
+    try:
+        return 1.0 / (1.0 + math.exp(-x))
+    except OverflowError:  # e^-x is inf below -709: 1 / (1 + inf) is 0.0, as in PyTorch
+        return 0.0
 
 
 def sigmoid_array(x: np.ndarray) -> np.ndarray:
