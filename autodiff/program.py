@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -84,34 +83,36 @@ class _Group:
             return [functools.partial(batched, *ins, out=out)]
         return [lambda: np.copyto(out, batched(*ins))]
 
-    def backward_calls(self, values: np.ndarray, grads: np.ndarray, careful: bool) -> list[Call]:
+    def backward_calls(self, values: np.ndarray, grads: np.ndarray) -> list[Call]:
         op, out, out_grad = self.op, values[self.out], grads[self.out]
         if op.arity is None:  # a rule of any arity answers with one stacked array
             in_rows, every_row = self.in_rows, self.in_rows.ravel()
 
-            stops = careful and op.blocks
-
             def any_arity() -> None:
-                local = op.rule(ops.ARRAY_MATH, out, values[in_rows])
-                contributions = local * out_grad
-                if stops:  # stopped, not multiplied: 0 even where out_grad is inf
-                    contributions = np.where(local == 0.0, 0.0, contributions)
+                contributions = op.grads(ops.ARRAY_MATH, out, out_grad, values[in_rows])
                 _add_at(grads, every_row, contributions.reshape(every_row.size, -1))
             return [any_arity]
         inputs = self.inputs
         ins = [values[rows] for rows in inputs] if all(isinstance(rows, slice) for rows in inputs) else None
         sinks = [_Sink(grads, rows, unique, overwrite)
                  for rows, unique, overwrite in zip(inputs, self.unique, self._overwrites)]
-        if ins is not None and not (careful and op.blocks):
+        if op.input_grads is not None:  # the rule divides or selects: it takes out_grad itself
+
+            def given_grad() -> None:
+                now = ins if ins is not None else [values[rows] for rows in inputs]
+                for amount, sink in zip(op.grads(ops.ARRAY_MATH, out, out_grad, now), sinks):
+                    sink.take(amount)
+            return [given_grad]
+        if ins is not None:
             local = op.rule(ops.ARRAY_MATH, out, ins)  # probed once, on the step's own views
             if all(type(d) is float or any(d is view for view in (out, *ins)) for d in local):
                 # A constant, or one of the views itself (x * y's gradient is y): bound for good.
-                return [call for d, sink in zip(local, sinks) for call in sink.calls(d, out_grad, op.blocks)]
+                return [call for d, sink in zip(local, sinks) for call in sink.calls(d, out_grad)]
 
         def each_call() -> None:  # any other local gradient is computed at each call
             local = op.rule(ops.ARRAY_MATH, out, ins if ins is not None else [values[rows] for rows in inputs])
             for d, sink in zip(local, sinks):
-                sink.receive(d, out_grad, op.blocks, careful)
+                sink.receive(d, out_grad)
         return [each_call]
 
 
@@ -124,19 +125,14 @@ class _Sink:
         # The first gradient these rows get, in backward order: written, not added to zeros.
         self.overwrite = overwrite and self.view is not None
 
-    def receive(self, d: np.ndarray | float, out_grad: np.ndarray, blocks: bool, careful: bool) -> None:
+    def receive(self, d: np.ndarray | float, out_grad: np.ndarray) -> None:
         """Take d × out_grad, the chain rule's product for these rows."""
-        if type(d) is float and d == 0.0 and blocks:
-            return  # stopped outright: the rows keep their zeros
-        if self.overwrite and not (careful and blocks):
+        if self.overwrite:
             np.multiply(d, out_grad, out=self.view)
             return
-        contribution = out_grad if type(d) is float and d == 1.0 else d * out_grad
-        if careful and blocks and type(d) is not float:  # stopped, not multiplied: 0 even where out_grad is inf
-            contribution = np.where(np.equal(d, 0.0), 0.0, contribution)
-        self.take(contribution)
+        self.take(out_grad if type(d) is float and d == 1.0 else d * out_grad)
 
-    def take(self, amount: np.ndarray) -> None:
+    def take(self, amount: np.ndarray | float) -> None:
         """Add ``amount`` to the rows (write it, where it is their first gradient)."""
         if self.overwrite:
             self.view[...] = amount
@@ -147,17 +143,14 @@ class _Sink:
         else:
             _add_at(self.grads, self.rows, np.broadcast_to(amount, (len(self.rows), self.grads.shape[1])))
 
-    def calls(self, d: np.ndarray | float, out_grad: np.ndarray, blocks: bool) -> list[Call]:
+    def calls(self, d: np.ndarray | float, out_grad: np.ndarray) -> list[Call]:
         """``receive`` for a d that stays what it is, as calls with their arrays bound
-        (kept in step with ``receive``). Steps with blocking ops are never bound in a
-        careful pass, so this is always the plain one."""
-        if type(d) is float and d == 0.0 and blocks:
-            return []
+        (kept in step with ``receive``)."""
         if self.overwrite:
             return [functools.partial(np.multiply, d, out_grad, out=self.view)]
         if self.view is not None and type(d) is float and d == 1.0:
             return [functools.partial(np.add, self.view, out_grad, out=self.view)]
-        return [functools.partial(self.receive, d, out_grad, blocks, False)]
+        return [functools.partial(self.receive, d, out_grad)]
 
 
 @dataclass
@@ -211,7 +204,7 @@ class _Layer:
             calls.append(lambda: np.add(out, static[self.b_index][:, None], out=out))
         return calls
 
-    def backward_calls(self, values: np.ndarray, grads: np.ndarray, careful: bool) -> list[Call]:
+    def backward_calls(self, values: np.ndarray, grads: np.ndarray) -> list[Call]:
         out_grad, x_rows, static_grads = grads[self.out], self.x_rows, self._static_grads  # (k, N)
         x = values[x_rows] if isinstance(x_rows, slice) else None
         calls: list[Call] = []
@@ -383,31 +376,25 @@ class Program:
             raise RuntimeError("run the program on a batch before calling backward()")
         seed = self._seed(weights, self._sample_values.shape[1])
         with np.errstate(all="ignore"):
-            input_grads = self._backpropagate(seed, careful=False)
-            leaf_grads = self._static_leaf_grads  # a view: a careful pass refills it
-            # A sum is finite only if every term is (an overflowing sum only costs a
-            # careful pass that was not needed).
-            if not math.isfinite(np.add.reduce(leaf_grads) + np.add.reduce(input_grads, axis=None)):
-                # An inf or nan gradient: where a blocking op (relu below 0) meets it, the
-                # gradient must stop at 0 rather than become 0 × inf = nan. Checking every
-                # step for it would slow every call; an infinite gradient always reaches a
-                # leaf or an input, so it is found here, and the pass is run again with care.
-                input_grads = self._backpropagate(seed, careful=True)
-        self._leaves.add_grad(leaf_grads)
-        return list(input_grads + 0.0)  # as a leaf's .grad, which starts at 0.0: no -0.0
+            input_grads = self._backpropagate(seed)
+        self._leaves.add_grad(self._static_leaf_grads)
+        return list(input_grads)
 
-    def _backpropagate(self, seed: np.ndarray | float, careful: bool) -> np.ndarray:
+    def _backpropagate(self, seed: np.ndarray | float) -> np.ndarray:
         """The per-sample gradients of the inputs, (inputs, N); the static nodes' gradients,
         summed over the samples, go into ``self._static_grads``."""
         grads, static_grads = self._sample_grads, self._static_grads
-        grads.fill(0.0)
+        # -0.0, not 0.0: -0.0 + x is x for every x (0.0 + -0.0 is 0.0), so that a row's
+        # gradient is its first contribution and then sums, to the sign of a zero, as in
+        # the scalar engine and in PyTorch.
+        grads.fill(-0.0)
         grads[self._output_row] = seed
-        static_grads.fill(0.0)
-        for call in self._backward.calls(careful):
+        static_grads.fill(-0.0)
+        for call in self._backward.calls():
             call()
         # The static part ran once for all samples: its gradient is the sum over them.
         static_grads[self._static_row_index, 0] += np.add.reduce(grads[self._static_rows], axis=1)
-        for call in self._static_backward.calls(careful):
+        for call in self._static_backward.calls():
             call()
         return grads[self._input_rows]
 
@@ -466,18 +453,17 @@ def _forward_calls(steps: list[_Group | _Layer], values: np.ndarray) -> list[Cal
 
 
 class _Backward:
-    """A backward pass as calls: the steps last to first. The careful pass (for
-    non-finite gradients, see ``Program.backward``) is made the first time it is needed."""
+    """A backward pass as calls: the steps last to first, made the first time they are needed."""
 
     def __init__(self, steps: list[_Group | _Layer], values: np.ndarray, grads: np.ndarray) -> None:
         self.steps, self.values, self.grads = steps, values, grads
-        self._calls: dict[bool, list[Call]] = {}
+        self._calls: list[Call] | None = None
 
-    def calls(self, careful: bool) -> list[Call]:
-        if careful not in self._calls:
-            self._calls[careful] = [call for step in reversed(self.steps)
-                                    for call in step.backward_calls(self.values, self.grads, careful)]
-        return self._calls[careful]
+    def calls(self) -> list[Call]:
+        if self._calls is None:
+            self._calls = [call for step in reversed(self.steps)
+                           for call in step.backward_calls(self.values, self.grads)]
+        return self._calls
 
 
 class TracedProgram(Program):
