@@ -15,6 +15,7 @@ import pytest
 
 import nn
 from nn import model_file
+from tests.autodiff.test_files import counting_reads
 
 
 @pytest.fixture
@@ -146,18 +147,6 @@ def test_a_file_of_exactly_the_bound_loads_and_one_byte_more_is_refused_unread(m
     read = counting_reads(monkeypatch)
     check_refused(model, saved, f"is {limit + 1:,} bytes, more than the {limit:,} bytes it may hold")
     assert read == []
-
-
-def counting_reads(monkeypatch):
-    counts, real_read = [], os.read
-
-    def counting_read(handle, size):
-        data = real_read(handle, size)
-        counts.append(len(data))
-        return data
-
-    monkeypatch.setattr(os, "read", counting_read)
-    return counts
 
 
 def test_a_file_larger_than_its_size_says_is_read_only_to_the_bound(model, saved, monkeypatch):
