@@ -13,17 +13,29 @@ and its index where an op node keeps its inputs. Reading a number through the st
 costs the scalar engine a property call per read (the README gives what that costs a
 training step); in exchange nothing loops over the parameters in an optimizer or a
 compiled step, and each number has one copy.
+
+Threads: every write of leaves' gradients the engine makes (``backward``'s, a compiled
+program's, ``LeafArrays``', a ``Store``'s setters) holds ``gradient_lock``, one lock for
+the process, once per call; so does every read of many leaves at once. Two threads
+adding into the same leaf therefore never lose an addition, whatever the leaf's storage.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 import weakref
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from .value import Value, to_float
+
+# Held while gradients are written into leaves (a read-add-write of a leaf's .grad is
+# several steps, and other threads may run between them) and while many leaves are read
+# or written as one. Reentrant: code run while it is held (a finaliser, a user's own
+# `with gradient_lock:` around several calls) may take it again.
+gradient_lock = threading.RLock()
 
 
 class _StoredValue(Value):
@@ -83,7 +95,11 @@ class Store:
     _moves = 0  # stores whose leaves moved to another, ever: LeafArrays layouts check against it
 
     def __init__(self, leaves: Iterable[Value]) -> None:
-        leaves = _checked_leaves(list(leaves))
+        with gradient_lock:  # no pass adds into a leaf between the copy of its grad and its move
+            self._take(_checked_leaves(list(leaves)))
+
+    def _take(self, leaves: list[Value]) -> None:
+        """Copy the numbers and gradients of ``leaves`` in, and point each leaf here."""
         self._numbers = np.array([leaf._data for leaf in leaves], dtype=float)
         self._grads = np.array([leaf.grad for leaf in leaves], dtype=float)
         self._moved_away = False
@@ -112,7 +128,8 @@ class Store:
     @data.setter
     def data(self, numbers: np.ndarray | Sequence[float]) -> None:
         self._check()
-        self._numbers[:] = numbers
+        with gradient_lock:
+            self._numbers[:] = numbers
 
     @property
     def grad(self) -> np.ndarray:
@@ -123,15 +140,17 @@ class Store:
     @grad.setter
     def grad(self, gradients: np.ndarray | Sequence[float]) -> None:
         self._check()
-        self._grads[:] = gradients
+        with gradient_lock:
+            self._grads[:] = gradients
 
     def __deepcopy__(self, memo: dict) -> Store:
         """A new store of new leaves with the same numbers, gradients and labels."""
         twins = []
-        for leaf in self.values:
-            if id(leaf) not in memo:
-                memo[id(leaf)] = copy.copy(leaf)
-            twins.append(memo[id(leaf)])
+        with gradient_lock:  # the gradients of whole passes
+            for leaf in self.values:
+                if id(leaf) not in memo:
+                    memo[id(leaf)] = copy.copy(leaf)
+                twins.append(memo[id(leaf)])
         memo[id(self)] = twin = Store(twins)
         return twin
 
@@ -226,33 +245,41 @@ class LeafArrays:
     def read_data(self, out: np.ndarray | None = None) -> np.ndarray:
         """Every leaf's number, as a new array (or into ``out``)."""
         out = np.empty(len(self.values)) if out is None else out
-        for store, positions, indices in self._groups():
-            out[positions] = store._numbers[indices]
-        if self._loose_values:
-            out[self._loose] = [leaf._data for leaf in self._loose_values]
+        with gradient_lock:  # never half of another thread's write_data
+            for store, positions, indices in self._groups():
+                out[positions] = store._numbers[indices]
+            if self._loose_values:
+                out[self._loose] = [leaf._data for leaf in self._loose_values]
         return out
 
     def read_grad(self) -> np.ndarray:
-        """Every leaf's gradient, as a new array."""
+        """Every leaf's gradient, as a new array: the sum of whole backward passes, never
+        of part of one running in another thread."""
         out = np.empty(len(self.values))
-        for store, positions, indices in self._groups():
-            out[positions] = store._grads[indices]
-        if self._loose_values:
-            out[self._loose] = [leaf.grad for leaf in self._loose_values]
+        with gradient_lock:
+            for store, positions, indices in self._groups():
+                out[positions] = store._grads[indices]
+            if self._loose_values:
+                out[self._loose] = [leaf.grad for leaf in self._loose_values]
         return out
 
     def write_data(self, data: np.ndarray | Sequence[float]) -> None:
         """Give every leaf its new number: ``data[i]`` to the i-th leaf."""
         data = self._one_per_leaf(data, "write_data")
-        for store, positions, indices in self._groups():
-            store._numbers[indices] = data[positions]
-        if self._loose_values:
-            for leaf, number in zip(self._loose_values, data[self._loose].tolist()):
-                leaf._data = number
+        with gradient_lock:
+            for store, positions, indices in self._groups():
+                store._numbers[indices] = data[positions]
+            if self._loose_values:
+                for leaf, number in zip(self._loose_values, data[self._loose].tolist()):
+                    leaf._data = number
 
     def add_grad(self, grad: np.ndarray | Sequence[float]) -> None:
-        """Add ``grad[i]`` to the i-th leaf's gradient."""
+        """Add ``grad[i]`` to the i-th leaf's gradient, all in one go for other threads."""
         grad = self._one_per_leaf(grad, "add_grad")
+        with gradient_lock:
+            self._add_grad(grad)
+
+    def _add_grad(self, grad: np.ndarray) -> None:
         if not self._unique:
             for leaf, g in zip(self.values, grad.tolist()):
                 leaf.grad += g
@@ -264,11 +291,13 @@ class LeafArrays:
                 leaf.grad += g
 
     def zero_grad(self) -> None:
-        """Set every leaf's gradient to 0."""
-        for store, _, indices in self._groups():
-            store._grads[indices] = 0.0
-        for leaf in self._loose_values:
-            leaf.grad = 0.0
+        """Set every leaf's gradient to 0 (between two backward passes of other threads,
+        never within one)."""
+        with gradient_lock:
+            for store, _, indices in self._groups():
+                store._grads[indices] = 0.0
+            for leaf in self._loose_values:
+                leaf.grad = 0.0
 
     def _one_per_leaf(self, numbers: np.ndarray | Sequence[float], what: str) -> np.ndarray:
         numbers = np.asarray(numbers, dtype=float)
