@@ -9,6 +9,7 @@ import contextlib
 import gc
 import sys
 import threading
+import time
 
 import numpy as np
 
@@ -16,7 +17,19 @@ import autodiff
 import nn
 from autodiff import LeafArrays, Store, Value
 
-THREADS, PASSES = 4, 400
+THREADS, PASSES = 4, 500
+
+
+@contextlib.contextmanager
+def collector_on():
+    """The collector on for the block, then as it was."""
+    was_enabled = gc.isenabled()
+    gc.enable()
+    try:
+        yield
+    finally:
+        if not was_enabled:
+            gc.disable()
 
 
 @contextlib.contextmanager
@@ -48,55 +61,82 @@ def run_together(*jobs):
         raise errors[0]
 
 
-def test_concurrent_passes_lose_no_gradient_whatever_the_leaf_is_stored_in():
-    neuron = nn.Neuron(1, activation="linear", rng=0)  # its w and b live in a Store
-    plain = Value(0.25)
-    own_store = Value(-1.0)
+def shared_leaves(width):
+    """A linear neuron's weights and bias (in its Store), a plain leaf, a leaf in a Store
+    of its own; and d out / d leaf = 1.0 for each in ``out``."""
+    neuron = nn.Neuron(width, activation="linear", rng=0)
+    plain, own_store = Value(0.25), Value(-1.0)
     Store([own_store])
+    leaves = [*neuron.w, neuron.b, plain, own_store]
+    return leaves, lambda xs: neuron(xs) + plain * xs[0] + own_store
+
+
+def test_concurrent_passes_lose_no_gradient_whatever_the_leaf_is_stored_in():
+    leaves, out = shared_leaves(3)
+
+    def passes():
+        for _ in range(8 * PASSES):
+            out([1.0, 1.0, 1.0]).backward()
+
+    found = []
+
+    def gradients_alongside():  # read no .grad, write none
+        for _ in range(PASSES):
+            found.extend(autodiff.gradients(out([1.0, 1.0, 1.0]), leaves))
+
+    with collector_on(), switching_often():
+        run_together(*[passes] * THREADS, gradients_alongside)
+        assert gc.isenabled()  # as the passes found it
+    assert [leaf.grad for leaf in leaves] == [float(THREADS * 8 * PASSES)] * len(leaves)
+    assert found == [1.0] * (PASSES * len(leaves))
+
+
+def test_compiled_passes_and_scalar_passes_together_lose_no_gradient():
+    width = 20  # many leaves: each write is long, so other threads' writes meet it
+    leaves, out = shared_leaves(width)
 
     def scalar_passes():
         for _ in range(PASSES):
-            (neuron.w[0] * 1.0 + neuron.b + plain * 1.0 + own_store).backward()
+            out([1.0] * width).backward()
 
-    def compiled_passes():  # a compiled program of its own, on the same weights
-        x = Value(0.0)
-        program = autodiff.compile(neuron.w[0] * x + neuron.b + plain * x + own_store, inputs=[x])
-        ones = np.ones(3)
+    def compiled_passes():  # a compiled program of its own, on the same leaves
+        xs = [Value(0.0) for _ in range(width)]
+        program = autodiff.compile(out(xs), inputs=xs)
+        ones = [np.ones(3)] * width
         for _ in range(PASSES):
-            program(ones)
-            program.backward()  # the mean over 3 samples of d/dw (w x) = 1.0
+            program(*ones)
+            program.backward()  # the mean over 3 samples of d/dw (w * 1) = 1.0
 
     with switching_often():
-        run_together(*[scalar_passes] * THREADS, *[compiled_passes] * THREADS)
-    expected = float(2 * THREADS * PASSES)
-    assert [neuron.w[0].grad, neuron.b.grad, plain.grad, own_store.grad] == [expected] * 4
+        run_together(*[scalar_passes, compiled_passes] * (THREADS // 2))
+    assert [leaf.grad for leaf in leaves] == [float(THREADS * PASSES)] * len(leaves)
 
 
 def test_threads_training_one_model_add_every_pass_into_its_weights():
-    model = nn.MLP(2, [3, 1], seed=0)
+    model = nn.MLP(4, [8, 1], seed=0)
+    x = [1.0, 2.0, -1.0, 0.5]
     params = model.parameters()
-    once = autodiff.gradients(model([1.0, 2.0]), params)  # d out / d each weight, one pass
+    once = autodiff.gradients(model(x), params)  # d out / d each weight, one pass
 
     def passes():
-        for _ in range(PASSES // 4):
-            model([1.0, 2.0]).backward()
+        for _ in range(PASSES):
+            model(x).backward()
 
     with switching_often():
         run_together(*[passes] * THREADS)
     totals = [0.0] * len(params)  # the same number added in any order: one sum, formed here in turn
-    for _ in range(THREADS * (PASSES // 4)):
+    for _ in range(THREADS * PASSES):
         totals = [total + g for total, g in zip(totals, once)]
     assert sum(g not in (0.0, 1.0) for g in once) >= 3
     assert [p.grad for p in params] == totals
 
 
 def test_an_optimizer_reads_gradients_of_whole_passes_while_others_add_and_clear():
-    neuron = nn.Neuron(2, activation="linear", rng=0)
-    loose = Value(0.5)
-    leaves = [*neuron.w, neuron.b, loose]
+    width = 20
+    leaves, out = shared_leaves(width)
     seen = []
 
-    class Recording(nn.SGD):
+    class Recording(nn.SGD):  # keeps the gradients each step read
         def _update(self, p, grad):
             seen.append(grad.copy())
             return super()._update(p, grad)
@@ -106,7 +146,7 @@ def test_an_optimizer_reads_gradients_of_whole_passes_while_others_add_and_clear
 
     def passes():
         for _ in range(PASSES):
-            (neuron.w[0] * 1.0 + neuron.w[1] + neuron.b * 1.0 + loose).backward()
+            out([1.0] * width).backward()
 
     def steps_and_clears():
         while not done.is_set():
@@ -126,42 +166,37 @@ def test_an_optimizer_reads_gradients_of_whole_passes_while_others_add_and_clear
 
 
 def test_a_pass_leaves_a_user_threads_collector_setting_as_it_set_it():
-    root = chain(3000)
-    stop = threading.Event()
+    root = chain(20_000)  # long passes: the user's gc.disable() falls within one
+    passing, done = threading.Event(), threading.Event()
     turned_back_on = []
 
     def passes():
-        while not stop.is_set():
+        passing.set()
+        for _ in range(4):
             root.backward()
+        done.set()
 
     def user():
-        for _ in range(20):  # each time, passes run before and after the user's disable
-            gc.enable()
-            gc.disable()
-            for _ in range(200):
-                if gc.isenabled():
-                    turned_back_on.append(True)
-                    break
-        stop.set()
+        passing.wait()
+        time.sleep(0.005)
+        gc.disable()
+        while not done.is_set():
+            if gc.isenabled():
+                turned_back_on.append(True)
+                break
 
-    was_enabled = gc.isenabled()
-    try:
-        with switching_often():
-            run_together(passes, user)
-        assert not turned_back_on and not gc.isenabled()
-    finally:
-        if was_enabled:
-            gc.enable()
+    with collector_on(), switching_often():
+        run_together(passes, user)
+        assert turned_back_on == [] and not gc.isenabled()
 
 
 def test_the_collector_seen_from_another_thread_stays_on_during_passes():
-    assert gc.isenabled()
-    root = chain(3000)
+    root = chain(1000)
     stop = threading.Event()
     seen_off = []
 
     def passes():
-        for _ in range(30):
+        for _ in range(10):
             root.backward()
         stop.set()
 
@@ -170,9 +205,9 @@ def test_the_collector_seen_from_another_thread_stays_on_during_passes():
             if not gc.isenabled():
                 seen_off.append(True)
 
-    with switching_often():
+    with collector_on(), switching_often():
         run_together(passes, watcher)
-    assert seen_off == [] and gc.isenabled()
+        assert seen_off == [] and gc.isenabled()
 
 
 def chain(n):
