@@ -277,18 +277,15 @@ class LeafArrays:
         """Add ``grad[i]`` to the i-th leaf's gradient, all in one go for other threads."""
         grad = self._one_per_leaf(grad, "add_grad")
         with gradient_lock:
-            self._add_grad(grad)
-
-    def _add_grad(self, grad: np.ndarray) -> None:
-        if not self._unique:
-            for leaf, g in zip(self.values, grad.tolist()):
-                leaf.grad += g
-            return
-        for store, positions, indices in self._groups():
-            store._grads[indices] += grad[positions]
-        if self._loose_values:
-            for leaf, g in zip(self._loose_values, grad[self._loose].tolist()):
-                leaf.grad += g
+            if not self._unique:
+                for leaf, g in zip(self.values, grad.tolist()):
+                    leaf.grad += g
+                return
+            for store, positions, indices in self._groups():
+                store._grads[indices] += grad[positions]
+            if self._loose_values:
+                for leaf, g in zip(self._loose_values, grad[self._loose].tolist()):
+                    leaf.grad += g
 
     def zero_grad(self) -> None:
         """Set every leaf's gradient to 0 (between two backward passes of other threads,
