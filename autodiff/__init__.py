@@ -10,11 +10,12 @@
 
 from .backward import gradients, local_gradients, topological_order
 from .check import GradcheckError, gradcheck
-from .program import Program, compile as compile  # noqa: A004 (a builtin name, as numpy.sum is)
+from .program import Program, TracedProgram, compile as compile  # noqa: A004 (a builtin name, as numpy.sum is)
 from .explain import Explanation, explain
 from .functional import grad, value_and_grad
-from .functions import binary_cross_entropy, dot, logsumexp, sum as sum  # noqa: A004 (as numpy.sum)
+from .functions import binary_cross_entropy, dot, logsumexp, pick, sum as sum  # noqa: A004 (as numpy.sum)
 from .store import LeafArrays, Store
+from .tracing import TracingError
 from .value import Value, no_grad
 
 # `sum` and `compile` stay out of __all__, so that `from autodiff import *` keeps the builtins.
@@ -24,6 +25,8 @@ __all__ = [
     "LeafArrays",
     "Program",
     "Store",
+    "TracedProgram",
+    "TracingError",
     "Value",
     "binary_cross_entropy",
     "dot",
@@ -34,6 +37,7 @@ __all__ = [
     "local_gradients",
     "logsumexp",
     "no_grad",
+    "pick",
     "topological_order",
     "value_and_grad",
 ]

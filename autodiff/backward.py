@@ -109,15 +109,15 @@ def propagate(
             m, out, inputs = VALUE_MATH, node, parents
         else:
             m, out, inputs = ops.FLOAT_MATH, node._data, [p._data for p in parents]
-        local = op.rule(m, out, inputs)
-        blocks = op.blocks
-        for parent, local_grad in zip(parents, local):
+        # A local derivative is multiplied by grad here; an input_grads rule takes grad
+        # itself (it divides or selects, as PyTorch does), see ops.py.
+        multiply = op.input_grads is None
+        results = op.rule(m, out, inputs) if multiply else op.grads(m, out, grad, inputs)
+        for parent, contribution in zip(parents, results):
             if needed is not None and parent not in needed:
                 continue
-            if blocks and type(local_grad) is float and local_grad == 0.0:
-                contribution = 0.0  # stopped, not multiplied: 0 even when grad is inf
-            else:
-                contribution = local_grad * grad
+            if multiply:
+                contribution = contribution * grad
             previous = grads.get(parent)
             grads[parent] = contribution if previous is None else previous + contribution
     return grads
@@ -148,8 +148,8 @@ def backward(root: Value, grad: Real = 1.0) -> None:
         for node, node_grad in grads.items():
             if node.parents:
                 node.grad = node_grad
-            else:
-                node.grad += node_grad
+            else:  # the first gradient as it is (-0.0 too), then sums, as PyTorch's .grad
+                node.grad = node.grad + node_grad if node.grad else node_grad
 
 
 def gradients(

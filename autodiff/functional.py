@@ -1,50 +1,59 @@
 """Function transformations: ``grad`` and ``value_and_grad`` turn f into its derivative.
 
-Numbers in, numbers out. Called with ``Value``s (as happens when one ``grad`` is nested in
-another), the derivative is built as a graph, so it can be differentiated again:
-``grad(grad(f))`` is the second derivative.
+Numbers in, numbers out, unless the result depends on a ``Value`` from outside the call:
+one passed as an argument, or one f captures (a variable of an enclosing ``grad``, a
+leaf of the user's). Then the value and the derivative are ``Value``s, built as a graph
+connected to it, so they can be differentiated again: ``grad(grad(f))`` is the second
+derivative, and ``x * grad(lambda y: x * y)(2.0)`` has derivative ``2 * x``. Under
+``no_grad`` nothing outside is connected: the results are numbers.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
 from . import ops
 from .backward import gradients
-from .value import Value, apply, differentiating, to_float
+from .ops import Op
+from .value import Value, apply, leaves_marked, to_float
 
 Argnums = Union[int, Sequence[int]]
 
 
 def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., tuple]:
-    """A function returning ``(f(*args), df/dargs[argnums])``.
+    """A function returning ``(f(*args, **kwargs), df/dargs[argnums])``.
 
-    ``argnums`` an int gives one derivative; a tuple gives a tuple of them.
+    ``argnums`` (positions among the positional arguments) an int gives one derivative;
+    a tuple gives a tuple of them. Keyword arguments go to f undifferentiated.
 
     >>> value_and_grad(lambda x, y: x * y, argnums=(0, 1))(3.0, 4.0)
     (12.0, (4.0, 3.0))
+    >>> value_and_grad(lambda x, scale: scale * x ** 2)(3.0, scale=0.5)
+    (4.5, 3.0)
     """
     positions = _check_argnums(argnums)
     name = getattr(f, "__name__", "f")
 
     @functools.wraps(f)
-    def f_value_and_grad(*args: Any) -> tuple:
-        for i in positions:
-            if i >= len(args):
-                raise ValueError(f"argnums asks for argument {i}, but {name} got {len(args)}")
-        with differentiating() as inside_another_grad:
-            # Inside another grad (f may use its variables, passed or captured), the
-            # derivative must be a graph the outer grad can differentiate in turn.
-            nested = inside_another_grad or any(isinstance(x, Value) for x in args)
+    def f_value_and_grad(*args: Any, **kwargs: Any) -> tuple:
+        _check_positions(positions, args, kwargs, name)
+        given_values = any(isinstance(x, Value) for x in (*args, *kwargs.values()))
+        call = _CallLeaf.begin()
+        with leaves_marked(call) as recording:
             args = [_argument(x, i in positions, f"argument {i} of {name}") for i, x in enumerate(args)]
-            out = f(*args)
+            kwargs = {key: _argument(x, False, f"argument {key} of {name}") for key, x in kwargs.items()}
+            out = f(*args, **kwargs)
             if not isinstance(out, Value):  # a number: f does not depend on its arguments
                 out = Value(to_float(out, f"the result of {name}"))
-            grads = gradients(out, [args[i] for i in positions], create_graph=nested)
-        value = out if nested else out.data
+            # Outside Values reach the result: keep it a graph connected to them, so the
+            # caller (an enclosing grad, or backward()) differentiates through this call.
+            connected = recording and (given_values or _reaches_outside(out, call))
+            grads = gradients(out, [args[i] for i in positions], create_graph=connected)
+        value = out if connected else out.data
         return value, grads[0] if isinstance(argnums, int) else grads
 
     return f_value_and_grad
@@ -57,16 +66,76 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     12.0
     >>> grad(grad(lambda x: x ** 3))(2.0)
     12.0
+    >>> x = Value(1.5)  # captured: the derivative stays connected to it
+    >>> y = x * grad(lambda t: x * t)(2.0); y.backward(); x.grad  # d/dx x**2
+    3.0
     """
     f_value_and_grad = value_and_grad(f, argnums)
 
     @functools.wraps(f)
-    def f_grad(*args: Any) -> Any:
-        return f_value_and_grad(*args)[1]
+    def f_grad(*args: Any, **kwargs: Any) -> Any:
+        return f_value_and_grad(*args, **kwargs)[1]
 
     return f_grad
 
 
+# --- telling the leaves a call made from the Values it captured -----------------------
+class _Calls(threading.local):
+    def __init__(self) -> None:
+        self.thread = object()  # stands for this thread: call counts of threads overlap
+        self.begun = 0  # grad calls begun in this thread
+
+
+_calls = _Calls()
+
+
+class _CallLeaf(Op):
+    """The op of every leaf made during one grad call: a leaf op like ``ops.LEAF`` (no
+    name, no inputs) that also says which call, in which thread, made the leaf.
+
+    >>> call = _CallLeaf.begin(); (call.name, call.arity)
+    ('', 0)
+    """
+
+    __eq__ = object.__eq__  # each call's marker is its own: compared by identity
+    __hash__ = object.__hash__
+
+    def __init__(self, thread: object, number: int) -> None:
+        # Op is a frozen dataclass; filling the dict at once is also 3x faster than its
+        # __init__, and a marker is made per call.
+        self.__dict__.update(vars(ops.LEAF), thread=thread, number=number)
+
+    @classmethod
+    def begin(cls) -> _CallLeaf:
+        """The marker of a call beginning now in this thread."""
+        _calls.begun += 1
+        return cls(_calls.thread, _calls.begun)
+
+    def made(self, op: Op) -> bool:
+        """Whether a leaf of op ``op`` was made during this call (or a call inside it,
+        which began later in the same thread and has ended)."""
+        return type(op) is _CallLeaf and op.thread is self.thread and op.number >= self.number
+
+
+def _reaches_outside(out: Value, call: _CallLeaf) -> bool:
+    """Whether ``out``'s graph reaches a leaf not made during ``call``: a Value that f
+    captured, or computed from captured ones. Stops at the first one found."""
+    seen = {out}
+    stack = [out]
+    while stack:
+        node = stack.pop()
+        if node._op.arity == 0:
+            if not call.made(node._op):
+                return True
+            continue
+        for parent in node.parents:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return False
+
+
+# --- arguments ----------------------------------------------------------------------
 def _argument(x: Any, differentiated: bool, what: str) -> Any:
     """What f receives: a fresh node for a differentiated argument, a constant for
     another float (so f can call ``.exp()`` on it), anything else (an int used as a
@@ -81,6 +150,20 @@ def _argument(x: Any, differentiated: bool, what: str) -> Any:
     if isinstance(x, Value):
         return apply(ops.IDENTITY, x)
     return Value(to_float(x, what))
+
+
+def _check_positions(positions: tuple[int, ...], args: tuple, kwargs: dict, name: str) -> None:
+    """Every differentiated argument is passed by position: argnums counts positions."""
+    for i in positions:
+        if i >= len(args):
+            if kwargs:
+                raise TypeError(
+                    f"argnums differentiates positional argument {i} of {name}, but it got "
+                    f"{len(args)} positional argument(s) and keyword argument(s) "
+                    f"{', '.join(kwargs)}: pass differentiated arguments by position "
+                    "(keyword arguments go to the function undifferentiated)"
+                )
+            raise ValueError(f"argnums asks for argument {i}, but {name} got {len(args)}")
 
 
 def _check_argnums(argnums: Argnums) -> tuple[int, ...]:

@@ -1,5 +1,6 @@
 """The ops offered as functions rather than methods: ``sum``, ``dot``, ``logsumexp`` over
-many Values at once, each one node, and ``binary_cross_entropy``.
+many Values at once, each one node, ``pick`` (an entry chosen by a Value index) and
+``binary_cross_entropy``.
 
 One node for a whole neuron keeps graphs small and the backward pass fast, and a
 drawing shows the neuron as the one step a learner thinks of.
@@ -58,6 +59,27 @@ def logsumexp(values: Iterable[Value | Real]) -> Value:
     return apply(ops.LOGSUMEXP, *inputs)
 
 
+def pick(values: Iterable[Value | Real], index: Value | Real) -> Value:
+    """``values[index]`` as one node, for an index that is itself a ``Value`` (a class
+    given per sample to a compiled program): the gradient is 1 for the entry picked, 0
+    for the others and for the index.
+
+    An index that is not an integer in 0..n-1 raises ``ValueError``, here or, in a
+    compiled program, at the call, naming the sample.
+
+    >>> import autodiff
+    >>> logits, target = [Value(0.5), Value(2.0), Value(-1.0)], Value(1.0)
+    >>> picked = autodiff.pick(logits, target); picked.data
+    2.0
+    >>> picked.backward(); [v.grad for v in logits], target.grad
+    ([0.0, 1.0, 0.0], 0.0)
+    """
+    inputs = _values(values, "pick")
+    if not inputs:
+        raise ValueError("pick needs at least one value")
+    return apply(ops.PICK, *inputs, *_values([index], "pick index"))
+
+
 def binary_cross_entropy(probability: Value | Real, target: Value | Real) -> Value:
     """-(t log p + (1 - t) log(1 - p)), each log clamped at -100, as PyTorch's BCELoss.
 
@@ -82,4 +104,4 @@ def _values(items: Iterable[Value | Real], what: str) -> tuple[Value, ...]:
     )
 
 
-__all__ = ["binary_cross_entropy", "dot", "logsumexp", "sum"]
+__all__ = ["binary_cross_entropy", "dot", "logsumexp", "pick", "sum"]

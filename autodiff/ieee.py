@@ -46,9 +46,21 @@ tanh = math.tanh  # never raises; exactly +-1 in the tails
 def power_by_constant(x: float, exponent: float) -> float:
     """``x ** exponent`` for a constant exponent, as PyTorch computes it.
 
-    PyTorch takes x ** 0.5 as sqrt(x) and x ** -0.5 as 1 / sqrt(x); they part from C's
-    pow only at -inf, where they give nan.
+    PyTorch computes the common exponents by products and quotients (x ** 3 is x * x * x,
+    rounded twice, where C's pow rounds once) and x ** +-0.5 from sqrt(x) (nan at -inf,
+    where pow gives inf). The same special cases give its numbers, to the last bit.
+
+    >>> power_by_constant(3.0, 2.0), power_by_constant(-8.0, -1.0), power_by_constant(4.0, 0.5)
+    (9.0, -0.125, 2.0)
     """
+    if exponent == 2.0:
+        return x * x
+    if exponent == 3.0:
+        return x * x * x
+    if exponent == -1.0:
+        return div(1.0, x)
+    if exponent == -2.0:
+        return div(1.0, x * x)
     if exponent == 0.5:
         return sqrt(x)
     if exponent == -0.5:
@@ -56,37 +68,48 @@ def power_by_constant(x: float, exponent: float) -> float:
     return power(x, exponent)
 
 
+_BY_PRODUCTS = {
+    2.0: lambda x: x * x,
+    3.0: lambda x: x * x * x,
+    -1.0: lambda x: 1.0 / x,
+    -2.0: lambda x: 1.0 / (x * x),
+    0.5: np.sqrt,
+    -0.5: lambda x: 1.0 / np.sqrt(x),
+}
+
+
 def power_by_constant_array(x: np.ndarray, exponent: float) -> np.ndarray:
-    if exponent == 0.5:
-        return np.sqrt(x)
-    if exponent == -0.5:
-        return 1.0 / np.sqrt(x)
-    return np.power(x, exponent)
+    special = _BY_PRODUCTS.get(exponent)
+    return special(x) if special is not None else np.power(x, exponent)
 
 
 def sigmoid(x: float) -> float:
-    # Two forms so that exp() only ever sees a non-positive argument: no overflow,
-    # and sigmoid(-1000) is exactly 0.0 rather than 1 / (1 + inf).
-    if x >= 0:
+    # PyTorch's form, 1 / (1 + e^-x); nan stays nan.
+    try:
         return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)  # nan lands here too, and stays nan
-    return e / (1.0 + e)
+    except OverflowError:  # e^-x is inf below -709: 1 / (1 + inf) is 0.0, as in PyTorch
+        return 0.0
 
 
 def sigmoid_array(x: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+SOFTPLUS_THRESHOLD = 20.0
+"""Where PyTorch's softplus stops computing and returns x (and gradient 1)."""
 
 
 def softplus(x: float) -> float:
-    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): exact in both tails, softplus(1000) = 1000.
-    if x != x:
-        return x
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+    # log(1 + e^x) as PyTorch computes it up to its threshold, 20; above, x + log1p(e^-x)
+    # where PyTorch returns x: exact in the tail too (softplus(1000) is 1000). No overflow
+    # either side; nan takes the first branch and stays nan.
+    if x > SOFTPLUS_THRESHOLD:
+        return x + math.log1p(math.exp(-x))
+    return math.log1p(math.exp(x))
 
 
 def softplus_array(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+    return np.where(x > SOFTPLUS_THRESHOLD, x + np.log1p(np.exp(-x)), np.log1p(np.exp(x)))
 
 
 def log_sigmoid(x: float) -> float:
@@ -101,14 +124,16 @@ def log_sigmoid_array(x: np.ndarray) -> np.ndarray:
 
 
 def relu(x: float) -> float:
-    return 0.0 if x <= 0 else x  # nan <= 0 is False: relu(nan) is nan
+    return 0.0 if x < 0 else x  # as PyTorch: relu(-0.0) is -0.0, relu(nan) is nan
 
 
 def relu_array(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    # max(x, 0) keeps nan, as relu does; numpy leaves max(-0.0, 0.0) unspecified, and
-    # adding 0.0 makes it 0.0 without changing any other number. Two calls, no copy.
-    out = np.maximum(x, 0.0, out=out)
-    return np.add(out, 0.0, out=out)
+    # Not np.maximum(x, 0.0): numpy's max(-0.0, 0.0) is 0.0, where PyTorch keeps -0.0.
+    if out is None:
+        return np.where(x < 0, 0.0, x)  # nan is not < 0: it stays
+    np.copyto(out, x)
+    np.putmask(out, x < 0, 0.0)
+    return out
 
 
 def logsumexp(xs: tuple[float, ...]) -> float:
@@ -131,9 +156,15 @@ def logsumexp_array(stacked: np.ndarray) -> np.ndarray:
 def dot(xs: tuple[float, ...]) -> float:
     """w_1 x_1 + ... + w_n x_n for inputs w_1..w_n, x_1..x_n, summed left to right."""
     n = len(xs) // 2
-    return sum(map(operator.mul, xs[:n], xs[n:]))
+    return sum(map(operator.mul, xs[:n], xs[n:]))  # from 0, as PyTorch: a sum of -0.0s is 0.0
 
 
 def dot_array(stacked: np.ndarray) -> np.ndarray:
     n = len(stacked) // 2
-    return (stacked[:n] * stacked[n:2 * n]).sum(axis=0)  # rows added in order, as dot()
+    return sum_rows(stacked[:n] * stacked[n:2 * n])
+
+
+def sum_rows(stacked: np.ndarray) -> np.ndarray:
+    """The rows added in order from 0.0, as ``sum`` and PyTorch add (numpy's sum starts
+    from the first row, so that its sum of -0.0s is -0.0)."""
+    return np.add.reduce(stacked, axis=0, initial=0.0)

@@ -1,8 +1,13 @@
 """The op table: every primitive once, its forward beside its local derivative rule.
 
-A rule ``local_grads(m, out, *inputs)`` returns d out / d input for each input. It is a
-pure function of the inputs and the output, written against a small math namespace
-``m``, so that one rule serves every use:
+A rule ``local_grads(m, out, *inputs)`` returns d out / d input for each input; the chain
+rule multiplies each by the output's gradient. Where PyTorch computes an input's gradient
+otherwise than as that product, the op has an ``input_grads(m, out, grad, *inputs)`` rule
+instead, which returns the inputs' gradients from the output's ``grad``: PyTorch divides
+(log: grad / x, which is finite where 1 / x overflows, for a subnormal x), selects (relu:
+0 where it is off, whatever the incoming gradient, inf or nan included), or multiplies in
+another order (sigmoid). Either rule is a pure function of its arguments, written against
+a small math namespace ``m``, so that one rule serves every use:
 
 - ``FLOAT_MATH`` (here): floats in, floats out: the fast first-order backward pass;
 - ``ARRAY_MATH`` (here): numpy arrays, one entry per sample: ``compile``'s batches;
@@ -20,8 +25,8 @@ Each op has two forwards with the same numerics (``ieee.py``): ``forward`` on fl
 ``batched`` on arrays of shape (k, N), one per input. An op of any arity (sum, dot)
 takes its inputs as one sequence instead, in its forwards and in its rule: a tuple of
 floats or Values, or one stacked array of shape (arity, k, N); its rule builds its
-answer with ``m.concat``, ``m.ones`` and ``m.each``, so that on arrays it is a few numpy
-calls however many inputs there are.
+answer with ``m.concat``, ``m.ones``, ``m.each`` and ``m.positions``, so that on arrays
+it is a few numpy calls however many inputs there are.
 """
 
 from __future__ import annotations
@@ -40,25 +45,45 @@ from . import ieee
 
 @dataclass(frozen=True)
 class Op:
-    """One primitive: how graphs name it, its forwards, and its local derivative rule.
+    """One primitive: how graphs name it, its forwards, and its derivative rule (one of
+    two forms, see the module doc).
 
     >>> MUL.forward(2.0, 3.0), MUL.local_grads(FLOAT_MATH, 6.0, 2.0, 3.0)
     (6.0, (3.0, 2.0))
+    >>> LOG.input_grads(FLOAT_MATH, 0.0, 3.0, 1.0)   # grad / x
+    (3.0,)
     """
 
     name: str
     arity: int | None  # how many inputs; None for any number (sum, dot)
     forward: Callable[..., float]
     batched: Callable[..., np.ndarray]
-    local_grads: Callable[..., tuple]
-    # A zero local gradient stops the gradient outright, even an infinite one: PyTorch
-    # selects rather than multiplies for these (relu below 0, x ** 0), so 0 × inf is 0.
-    blocks: bool = False
+    local_grads: Callable[..., tuple] | None = None
+    input_grads: Callable[..., tuple] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.local_grads is None) == (self.input_grads is None):
+            raise TypeError(f"op {self.name!r} needs exactly one rule: local_grads or input_grads")
 
     def rule(self, m, out, inputs):
-        """``local_grads`` on a sequence of inputs, whatever the arity: spread out for a
-        unary or binary op, passed whole to an op of any arity (see the module doc)."""
+        """d out / d input for each of ``inputs`` (a sequence, whatever the arity: spread
+        out for a unary or binary op, passed whole to an op of any arity). An
+        ``input_grads`` rule answers for an incoming gradient of 1."""
+        if self.input_grads is not None:
+            return self.grads(m, out, 1.0, inputs)
         return self.local_grads(m, out, *inputs) if self.arity is not None else self.local_grads(m, out, inputs)
+
+    def grads(self, m, out, grad, inputs):
+        """The gradient of each of ``inputs``, given the output's ``grad``: the op's
+        ``input_grads`` rule, or each local derivative times ``grad``."""
+        if self.input_grads is None:
+            local = self.rule(m, out, inputs)
+            if self.arity is None:  # a tuple, or one stacked array (m.each serves both)
+                return m.each(lambda d: d * grad, local)
+            return tuple(d * grad for d in local)
+        if self.arity is None:
+            return self.input_grads(m, out, grad, inputs)
+        return self.input_grads(m, out, grad, *inputs)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -70,13 +95,28 @@ def select(condition, if_true, if_false):
 
 
 # --- rules that take more than a line ---------------------------------------------------
-def _pow_grads(m, out, a, b):
-    # As PyTorch: d/da is 0 where b == 0 (so 0 ** 0 has gradient 0, not 0 * inf), and
-    # d/db is 0 where a == 0 and b >= 0 (the limit, not out * log(0) = 0 * -inf).
+def _pow_grads(m, out, grad, a, b):
+    # As PyTorch: d/da is 0 where b == 0, whatever grad is (0 ** 0 has gradient 0, not
+    # 0 * inf); d/db is grad times 0 where a == 0 and b >= 0 (the limit, not
+    # out * log(0) = 0 * -inf), so an infinite grad still makes it nan there.
     a_, b_ = m.data(a), m.data(b)
-    d_a = m.select(b_ == 0, 0.0, b * m.pow(a, b - 1.0))
-    d_b = m.select((a_ == 0) & (b_ >= 0), 0.0, out * m.log(a))
+    d_a = m.select(b_ == 0, 0.0, grad * (b * m.pow(a, b - 1.0)))
+    d_b = grad * m.select((a_ == 0) & (b_ >= 0), 0.0, out * m.log(a))
     return d_a, d_b
+
+
+def _softplus_grads(m, out, grad, x):
+    # PyTorch's form up to its threshold: grad * e^x / (e^x + 1); above it the derivative of
+    # our forward, sigmoid(x) (PyTorch's forward there is x, its gradient grad).
+    z = m.exp(x)
+    return (m.select(m.data(x) > ieee.SOFTPLUS_THRESHOLD, grad * m.sigmoid(x), m.div(grad * z, z + 1.0)),)
+
+
+def _log_sigmoid_grads(m, out, x):
+    # PyTorch's form: with z = e^-|x|, 1 - z / (1 + z) below 0 and z / (1 + z) above.
+    z = m.exp(-abs(x))
+    tail = m.div(z, 1.0 + z)
+    return (m.select(m.data(x) < 0, 1.0 - tail, tail),)
 
 
 def _sign(m, x):
@@ -108,36 +148,81 @@ def _bce(m, p, t):
 _BCE_EPSILON = 9.999999960041972e-13  # PyTorch's guard: 1e-12 as a float32, then widened
 
 
-def _bce_grads(m, out, p, t):
+def _bce_grads(m, out, grad, p, t):
     # PyTorch's rule, which the clamp would otherwise turn into 0 * inf at p = 0 or 1:
-    # d/dp = (p - t) / max(p (1 - p), epsilon).
+    # d/dp = grad (p - t) / max(p (1 - p), epsilon); d/dt = -logit(p) grad, unclamped.
     p_ = m.data(p)
     guard = m.select(p_ * (1.0 - p_) < _BCE_EPSILON, _BCE_EPSILON, p * (1.0 - p))
-    return m.div(p - t, guard), m.log1p(-p) - m.log(p)  # d/dt = -logit(p), unclamped as PyTorch
+    return m.div(grad * (p - t), guard), -m.log(m.div(p, 1.0 - p)) * grad
+
+
+def _pick(xs):
+    """xs[index] for xs = (x_0, ..., x_{n-1}, index): an index must name an entry."""
+    index, n = xs[-1], len(xs) - 1
+    if not (index.is_integer() and 0 <= index < n):
+        raise ValueError(f"pick: the index is {index!r}, not an integer in 0..{n - 1}")
+    return xs[int(index)]
+
+
+def _pick_array(xs):
+    """``_pick`` for every sample: xs stacked, (n + 1, k, N), indices in xs[-1]."""
+    index, n = xs[-1], len(xs) - 1
+    wrong = ~((index == np.floor(index)) & (index >= 0) & (index < n))  # nan and inf too
+    if wrong.any():
+        node, sample = np.argwhere(wrong)[0]
+        raise ValueError(f"pick: sample {sample} has index {index[node, sample].item()!r}, "
+                         f"not an integer in 0..{n - 1} (a class index, as a cross-entropy target)")
+    return np.take_along_axis(xs[:-1], index.astype(np.intp)[None], axis=0)[0]
+
+
+def _pick_grads(m, out, grad, xs):
+    # grad for the entry picked, 0 for the others and for the index itself (at position
+    # n, which an index never names): a choice, not a function of the index's number.
+    index = m.data(xs[-1])
+    return m.each(lambda position: m.select(position == index, grad, 0.0), m.positions(xs))
+
+
+def _bce_forward(p, t):
+    if not (0.0 <= p <= 1.0 and 0.0 <= t <= 1.0):  # nan fails too
+        raise ValueError(f"binary cross-entropy takes a probability and a target in [0, 1], got {p!r} and {t!r}")
+    return _bce(FLOAT_MATH, p, t)
+
+
+def _bce_batched(p, t):
+    # As PyTorch, a probability or target outside [0, 1] (or nan) is an error, not a nan
+    # loss; in a compiled program it is found here, with the sample it came from.
+    outside = ~((p >= 0.0) & (p <= 1.0) & (t >= 0.0) & (t <= 1.0))
+    if outside.any():
+        node, sample = np.argwhere(outside)[0]
+        raise ValueError(f"binary cross-entropy of sample {sample}: the probability is {p[node, sample].item()!r} "
+                         f"and the target {t[node, sample].item()!r}; both must lie in [0, 1]")
+    return _bce(ARRAY_MATH, p, t)
 
 
 # --- the table ----------------------------------------------------------------------------
 ADD = Op("+", 2, operator.add, np.add, lambda m, out, a, b: (1.0, 1.0))
 SUB = Op("-", 2, operator.sub, np.subtract, lambda m, out, a, b: (1.0, -1.0))
 MUL = Op("*", 2, operator.mul, np.multiply, lambda m, out, a, b: (b, a))
-DIV = Op("/", 2, ieee.div, np.divide, lambda m, out, a, b: (m.div(1.0, b), -m.div(out, b)))
+DIV = Op("/", 2, ieee.div, np.divide, input_grads=lambda m, out, grad, a, b: (m.div(grad, b), -grad * m.div(out, b)))
 NEG = Op("neg", 1, operator.neg, np.negative, lambda m, out, x: (-1.0,))
-POW = Op("**", 2, ieee.power, np.power, _pow_grads, blocks=True)
+POW = Op("**", 2, ieee.power, np.power, input_grads=_pow_grads)
 EXP = Op("exp", 1, ieee.exp, np.exp, lambda m, out, x: (out,))
-LOG = Op("log", 1, ieee.log, np.log, lambda m, out, x: (m.div(1.0, x),))
-LOG1P = Op("log1p", 1, ieee.log1p, np.log1p, lambda m, out, x: (m.div(1.0, 1.0 + x),))
-SQRT = Op("sqrt", 1, ieee.sqrt, np.sqrt, lambda m, out, x: (m.div(0.5, out),))
+LOG = Op("log", 1, ieee.log, np.log, input_grads=lambda m, out, grad, x: (m.div(grad, x),))
+LOG1P = Op("log1p", 1, ieee.log1p, np.log1p, input_grads=lambda m, out, grad, x: (m.div(grad, x + 1.0),))
+SQRT = Op("sqrt", 1, ieee.sqrt, np.sqrt, input_grads=lambda m, out, grad, x: (m.div(grad, 2.0 * out),))
 SIN = Op("sin", 1, ieee.sin, np.sin, lambda m, out, x: (m.cos(x),))
 COS = Op("cos", 1, ieee.cos, np.cos, lambda m, out, x: (-m.sin(x),))
 TANH = Op("tanh", 1, ieee.tanh, np.tanh, lambda m, out, x: (1.0 - out * out,))
-SIGMOID = Op("sigmoid", 1, ieee.sigmoid, ieee.sigmoid_array, lambda m, out, x: (out * (1.0 - out),))
-SOFTPLUS = Op("softplus", 1, ieee.softplus, ieee.softplus_array, lambda m, out, x: (m.sigmoid(x),))
-LOG_SIGMOID = Op(
-    "log_sigmoid", 1, ieee.log_sigmoid, ieee.log_sigmoid_array, lambda m, out, x: (m.sigmoid(-x),)
+SIGMOID = Op(
+    "sigmoid", 1, ieee.sigmoid, ieee.sigmoid_array, input_grads=lambda m, out, grad, x: (grad * (1.0 - out) * out,)
 )
-# relu'(0) = 0 and abs'(0) = 0, as PyTorch; relu' passes nan through as PyTorch does.
+SOFTPLUS = Op("softplus", 1, ieee.softplus, ieee.softplus_array, input_grads=_softplus_grads)
+LOG_SIGMOID = Op("log_sigmoid", 1, ieee.log_sigmoid, ieee.log_sigmoid_array, _log_sigmoid_grads)
+# relu'(0) = 0 and abs'(0) = 0, as PyTorch. relu selects, by its output as PyTorch does: 0
+# where it is off whatever the incoming gradient; nan passes the gradient through.
 RELU = Op(
-    "relu", 1, ieee.relu, ieee.relu_array, lambda m, out, x: (m.select(m.data(x) <= 0, 0.0, 1.0),), blocks=True
+    "relu", 1, ieee.relu, ieee.relu_array,
+    input_grads=lambda m, out, grad, x: (m.select(m.data(out) <= 0, 0.0, grad),),
 )
 ABS = Op("abs", 1, abs, np.abs, lambda m, out, x: (_sign(m, x),))
 IDENTITY = Op("id", 1, float, np.positive, lambda m, out, x: (1.0,))
@@ -145,7 +230,7 @@ LEAF = Op("", 0, float, np.positive, lambda m, out: ())  # what a leaf reports a
 
 # A whole sum or a whole neuron, w·x + b, as one node: fewer nodes, a faster backward
 # pass, and a drawing that shows a neuron as one step.
-SUM = Op("sum", None, sum, lambda xs: xs.sum(axis=0), lambda m, out, xs: m.ones(xs, len(xs)))
+SUM = Op("sum", None, sum, ieee.sum_rows, lambda m, out, xs: m.ones(xs, len(xs)))
 DOT = Op("dot", None, ieee.dot, ieee.dot_array, _dot_grads)  # inputs: w_1..w_n, x_1..x_n
 LINEAR = Op(  # inputs: w_1..w_n, x_1..x_n, b
     "w·x+b", None,
@@ -158,9 +243,12 @@ LOGSUMEXP = Op(
     "logsumexp", None, ieee.logsumexp, ieee.logsumexp_array,
     lambda m, out, xs: m.each(lambda x: m.exp(x - out), xs),
 )
-BCE = Op(  # inputs: probability, target
-    "bce", 2, lambda p, t: _bce(FLOAT_MATH, p, t), lambda p, t: _bce(ARRAY_MATH, p, t), _bce_grads
-)
+BCE = Op("bce", 2, _bce_forward, _bce_batched, input_grads=_bce_grads)  # inputs: probability, target
+
+# Entry ``index`` of a list, the index being a Value too (a class given per sample):
+# inputs x_0..x_{n-1}, index. It selects, as PyTorch's indexing does: the entries not
+# picked get 0 whatever the incoming gradient (inf included).
+PICK = Op("pick", None, _pick, _pick_array, input_grads=_pick_grads)
 
 UNARY_METHODS = {
     op.name: op
@@ -179,17 +267,17 @@ def power_by(exponent: float) -> Op:
     ('**2', 9.0)
     """
 
+    def zero(m, out, grad, x):  # as PyTorch: x ** 0 has gradient 0 everywhere, whatever grad
+        return (0.0,)
+
     def local_grads(m, out, x):
-        if exponent == 0:  # as PyTorch: x ** 0 has gradient 0 everywhere, even at 0
-            return (0.0,)
         return (exponent * m.pow_by_constant(x, exponent - 1.0),)
 
     return Op(
         f"**{exponent:g}", 1,
         lambda x: ieee.power_by_constant(x, exponent),
         lambda x: ieee.power_by_constant_array(x, exponent),
-        local_grads,
-        blocks=True,
+        **({"input_grads": zero} if exponent == 0 else {"local_grads": local_grads}),
     )
 
 
@@ -206,7 +294,12 @@ def each(f: Callable, xs: tuple) -> tuple:
     return tuple(map(f, xs))
 
 
-SEQUENCES = {"concat": concat, "ones": ones, "each": each}
+def positions(xs: tuple) -> range:
+    """The position of each input: 0, 1, ..."""
+    return range(len(xs))
+
+
+SEQUENCES = {"concat": concat, "ones": ones, "each": each, "positions": positions}
 """How rules of any arity build their answers from tuples (floats and Values)."""
 
 FLOAT_MATH = SimpleNamespace(
@@ -226,6 +319,7 @@ ARRAY_MATH = SimpleNamespace(
     concat=lambda *parts: np.concatenate(parts),
     ones=lambda like, count: np.ones((count, *like.shape[1:])),
     each=lambda f, xs: f(xs),  # a stacked array: f applies to every input at once
+    positions=lambda xs: np.arange(len(xs)).reshape(-1, *(1,) * (xs.ndim - 1)),
     div=np.divide,
     pow=np.power,
     pow_by_constant=ieee.power_by_constant_array,

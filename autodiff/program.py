@@ -19,16 +19,17 @@ For a small MLP the cost is mostly a fixed cost per numpy call, not the arithmet
 call and backward pass over one sample take about four fifths of the time they take
 over 100.
 
-A graph is recorded as it ran for the values it was built with: a Python ``if`` on
-``.data`` picks one branch for every sample, as with JAX's ``jit``. Graphs whose shape
-depends on the data must be recompiled (or run sample by sample).
+Two forms. ``compile(f)`` traces a function (``tracing.py``): it sees every number the
+function reads, refuses a branch on a sample's number with ``TracingError`` naming the
+line, and traces again when a weight it branched on moves. ``compile(output, inputs)``
+takes a graph already built, and cannot see how it was built: a Python ``if`` on
+``.data`` taken while building it is replayed as the branch it took, for every sample.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -37,6 +38,7 @@ import numpy as np
 from . import ops
 from .backward import topological_order
 from .store import LeafArrays, in_store_order, slice_if_consecutive
+from .tracing import Guard, evaluate, trace
 from .value import Value
 
 
@@ -81,29 +83,36 @@ class _Group:
             return [functools.partial(batched, *ins, out=out)]
         return [lambda: np.copyto(out, batched(*ins))]
 
-    def backward_calls(self, values: np.ndarray, grads: np.ndarray, careful: bool) -> list[Call]:
+    def backward_calls(self, values: np.ndarray, grads: np.ndarray) -> list[Call]:
         op, out, out_grad = self.op, values[self.out], grads[self.out]
         if op.arity is None:  # a rule of any arity answers with one stacked array
             in_rows, every_row = self.in_rows, self.in_rows.ravel()
 
             def any_arity() -> None:
-                contributions = op.rule(ops.ARRAY_MATH, out, values[in_rows]) * out_grad
+                contributions = op.grads(ops.ARRAY_MATH, out, out_grad, values[in_rows])
                 _add_at(grads, every_row, contributions.reshape(every_row.size, -1))
             return [any_arity]
         inputs = self.inputs
         ins = [values[rows] for rows in inputs] if all(isinstance(rows, slice) for rows in inputs) else None
         sinks = [_Sink(grads, rows, unique, overwrite)
                  for rows, unique, overwrite in zip(inputs, self.unique, self._overwrites)]
-        if ins is not None and not (careful and op.blocks):
+        if op.input_grads is not None:  # the rule divides or selects: it takes out_grad itself
+
+            def given_grad() -> None:
+                now = ins if ins is not None else [values[rows] for rows in inputs]
+                for amount, sink in zip(op.grads(ops.ARRAY_MATH, out, out_grad, now), sinks):
+                    sink.take(amount)
+            return [given_grad]
+        if ins is not None:
             local = op.rule(ops.ARRAY_MATH, out, ins)  # probed once, on the step's own views
             if all(type(d) is float or any(d is view for view in (out, *ins)) for d in local):
                 # A constant, or one of the views itself (x * y's gradient is y): bound for good.
-                return [call for d, sink in zip(local, sinks) for call in sink.calls(d, out_grad, op.blocks)]
+                return [call for d, sink in zip(local, sinks) for call in sink.calls(d, out_grad)]
 
         def each_call() -> None:  # any other local gradient is computed at each call
             local = op.rule(ops.ARRAY_MATH, out, ins if ins is not None else [values[rows] for rows in inputs])
             for d, sink in zip(local, sinks):
-                sink.receive(d, out_grad, op.blocks, careful)
+                sink.receive(d, out_grad)
         return [each_call]
 
 
@@ -116,19 +125,14 @@ class _Sink:
         # The first gradient these rows get, in backward order: written, not added to zeros.
         self.overwrite = overwrite and self.view is not None
 
-    def receive(self, d: np.ndarray | float, out_grad: np.ndarray, blocks: bool, careful: bool) -> None:
+    def receive(self, d: np.ndarray | float, out_grad: np.ndarray) -> None:
         """Take d × out_grad, the chain rule's product for these rows."""
-        if type(d) is float and d == 0.0 and blocks:
-            return  # stopped outright: the rows keep their zeros
-        if self.overwrite and not (careful and blocks):
+        if self.overwrite:
             np.multiply(d, out_grad, out=self.view)
             return
-        contribution = out_grad if type(d) is float and d == 1.0 else d * out_grad
-        if careful and blocks and type(d) is not float:  # stopped, not multiplied: 0 even where out_grad is inf
-            contribution = np.where(np.equal(d, 0.0), 0.0, contribution)
-        self.take(contribution)
+        self.take(out_grad if type(d) is float and d == 1.0 else d * out_grad)
 
-    def take(self, amount: np.ndarray) -> None:
+    def take(self, amount: np.ndarray | float) -> None:
         """Add ``amount`` to the rows (write it, where it is their first gradient)."""
         if self.overwrite:
             self.view[...] = amount
@@ -139,17 +143,14 @@ class _Sink:
         else:
             _add_at(self.grads, self.rows, np.broadcast_to(amount, (len(self.rows), self.grads.shape[1])))
 
-    def calls(self, d: np.ndarray | float, out_grad: np.ndarray, blocks: bool) -> list[Call]:
+    def calls(self, d: np.ndarray | float, out_grad: np.ndarray) -> list[Call]:
         """``receive`` for a d that stays what it is, as calls with their arrays bound
-        (kept in step with ``receive``). Steps with blocking ops are never bound in a
-        careful pass, so this is always the plain one."""
-        if type(d) is float and d == 0.0 and blocks:
-            return []
+        (kept in step with ``receive``)."""
         if self.overwrite:
             return [functools.partial(np.multiply, d, out_grad, out=self.view)]
         if self.view is not None and type(d) is float and d == 1.0:
             return [functools.partial(np.add, self.view, out_grad, out=self.view)]
-        return [functools.partial(self.receive, d, out_grad, blocks, False)]
+        return [functools.partial(self.receive, d, out_grad)]
 
 
 @dataclass
@@ -203,7 +204,7 @@ class _Layer:
             calls.append(lambda: np.add(out, static[self.b_index][:, None], out=out))
         return calls
 
-    def backward_calls(self, values: np.ndarray, grads: np.ndarray, careful: bool) -> list[Call]:
+    def backward_calls(self, values: np.ndarray, grads: np.ndarray) -> list[Call]:
         out_grad, x_rows, static_grads = grads[self.out], self.x_rows, self._static_grads  # (k, N)
         x = values[x_rows] if isinstance(x_rows, slice) else None
         calls: list[Call] = []
@@ -288,8 +289,11 @@ class Program:
     def __init__(self, output: Value, inputs: Sequence[Value]) -> None:
         if not isinstance(output, Value):
             raise TypeError(f"compile needs a Value as output, got {type(output).__name__}")
+        self._build(output, inputs, every_input_used=True)
+
+    def _build(self, output: Value, inputs: Sequence[Value], every_input_used: bool) -> None:
         self.order = topological_order(output)
-        self.inputs = _check_inputs(inputs, set(self.order))
+        self.inputs = _check_inputs(inputs, set(self.order) if every_input_used else None)
         dynamic = set(self.inputs)
         level: dict[Value, int] = {}
         for node in self.order:
@@ -347,6 +351,7 @@ class Program:
     def __call__(self, *columns: np.ndarray | float) -> np.ndarray:
         """The output for every sample: one column (1-D array, or a number for all) per input."""
         columns, n = self._columns(columns)
+        self._ran = False  # until this call's forward pass is whole: backward needs it
         with np.errstate(all="ignore"):
             if self._sample_values.shape[1] != n:
                 values, grads = np.empty((self._row_count, n)), np.empty((self._row_count, n))
@@ -371,31 +376,25 @@ class Program:
             raise RuntimeError("run the program on a batch before calling backward()")
         seed = self._seed(weights, self._sample_values.shape[1])
         with np.errstate(all="ignore"):
-            input_grads = self._backpropagate(seed, careful=False)
-            leaf_grads = self._static_leaf_grads  # a view: a careful pass refills it
-            # A sum is finite only if every term is (an overflowing sum only costs a
-            # careful pass that was not needed).
-            if not math.isfinite(np.add.reduce(leaf_grads) + np.add.reduce(input_grads, axis=None)):
-                # An inf or nan gradient: where a blocking op (relu below 0) meets it, the
-                # gradient must stop at 0 rather than become 0 × inf = nan. Checking every
-                # step for it would slow every call; an infinite gradient always reaches a
-                # leaf or an input, so it is found here, and the pass is run again with care.
-                input_grads = self._backpropagate(seed, careful=True)
-        self._leaves.add_grad(leaf_grads)
-        return list(input_grads + 0.0)  # as a leaf's .grad, which starts at 0.0: no -0.0
+            input_grads = self._backpropagate(seed)
+        self._leaves.add_grad(self._static_leaf_grads)
+        return list(input_grads)
 
-    def _backpropagate(self, seed: np.ndarray | float, careful: bool) -> np.ndarray:
+    def _backpropagate(self, seed: np.ndarray | float) -> np.ndarray:
         """The per-sample gradients of the inputs, (inputs, N); the static nodes' gradients,
         summed over the samples, go into ``self._static_grads``."""
         grads, static_grads = self._sample_grads, self._static_grads
-        grads.fill(0.0)
+        # -0.0, not 0.0: -0.0 + x is x for every x (0.0 + -0.0 is 0.0), so that a row's
+        # gradient is its first contribution and then sums, to the sign of a zero, as in
+        # the scalar engine and in PyTorch.
+        grads.fill(-0.0)
         grads[self._output_row] = seed
-        static_grads.fill(0.0)
-        for call in self._backward.calls(careful):
+        static_grads.fill(-0.0)
+        for call in self._backward.calls():
             call()
         # The static part ran once for all samples: its gradient is the sum over them.
         static_grads[self._static_row_index, 0] += np.add.reduce(grads[self._static_rows], axis=1)
-        for call in self._static_backward.calls(careful):
+        for call in self._static_backward.calls():
             call()
         return grads[self._input_rows]
 
@@ -454,40 +453,143 @@ def _forward_calls(steps: list[_Group | _Layer], values: np.ndarray) -> list[Cal
 
 
 class _Backward:
-    """A backward pass as calls: the steps last to first. The careful pass (for
-    non-finite gradients, see ``Program.backward``) is made the first time it is needed."""
+    """A backward pass as calls: the steps last to first, made the first time they are needed."""
 
     def __init__(self, steps: list[_Group | _Layer], values: np.ndarray, grads: np.ndarray) -> None:
         self.steps, self.values, self.grads = steps, values, grads
-        self._calls: dict[bool, list[Call]] = {}
+        self._calls: list[Call] | None = None
 
-    def calls(self, careful: bool) -> list[Call]:
-        if careful not in self._calls:
-            self._calls[careful] = [call for step in reversed(self.steps)
-                                    for call in step.backward_calls(self.values, self.grads, careful)]
-        return self._calls[careful]
+    def calls(self) -> list[Call]:
+        if self._calls is None:
+            self._calls = [call for step in reversed(self.steps)
+                           for call in step.backward_calls(self.values, self.grads)]
+        return self._calls
 
 
-def compile(output: Value, inputs: Sequence[Value]) -> Program:  # noqa: A001 (autodiff.compile)
-    """Record ``output``'s graph once, to run it over a batch: ``inputs`` are the leaves
-    that take one value per sample; every other leaf is read from its ``.data`` at each
-    call, so optimizer updates flow in without recompiling.
+class TracedProgram(Program):
+    """A function traced into a ``Program``, traced again when the numbers it branched
+    on change. Made by ``autodiff.compile(f)``; ``traces`` counts the traces so far.
+
+    >>> w = Value(2.0, label="w")
+    >>> program = compile(lambda x: x * w if w > 0 else x * -w)   # a branch on a weight
+    >>> program(np.array([1.0, -3.0])).tolist()
+    [2.0, -6.0]
+    >>> w.data = -0.5   # the branch flips: the next call traces again
+    >>> program(np.array([1.0, -3.0])).tolist(), program.traces
+    ([0.5, -1.5], 2)
+    """
+
+    def __init__(self, function: Callable[..., Value], inputs: int | Sequence[str] | None = None) -> None:
+        self.function = function
+        self.input_names = _input_names(function, inputs)
+        self.traces = 0
+        self._trace()
+
+    def _trace(self) -> None:
+        output, placeholders, guards = trace(self.function, self.input_names)
+        self._build(output, placeholders, every_input_used=False)
+        self._guards: list[Guard] = guards
+        self._guard_order = _topological_order_of([node for guard in guards for node in guard.nodes])
+        self.traces += 1
+
+    def __call__(self, *columns: np.ndarray | float) -> np.ndarray:
+        if self._guards and not self._guards_hold():
+            self._trace()
+        return super().__call__(*columns)
+
+    def _guards_hold(self) -> bool:
+        """Whether every number the trace read is still what it was: the nodes it read
+        are computed again from the leaves' current numbers (weights an optimizer moved)."""
+        numbers: dict[Value, float] = {}
+        for node in self._guard_order:
+            if node.parents:
+                numbers[node] = evaluate(node._op, *[numbers[p] for p in node.parents])
+            else:
+                numbers[node] = node._data
+        return all(guard.holds([numbers[node] for node in guard.nodes]) for guard in self._guards)
+
+
+def compile(  # noqa: A001 (autodiff.compile)
+    output: Value | Callable[..., Value], inputs: Sequence[Value] | int | Sequence[str] | None = None
+) -> Program:
+    """A batched program, in one of two forms.
+
+    ``compile(f)``, ``compile(f, inputs=3)`` or ``compile(f, inputs=["x", "y"])``: trace
+    the function ``f``, which takes one ``Value`` per per-sample input (one per parameter
+    without a default, or as ``inputs`` says) and returns a ``Value``. The weights it reads (an ``nn``
+    model's, from its closure) are read at each call. While ``f`` is traced, a
+    comparison, ``bool()``, ``float()`` or ``.data`` of a value computed from an input
+    raises ``TracingError`` naming the line; on weights alone they are allowed, and a
+    call after the weights moved across such a branch traces ``f`` again.
+
+    ``compile(output, inputs=[x, ...])``: take a graph already built, ``inputs`` being
+    the leaves that take one value per sample. It cannot see how the graph was built: a
+    branch on ``.data`` taken while building it is replayed for every sample. Use it for
+    graphs built without branches (or trace a function).
+
+    Either way every other leaf is read from its ``.data`` at each call, so optimizer
+    updates flow in without recompiling.
 
     >>> x = Value(0.0, label="x")
     >>> compile(x * x + 1.0, inputs=[x])(np.array([1.0, 2.0, 3.0])).tolist()
     [2.0, 5.0, 10.0]
+    >>> compile(lambda x: 2.0 * x.relu() + 3.0 * (-x).relu())(np.array([1.5, -2.0])).tolist()
+    [3.0, 6.0]
     """
-    return Program(output, inputs)
+    if isinstance(output, Value):
+        if inputs is None:
+            raise TypeError("compile(output, inputs): name the leaves that take one value per sample")
+        return Program(output, inputs)
+    if callable(output):
+        return TracedProgram(output, inputs)
+    raise TypeError(f"compile takes a Value (a graph) or a function to trace, got {type(output).__name__}")
 
 
-def _check_inputs(inputs: Sequence[Value], in_graph: set[Value]) -> list[Value]:
+def _topological_order_of(nodes: Sequence[Value]) -> list[Value]:
+    """Every node of the graphs of ``nodes``, once, each after its parents."""
+    seen: dict[Value, None] = {}
+    for node in nodes:
+        if node not in seen:
+            seen.update(dict.fromkeys(topological_order(node)))
+    return list(seen)
+
+
+def _input_names(function: Callable, inputs: int | Sequence[str] | None) -> list[str]:
+    """The per-sample inputs' names: given, numbered, or ``function``'s parameters."""
+    if inputs is None:
+        try:
+            parameters = inspect.signature(function).parameters.values()
+        except (TypeError, ValueError):
+            raise TypeError("compile cannot read this function's parameters; "
+                            "say how many inputs it takes: compile(f, inputs=n)") from None
+        # Parameters with defaults are not inputs: `lambda x, w=w: ...` binds a weight.
+        names = [p.name for p in parameters
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+        if any(p.kind is p.VAR_POSITIONAL for p in parameters) or not names:
+            raise TypeError("compile cannot tell how many inputs this function takes; "
+                            "say so: compile(f, inputs=n)")
+        return names
+    if isinstance(inputs, int) and not isinstance(inputs, bool):
+        if inputs < 1:
+            raise ValueError(f"compile needs at least one per-sample input, got inputs={inputs}")
+        return [f"x{i}" for i in range(inputs)]
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence) or not inputs:
+        raise TypeError(f"to trace a function, inputs is a count or a list of names, got {inputs!r:.60}")
+    names = list(inputs)
+    for i, name in enumerate(names):
+        if not isinstance(name, str):
+            raise TypeError(f"inputs[{i}] must be a name (str) when tracing a function, got {type(name).__name__}")
+    return names
+
+
+def _check_inputs(inputs: Sequence[Value], in_graph: set[Value] | None) -> list[Value]:
     inputs = [inputs] if isinstance(inputs, Value) else list(inputs)
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"inputs[{i}] must be a Value, got {type(x).__name__}")
         if x.parents:
             raise ValueError(f"inputs[{i}] ({x.label or x.op}) is computed by an op; inputs must be leaves")
-        if x not in in_graph:
+        if in_graph is not None and x not in in_graph:
             raise ValueError(f"inputs[{i}] ({x.label or 'unlabelled'}) is not in the output's graph")
     if len(set(inputs)) != len(inputs):
         raise ValueError("an input is given twice")

@@ -14,7 +14,7 @@ import numbers
 import operator
 import threading
 from types import SimpleNamespace
-from typing import Iterator, Union
+from typing import Callable, Iterator, Union
 
 import numpy as np
 
@@ -54,18 +54,31 @@ def to_float(x: object, what: str = "Value data") -> float:
 
 # --- recording on or off, per thread -------------------------------------------------
 class _GradMode(threading.local):
-    recording = True  # each thread starts recording, whatever another thread does
-    grad_depth = 0  # how many grad / value_and_grad calls are under way in this thread
+    # True or False; while compile traces a function, its tracer (true: recording on) or
+    # the tracer's stand-in for recording off (false). Each thread starts recording,
+    # whatever another thread does.
+    recording: object = True
+    tracer = None  # the tracer of the function compile is tracing in this thread, if any
+    leaf_op: Op = ops.LEAF  # the op of a leaf made now: a grad call's marker (leaves_marked)
 
 
 _mode = _GradMode()
+# How many leaves_marked blocks are under way, in all threads. While none is, every leaf
+# gets ops.LEAF without the (slower) read of the thread's _mode.leaf_op.
+_marking = 0
+_marking_lock = threading.Lock()
+_traces_running = 0  # in all threads: while 0, reading .data need not look at _mode.tracer
+_traces_lock = threading.Lock()
 
 
 @contextlib.contextmanager
 def recording(enabled: bool) -> Iterator[None]:
     """Turn graph recording on or off in this thread for the ``with`` block."""
-    previous = _mode.recording
-    _mode.recording = enabled
+    previous, tracer = _mode.recording, _mode.tracer
+    if tracer is None:
+        _mode.recording = enabled
+    else:  # tracing goes on, recording or not (see tracing.py)
+        _mode.recording = tracer if enabled else tracer.not_recording
     try:
         yield
     finally:
@@ -73,16 +86,43 @@ def recording(enabled: bool) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def differentiating() -> Iterator[bool]:
-    """The block runs inside a grad call (recording on); yields whether an outer grad
-    is under way, whose variables the block may capture."""
-    outer = _mode.grad_depth > 0
-    _mode.grad_depth += 1
+def tracing(tracer: object) -> Iterator[None]:
+    """The block runs a function ``compile`` traces (``tracing.Tracer``): recorded, and
+    every node made, number read and comparison is shown to ``tracer``."""
+    if _mode.tracer is not None:
+        raise RuntimeError("compile cannot trace a function inside a function it is tracing; "
+                           "call compile outside the traced function")
+    global _traces_running
+    previous = _mode.recording
+    with _traces_lock:
+        _traces_running += 1
+    _mode.tracer = _mode.recording = tracer
     try:
-        with recording(True):
-            yield outer
+        yield
     finally:
-        _mode.grad_depth -= 1
+        _mode.tracer, _mode.recording = None, previous
+        with _traces_lock:
+            _traces_running -= 1
+
+
+@contextlib.contextmanager
+def leaves_marked(marker: Op) -> Iterator[bool]:
+    """Record in the block, and give every leaf made in it (by ``Value()``, or by an op
+    under ``no_grad``) ``marker`` as its op: a leaf op like ``ops.LEAF`` that lets a grad
+    call tell the leaves it made from the Values it captured. Yields whether recording
+    was on before the block."""
+    global _marking
+    with _marking_lock:
+        _marking += 1
+    was_recording, previous_marker = _mode.recording, _mode.leaf_op
+    # While compile traces a function, recording on is its tracer (see tracing.py).
+    _mode.recording, _mode.leaf_op = _mode.tracer or True, marker
+    try:
+        yield bool(was_recording)  # off is False, or a traced function's stand-in for it
+    finally:
+        _mode.recording, _mode.leaf_op = was_recording, previous_marker
+        with _marking_lock:
+            _marking -= 1
 
 
 def no_grad() -> contextlib.AbstractContextManager:
@@ -118,16 +158,26 @@ class Value:
         self._data = to_float(data)
         self.grad = 0.0
         self.label = label
-        self._op = ops.LEAF
+        self._op = _mode.leaf_op if _marking else ops.LEAF
         self._a = self._b = None
 
     @property
     def data(self) -> float:
-        """The number this node holds (always a Python float)."""
+        """The number this node holds (always a Python float).
+
+        Inside a function ``compile`` traces, reading it for a per-sample value raises
+        ``TracingError`` (see ``tracing.py``); the engine itself reads ``_data``.
+        """
+        if _traces_running:  # a global int: one cheap check when nothing is traced
+            tracer = _mode.tracer
+            if tracer is not None:
+                return tracer.read(self)
         return self._data
 
     @data.setter
     def data(self, value: Real) -> None:
+        if _traces_running and _mode.tracer is not None:  # compile replays inputs' columns instead
+            _mode.tracer.refuse(self, "writes .data of")
         self._data = value if type(value) is float else to_float(value)  # optimizers: the fast case
 
     @property
@@ -192,7 +242,7 @@ class Value:
     def __pow__(self, exponent: Value | Real) -> Value:
         if isinstance(exponent, Value):
             return _binary(ops.POW, self, exponent)
-        exponent = _operand(ops.POW, exponent, self, exponent).data
+        exponent = _operand(ops.POW, exponent, self, exponent)._data
         return apply(ops.power_by(exponent), self)
 
     def __rpow__(self, base: Real) -> Value:
@@ -200,6 +250,34 @@ class Value:
 
     def __neg__(self) -> Value:
         return apply(ops.NEG, self)
+
+    # Comparisons look at the numbers and give a Python bool, as in micrograd and PyTorch:
+    # they take no part in the graph. == stays identity (Values are dict keys by identity).
+    def __lt__(self, other: Value | Real) -> bool:
+        return _compare(operator.lt, "<", self, other)
+
+    def __le__(self, other: Value | Real) -> bool:
+        return _compare(operator.le, "<=", self, other)
+
+    def __gt__(self, other: Value | Real) -> bool:
+        return _compare(operator.gt, ">", self, other)
+
+    def __ge__(self, other: Value | Real) -> bool:
+        return _compare(operator.ge, ">=", self, other)
+
+    def __bool__(self) -> bool:
+        # Any Value is true, as any object: only a traced per-sample value refuses, since
+        # `if x:` would then pick one branch for every sample.
+        tracer = _mode.tracer
+        if tracer is not None:
+            tracer.refuse(self, "asks for the truth value (bool) of")
+        return True
+
+    def __float__(self) -> float:
+        tracer = _mode.tracer
+        if tracer is not None:
+            tracer.refuse(self, "converts to float")
+        raise TypeError("float() of a Value would leave the graph behind; its number is v.data")
 
     def __abs__(self) -> Value:
         return apply(ops.ABS, self)
@@ -261,10 +339,14 @@ def apply(op: Op, *inputs: Value) -> Value:
     node._data = op.forward(*data) if op.arity is not None else op.forward(tuple(data))
     node.grad = 0.0
     node.label = ""
-    if not _mode.recording:
-        node._op = ops.LEAF
+    recording = _mode.recording
+    if not recording:
+        node._op = _mode.leaf_op if _marking else ops.LEAF
         node._a = node._b = None
-    elif op.arity == 2:
+        if recording is not False:  # compile is tracing a function, under no_grad
+            recording.saw_leaf(node, op, inputs)
+        return node
+    if op.arity == 2:
         node._op = op
         node._a, node._b = inputs
     elif op.arity == 1:
@@ -273,7 +355,21 @@ def apply(op: Op, *inputs: Value) -> Value:
     else:
         node._op = op
         node._a, node._b = inputs, None
+    if recording is not True:  # compile is tracing a function: its tracer sees each node
+        recording.saw(node, inputs)
     return node
+
+
+def _compare(relation: Callable[[float, float], bool], symbol: str, a: Value, b: object) -> bool:
+    if not isinstance(b, Value):
+        try:
+            b = to_float(b)
+        except TypeError:
+            return NotImplemented  # Python then tries b's side, and raises its TypeError
+    tracer = _mode.tracer
+    if tracer is not None:
+        return tracer.compare(relation, symbol, a, b)
+    return relation(a._data, b._data if isinstance(b, Value) else b)
 
 
 def _binary(op: Op, a: Value | Real, b: Value | Real) -> Value:
@@ -293,8 +389,17 @@ def _operand(op: Op, x: object, a: object, b: object) -> Value:
         ) from None
 
 
+def _rule_data(v: Value) -> float:
+    """The number a derivative rule branches on, in the higher-order pass. Inside a
+    traced function a per-sample one is refused: the branch would be one for all samples."""
+    tracer = _mode.tracer
+    if tracer is not None:
+        tracer.rule_reads(v)
+    return v._data
+
+
 VALUE_MATH = SimpleNamespace(
-    data=lambda v: v._data,
+    data=_rule_data,
     select=ops.select,
     **ops.SEQUENCES,
     div=operator.truediv,

@@ -23,9 +23,26 @@ def mse_loss(preds: Sequence[Value], targets: Sequence[float]) -> Value:
 
 
 def bce_loss(probs: Sequence[Value], targets: Sequence[float]) -> Value:
-    """Binary cross-entropy of probabilities in [0, 1]; each log clamped at -100 as PyTorch."""
+    """Binary cross-entropy of probabilities in [0, 1]; each log clamped at -100 as PyTorch.
+
+    A probability outside [0, 1], or nan, raises ``ValueError`` naming the sample, as
+    PyTorch's does (in a compiled program, when the program runs).
+
+    >>> bce_loss([Value(0.5), Value(1.5)], [1.0, 1.0])
+    Traceback (most recent call last):
+    ValueError: bce_loss takes probabilities in [0, 1], got 1.5 for sample 1 (for scores, use bce_with_logits_loss)
+    """
     probs, targets = _pairs(probs, targets, "bce_loss", targets_in=(0.0, 1.0))
-    return _mean([autodiff.binary_cross_entropy(p, t) for p, t in zip(probs, targets)])
+    losses = []
+    for i, (p, t) in enumerate(zip(probs, targets)):
+        try:  # the op checks its numbers (compile traces this without reading them)
+            losses.append(autodiff.binary_cross_entropy(p, t))
+        except ValueError as error:
+            if 0.0 <= p.data <= 1.0:  # the target, given as a Value, is the one outside
+                raise ValueError(f"bce_loss, sample {i}: {error}") from None
+            raise ValueError(f"bce_loss takes probabilities in [0, 1], got {p.data!r} for sample {i} "
+                             "(for scores, use bce_with_logits_loss)") from None
+    return _mean(losses)
 
 
 def bce_with_logits_loss(logits: Sequence[Value], targets: Sequence[float]) -> Value:
@@ -43,9 +60,17 @@ def hinge_loss(scores: Sequence[Value], targets: Sequence[float]) -> Value:
     return _mean([(1.0 - t * s).relu() for s, t in zip(scores, targets)])
 
 
-def cross_entropy_loss(logits: Sequence[Sequence[Value]], targets: Sequence[int]) -> Value:
+def cross_entropy_loss(logits: Sequence[Sequence[Value]], targets: Sequence[int | Value]) -> Value:
     """Mean of logsumexp(logits) - logits[target]: one list of class logits and one class
-    index per sample. Exact for logits of +-1000."""
+    index per sample. Exact for logits of +-1000.
+
+    A target may be a ``Value`` (a compiled program's per-sample input): its number is
+    then checked to be a class index when the graph runs, at each call of a program.
+
+    >>> logits, target = [Value(2.0), Value(0.0)], Value(0.0, label="class")
+    >>> cross_entropy_loss([logits], [target]).data == cross_entropy_loss([logits], [0]).data
+    True
+    """
     if len(logits) != len(targets):
         raise ValueError(f"cross_entropy_loss got {len(logits)} samples of logits but {len(targets)} targets")
     if not logits:
@@ -54,10 +79,19 @@ def cross_entropy_loss(logits: Sequence[Sequence[Value]], targets: Sequence[int]
     for i, (row, target) in enumerate(zip(logits, targets)):
         if isinstance(row, Value) or not hasattr(row, "__len__"):
             raise TypeError(f"cross_entropy_loss takes one list of class logits per sample; sample {i} is a {type(row).__name__}")
-        if isinstance(target, bool) or not isinstance(target, numbers.Integral) or not 0 <= target < len(row):
-            raise ValueError(f"sample {i}: target {target!r} is not a class index in 0..{len(row) - 1}")
-        losses.append(autodiff.logsumexp(row) - row[int(target)])
+        losses.append(autodiff.logsumexp(row) - _target_logit(row, target, i))
     return _mean(losses)
+
+
+def _target_logit(row: Sequence[Value], target: int | Value, sample: int) -> Value:
+    if isinstance(target, Value):  # known when the graph runs: a pick node checks it then
+        try:
+            return autodiff.pick(row, target)
+        except ValueError as error:
+            raise ValueError(f"cross_entropy_loss sample {sample}: {error}") from None
+    if isinstance(target, bool) or not isinstance(target, numbers.Integral) or not 0 <= target < len(row):
+        raise ValueError(f"sample {sample}: target {target!r} is not a class index in 0..{len(row) - 1}")
+    return row[int(target)]
 
 
 def _pairs(preds, targets, who, targets_in=None):

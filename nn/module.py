@@ -99,8 +99,10 @@ class Module:
 
     def load(self, path: str | os.PathLike) -> None:
         """Load parameters saved by ``save``; on any problem a ``ValueError`` names it and
-        the model is left unchanged."""
-        self.load_state_dict(model_file.load(path, self.architecture(), len(self.parameters())))
+        the model is left unchanged. Only a regular file is read (a link to one is
+        followed), of at most ``nn.model_file.size_limit`` bytes: 1 MiB plus 256 bytes
+        per parameter."""
+        self.load_state_dict(model_file.load(path, self.architecture(), len(self.named_parameters())))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()  # {len(self.parameters())} parameters"

@@ -2,12 +2,21 @@
 
 Each reads ``p.grad`` and writes ``p.data``; ``state_dict`` / ``load_state_dict`` keep
 the step count and per-parameter buffers so that training can resume.
+
+A step is applied whole or not at all: the new numbers and buffers are computed without
+changing anything, then written in one short block during which Ctrl-C waits (see
+``interrupts_held``), so a KeyboardInterrupt never leaves weights and buffers from two
+different steps.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-from typing import Any, Iterable, Sequence
+import numbers
+import signal
+import threading
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -51,30 +60,98 @@ class Optimizer:
         """The step count and every buffer, as plain numbers (JSON-ready)."""
         return {"steps": self.steps, **{name: values.tolist() for name, values in self.state.items()}}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Resume from ``state_dict()``; checked whole before anything changes."""
-        steps = state.get("steps")
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"optimizer state needs a non-negative int 'steps', got {steps!r}")
-        buffers = {}
-        for name in self._buffers:
-            values = state.get(name)
-            if not isinstance(values, Sequence) or len(values) != len(self.params):
-                raise ValueError(f"optimizer state needs {len(self.params)} numbers in {name!r}")
-            buffers[name] = np.array([float(v) for v in values])
-        self.steps, self.state = steps, buffers
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Resume from ``state_dict()``.
+
+        Everything is checked before anything changes: the keys, ``steps`` (an int >= 0),
+        each buffer (one finite number per parameter; ``exp_avg_sq``, a mean of squares,
+        never negative), and that a state of 0 steps has all-zero buffers, as a fresh
+        optimizer's. Any fault raises ``ValueError`` naming the key and index, and leaves
+        the optimizer as it was.
+
+        >>> opt = SGD([Value(1.0)], lr=0.1, momentum=0.9)
+        >>> opt.load_state_dict({"steps": 1, "momentum_buffer": [float("nan")]})
+        Traceback (most recent call last):
+        ValueError: optimizer state 'momentum_buffer'[0] is nan; only finite numbers can be loaded
+        >>> opt.steps
+        0
+        """
+        steps, buffers = self._checked_state(state)
+        with interrupts_held():
+            self.steps, self.state = steps, buffers
 
     def step(self) -> None:
-        """One update of every parameter."""
-        with np.errstate(all="ignore"):  # an inf or nan gradient gives an inf or nan weight, as in PyTorch
-            self._leaves.write_data(self._update(self._leaves.read_data(), self._leaves.read_grad()))
-        self.steps += 1
+        """One update of every parameter, applied whole or not at all (see the module doc).
 
-    def _update(self, p: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        """The parameters' new numbers, from their numbers ``p`` and gradients ``grad``
-        (one entry per parameter). Called before ``steps`` counts this update; advances
-        the buffers in ``self.state``."""
+        An inf or nan gradient gives an inf or nan weight, as in PyTorch; ``nn.fit``
+        refuses such a step instead.
+        """
+        _, data, state = self._proposal()
+        self._commit(data, state)
+
+    def _proposal(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """The gradients read, and the new numbers and buffers a step would write: changes nothing."""
+        grad = self._leaves.read_grad()
+        with np.errstate(all="ignore"):
+            data, state = self._update(self._leaves.read_data(), grad)
+        return grad, data, state
+
+    def _commit(self, data: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        """Write a proposed step: numbers, buffers and step count together."""
+        with interrupts_held():
+            self._leaves.write_data(data)
+            self.state = state
+            self.steps += 1
+
+    def _update(self, p: np.ndarray, grad: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The parameters' new numbers and the new buffers, from their numbers ``p`` and
+        gradients ``grad`` (one entry per parameter) and ``self.state``, which it reads
+        only: nothing changes until the step is committed. ``self.steps`` does not count
+        this update yet."""
         raise NotImplementedError
+
+    _never_negative: tuple[str, ...] = ()  # buffers that hold means of squares
+
+    def _checked_state(self, state: Any) -> tuple[int, dict[str, np.ndarray]]:
+        """``state`` as (steps, buffers), or a ``ValueError`` naming the first fault."""
+        if not isinstance(state, Mapping):
+            raise ValueError(f"optimizer state is a dict of 'steps' and buffers, got {type(state).__name__}")
+        expected = ("steps", *self._buffers)
+        for key in expected:
+            if key not in state:
+                raise ValueError(f"optimizer state has no {key!r}; {type(self).__name__} keeps {', '.join(expected)}")
+        for key in state:
+            if key not in expected:
+                raise ValueError(f"optimizer state has {key!r}, which {type(self).__name__} does not keep "
+                                 f"(it keeps {', '.join(expected)})")
+        steps = _step_count(state["steps"])
+        buffers = {name: self._checked_buffer(name, state[name]) for name in self._buffers}
+        if steps == 0:  # a fresh optimizer's buffers are zeros; anything else was not saved by one
+            for name, values in buffers.items():
+                nonzero = np.flatnonzero(values)
+                if nonzero.size:
+                    i = int(nonzero[0])
+                    raise ValueError(f"optimizer state has 'steps' 0 but {name!r}[{i}] is {values[i].item()!r}: "
+                                     "an optimizer that has taken no step has all-zero buffers")
+        return steps, buffers
+
+    def _checked_buffer(self, name: str, values: Any) -> np.ndarray:
+        n = len(self.params)
+        if isinstance(values, np.ndarray) and values.ndim == 1:
+            values = values.tolist()
+        if not isinstance(values, (list, tuple)):
+            raise ValueError(f"optimizer state {name!r} must be a list of {n} numbers, got {type(values).__name__}")
+        if len(values) != n:
+            raise ValueError(f"optimizer state needs {n} numbers in {name!r}, one per parameter, got {len(values)}")
+        for i, v in enumerate(values):
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+                raise ValueError(f"optimizer state {name!r}[{i}] must be a number, got {type(v).__name__}")
+            if not math.isfinite(v):
+                raise ValueError(f"optimizer state {name!r}[{i}] is {float(v)!r}; only finite numbers can be loaded")
+            if name in self._never_negative and v < 0:
+                raise ValueError(f"optimizer state {name!r}[{i}] is {float(v)!r}, but it is a mean of squares: "
+                                 "never negative")
+        return np.array(values, dtype=float)
 
 
 class SGD(Optimizer):
@@ -99,14 +176,15 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening 0")
 
-    def _update(self, p: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    def _update(self, p: np.ndarray, grad: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """p - lr * direction: the gradient after weight decay and momentum."""
         direction = grad + self.weight_decay * p if self.weight_decay else grad
-        if self.momentum:
-            buffer = self.state["momentum_buffer"]
-            buffer[:] = direction if self.steps == 0 else self.momentum * buffer + (1 - self.dampening) * direction
-            direction = direction + self.momentum * buffer if self.nesterov else buffer
-        return p - self.lr * direction
+        if not self.momentum:
+            return p - self.lr * direction, self.state
+        previous = self.state["momentum_buffer"]
+        buffer = direction if self.steps == 0 else self.momentum * previous + (1 - self.dampening) * direction
+        direction = direction + self.momentum * buffer if self.nesterov else buffer
+        return p - self.lr * direction, {"momentum_buffer": buffer}
 
 
 class Adam(Optimizer):
@@ -120,6 +198,7 @@ class Adam(Optimizer):
     """
 
     _buffers = ("exp_avg", "exp_avg_sq")
+    _never_negative = ("exp_avg_sq",)
     _decoupled = False
 
     def __init__(
@@ -135,7 +214,7 @@ class Adam(Optimizer):
         self.eps = _non_negative(eps, "eps")
         self.weight_decay = _non_negative(weight_decay, "weight_decay")
 
-    def _update(self, p: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    def _update(self, p: np.ndarray, grad: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """One Adam update, in the order of operations PyTorch uses."""
         beta1, beta2 = self.betas
         t = self.steps + 1
@@ -146,11 +225,10 @@ class Adam(Optimizer):
         elif self.weight_decay:
             grad = grad + self.weight_decay * p
         exp_avg, exp_avg_sq = self.state["exp_avg"], self.state["exp_avg_sq"]
-        exp_avg += (1 - beta1) * (grad - exp_avg)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        exp_avg = exp_avg + (1 - beta1) * (grad - exp_avg)  # new arrays: the old stay until the commit
+        exp_avg_sq = exp_avg_sq * beta2 + (1 - beta2) * grad * grad
         denominator = np.sqrt(exp_avg_sq) / correction2_sqrt + self.eps
-        return p - step_size * (exp_avg / denominator)
+        return p - step_size * (exp_avg / denominator), {"exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
 
 
 class AdamW(Adam):
@@ -168,6 +246,41 @@ class AdamW(Adam):
         eps: float = 1e-8, weight_decay: float = 1e-2,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """A block that Ctrl-C does not cut in two: a SIGINT that arrives during it is held
+    and delivered (to the handler there was before) as soon as the block ends.
+
+    Python may raise KeyboardInterrupt between any two bytecodes, so writing several
+    things that must agree (weights, buffers, a step count) is only safe while SIGINT
+    waits. Signals reach only the main thread, so elsewhere this does nothing; nor does
+    it where Python does not own the SIGINT handler.
+
+    >>> with interrupts_held():
+    ...     weights, steps = [0.5], 1
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            signal.raise_signal(signal.SIGINT)
+
+
+def _step_count(steps: Any) -> int:
+    if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, numbers.Integral):
+        raise ValueError(f"optimizer state 'steps' must be an int, got {type(steps).__name__}")
+    if not 0 <= steps < 2**63:  # more than any run takes; from 2**1024 on, beta ** steps overflows
+        shown = steps if abs(steps) < 2**64 else f"an int of {int(steps).bit_length()} bits"
+        raise ValueError(f"optimizer state 'steps' must be a count of steps in [0, 2**63), got {shown}")
+    return int(steps)
 
 
 def _non_negative(x: float, name: str) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import sys
 from typing import Any, Callable, Sequence
 
@@ -9,6 +11,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import autodiff
+from autodiff.value import to_float
 
 from . import losses
 from .module import Module
@@ -57,40 +60,62 @@ def fit(
     ``on_step``, if given, is called after each batch's backward pass and update (the
     gradients are still there: ``viz.GradientFlow(model).record`` fits).
 
+    Training never destroys a model silently. Before the first update every option,
+    weight, feature and target is checked (a finite number, of the kind the loss takes)
+    and any fault raises ``ValueError`` naming the option, parameter or sample. A step whose loss,
+    gradients or update are not finite raises ``FloatingPointError`` naming the epoch,
+    batch and parameter, and leaves the weights and the optimizer's state as they were
+    before that step. A step is applied whole or not at all, even on Ctrl-C.
+
     >>> from nn import MLP
     >>> model = MLP(1, [8, 1], seed=0)
     >>> history = fit(model, [[0.0], [1.0]], [0.0, 2.0], epochs=200, progress=False)
     >>> history["loss"][-1] < 1e-3
     True
+    >>> fit(model, [[0.0], [float("nan")]], [0.0, 2.0])
+    Traceback (most recent call last):
+    ValueError: feature 0 of sample 1 is nan; fit needs finite features
     """
+    if not isinstance(model, Module):
+        raise TypeError(f"fit trains an nn.Module, got {type(model).__name__}")
     loss_fn = _loss(loss)
+    epochs = _positive_int(epochs, "epochs")
+    batch_size = None if batch_size is None else _positive_int(batch_size, "batch_size")
+    l2 = _l2(l2)
+    rng = np.random.default_rng(_seed(seed))
+    if not isinstance(progress, (bool, np.bool_)):
+        raise ValueError(f"progress must be True or False, got {progress!r}")
+    if on_step is not None and not callable(on_step):
+        raise TypeError(f"on_step must be a function or None, got {type(on_step).__name__}")
+    optimizer = _optimizer(optimizer, model)
+    _require_finite_weights(model)
     X, y = _samples(model, X, y, loss_fn)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     n = len(X)
     batch_size = n if batch_size is None else batch_size
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     params = model.parameters()
-    optimizer = optimizer if optimizer is not None else Adam(params, lr=0.01)
-    rng = np.random.default_rng(seed)
+    names = _names(model, optimizer.params)
     correct = _CORRECT.get(loss_fn)
     history: dict[str, list[float]] = {"loss": []} | ({"accuracy": []} if correct else {})
 
     bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not (progress and sys.stderr.isatty()))
-    for _ in bar:
+    step = 0
+    for epoch in bar:
         total, right = 0.0, 0
         order = rng.permutation(n)
-        for start in range(0, n, batch_size):
+        for batch_number, start in enumerate(range(0, n, batch_size)):
+            step += 1
+            where = f"epoch {epoch + 1}, batch {batch_number + 1} (step {step})"
             batch = order[start:start + batch_size]
             preds = [model(X[i]) for i in batch]
             targets = [y[i] for i in batch]
             batch_loss = loss_fn(preds, targets)
             if l2:
                 batch_loss = batch_loss + l2 * autodiff.dot(params, params)
+            if not math.isfinite(batch_loss.data):
+                raise FloatingPointError(f"{where}: the loss is {batch_loss.data!r}{_UNCHANGED}")
             optimizer.zero_grad()
             batch_loss.backward()
-            optimizer.step()
+            _finite_step(optimizer, names, where)
             if on_step is not None:
                 on_step()
             total += batch_loss.data * len(batch)
@@ -103,6 +128,32 @@ def fit(
     return history
 
 
+_UNCHANGED = "; the weights and the optimizer's state are as they were before this step"
+
+
+def _finite_step(optimizer: Optimizer, names: list[str], where: str) -> None:
+    """``optimizer.step()``, unless a gradient, a new weight or a new buffer would not be
+    finite: then ``FloatingPointError`` names it, and nothing has changed."""
+    grad, data, state = optimizer._proposal()
+    _require_finite(grad, names, f"{where}: the gradient of {{name}} is {{value}}")
+    _require_finite(data, names, f"{where}: the update would make {{name}} {{value}}")
+    for buffer, values in state.items():
+        _require_finite(values, names, f"{where}: the update would make the optimizer's {buffer} of {{name}} {{value}}")
+    optimizer._commit(data, state)
+
+
+def _require_finite(values: np.ndarray, names: list[str], message: str) -> None:
+    if not np.isfinite(values).all():  # one numpy call: the common case costs nothing more
+        i = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise FloatingPointError(message.format(name=names[i], value=values[i].item()) + _UNCHANGED)
+
+
+def _names(model: Module, params: list[autodiff.Value]) -> list[str]:
+    """The model's name for each of ``params`` (the optimizer's), for error messages."""
+    by_id = {id(p): name for name, p in reversed(model.named_parameters())}  # a tied weight: its first name
+    return [f"parameter {by_id[id(p)]!r}" for p in params]
+
+
 def _loss(loss: str | Callable) -> Callable:
     if isinstance(loss, str):
         if loss not in LOSSES:
@@ -113,20 +164,128 @@ def _loss(loss: str | Callable) -> Callable:
     return loss
 
 
+def _positive_int(n: Any, name: str) -> int:
+    """``n`` as an int >= 1; numpy integers count (``np.int64(5)`` from an array)."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{name} must be a positive int, got {n!r}")
+    return int(n)
+
+
+def _l2(l2: Any) -> float:
+    if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real) or not 0 <= l2 < math.inf:
+        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
+    return float(l2)
+
+
+def _seed(seed: Any) -> int | None:
+    if seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
+    return int(seed)
+
+
+def _optimizer(optimizer: Optimizer | None, model: Module) -> Optimizer:
+    """The optimizer to train with: Adam by default; a given one must update only the
+    model's parameters (it may leave some out, to keep them fixed)."""
+    if optimizer is None:
+        return Adam(model.parameters(), lr=0.01)
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be an nn optimizer (SGD, Adam, AdamW), got {type(optimizer).__name__}")
+    own = {id(p) for p in model.parameters()}
+    for i, p in enumerate(optimizer.params):
+        if id(p) not in own:
+            raise ValueError(f"the optimizer's parameter {i} ({p.label or 'unlabelled'}) is not a parameter of "
+                             "this model; build the optimizer from model.parameters()")
+    return optimizer
+
+
+def _require_finite_weights(model: Module) -> None:
+    for name, p in model.named_parameters():
+        if not math.isfinite(p.data):
+            raise ValueError(f"parameter {name!r} of the model is {p.data!r} before training; fit needs finite weights")
+
+
 def _samples(model: Module, X: Any, y: Any, loss_fn: Callable) -> tuple[list[list[float]], list]:
-    X, y = list(X), list(np.asarray(y).tolist()) if isinstance(y, np.ndarray) else list(y)
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} samples but y has {len(y)} targets")
+    """X as rows of finite floats and y as targets the loss accepts, or an error naming the sample."""
+    rows = _features(model, X)
+    if isinstance(y, np.ndarray):
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D, one target per sample, got shape {y.shape}")
+        y = y.tolist()
+    y = list(y)
+    if len(rows) != len(y):
+        raise ValueError(f"X has {len(rows)} samples but y has {len(y)} targets")
+    if loss_fn is losses.cross_entropy_loss:
+        return rows, _class_indices(y, _class_count(model, rows[0]))
+    return rows, [_target(t, i, loss_fn) for i, t in enumerate(y)]
+
+
+def _features(model: Module, X: Any) -> list[list[float]]:
+    if isinstance(X, np.ndarray) and X.ndim != 2:
+        raise ValueError(f"X must be 2-D, one row of features per sample, got shape {X.shape}")
+    X = list(X)
     if not X:
         raise ValueError("fit needs at least one sample")
-    nin = getattr(model, "nin", None)
+    width = getattr(model, "nin", None)
+    expected = f"the model takes {width} inputs"
     rows = []
     for i, row in enumerate(X):
         if not hasattr(row, "__len__") or isinstance(row, str):
             raise TypeError(f"each sample of X is a list of features; sample {i} is a {type(row).__name__}")
-        if nin is not None and len(row) != nin:
-            raise ValueError(f"sample {i} of X has {len(row)} features, but the model takes {nin} inputs")
-        rows.append([autodiff.Value(v).data for v in row])
-    if loss_fn is not losses.cross_entropy_loss:
-        y = [autodiff.Value(t).data for t in y]
-    return rows, y
+        if width is None:  # a model that does not say: the first sample does
+            width, expected = len(row), f"sample 0 has {len(row)}"
+        if len(row) != width:
+            raise ValueError(f"sample {i} of X has {len(row)} features, but {expected}")
+        rows.append([_feature(v, i, j) for j, v in enumerate(row)])
+    return rows
+
+
+def _feature(v: Any, i: int, j: int) -> float:
+    if hasattr(v, "__len__") and not isinstance(v, str):
+        raise ValueError(f"feature {j} of sample {i} is a {type(v).__name__}, not a number: X must be 2-D")
+    number = to_float(v, f"feature {j} of sample {i}")
+    if not math.isfinite(number):
+        raise ValueError(f"feature {j} of sample {i} is {number!r}; fit needs finite features")
+    return number
+
+
+# The targets each loss accepts; any other loss function gets finite numbers.
+_TARGETS: dict[Callable, tuple[Callable[[float], bool], str]] = {
+    losses.hinge_loss: (lambda t: t in (-1.0, 1.0), "hinge loss takes targets -1 or +1"),
+    losses.bce_loss: (lambda t: 0.0 <= t <= 1.0, "bce loss takes targets in [0, 1]"),
+    losses.bce_with_logits_loss: (lambda t: 0.0 <= t <= 1.0, "bce_with_logits loss takes targets in [0, 1]"),
+}
+
+
+def _target(t: Any, i: int, loss_fn: Callable) -> float:
+    number = to_float(t, f"target {i}")
+    if not math.isfinite(number):
+        raise ValueError(f"the target of sample {i} is {number!r}; fit needs finite targets")
+    accepts, rule = _TARGETS.get(loss_fn, (None, ""))
+    if accepts is not None and not accepts(number):
+        raise ValueError(f"{rule}; the target of sample {i} is {number!r}")
+    return number
+
+
+def _class_count(model: Module, first: list[float]) -> int:
+    """How many class logits the model gives per sample (it is run once on ``first``
+    where it does not say)."""
+    nouts = getattr(model, "nouts", None)
+    if nouts is not None:
+        count = nouts[-1]
+    else:
+        with autodiff.no_grad():
+            out = model(first)
+        count = 1 if isinstance(out, autodiff.Value) else len(out)
+    if count < 2:
+        raise ValueError(f"cross_entropy needs a model with one output per class (2 or more); this one has {count}")
+    return count
+
+
+def _class_indices(y: list, classes: int) -> list[int]:
+    for i, t in enumerate(y):
+        if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral) or not 0 <= t < classes:
+            raise ValueError(f"cross_entropy takes class indices, ints in 0..{classes - 1} (the model's "
+                             f"{classes} outputs); the target of sample {i} is {t!r}")
+    return [int(t) for t in y]

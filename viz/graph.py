@@ -20,10 +20,15 @@ from autodiff import Value
 from autodiff.files import write_atomically
 
 from .colours import GradientScale
+from .text import shortened, visible
 from .view import Group, View, build_view, parent_module
 
 FORMATS = (".svg", ".png", ".pdf", ".dot")
-_CONTROL = {i: f"\\x{i:02x}" for i in range(32)} | {10: "\\n", 9: "\\t", 13: "\\r", 127: "\\x7f"}
+# Graphviz refuses a quoted or HTML-like string longer than 16,381 bytes, and a drawing
+# wider than 65,535 points (about 10,000 characters side by side): a picture shows at
+# most LABEL_LIMIT characters of a string, and a tooltip at most TOOLTIP_LIMIT bytes.
+LABEL_LIMIT = 200
+TOOLTIP_LIMIT = 16_000
 
 
 class GraphvizNotFound(RuntimeError):
@@ -56,31 +61,32 @@ def draw_dot(
     >>> "grad 4" in dot.source and "*" in dot.source
     True
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"draw_dot needs a Value, got {type(root).__name__}")
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 10:
-        raise ValueError(f"budget must be an int of at least 10, got {budget!r}")
-    view = build_view(root, budget)
-    scale = GradientScale.fit((n.grad for n in view.order if view.shown[n] is n), vanishing, exploding)
-    drawing = _Drawing(view, scale if colour else None, edge_width)
-    dot = graphviz.Digraph(
-        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
-        node_attr={"fontname": "Helvetica", "fontsize": "11"},
-        edge_attr={"arrowsize": "0.7"},
-    )
-    drawing.add_nodes(dot)
-    drawing.add_edges(dot)
-    if colour:
-        dot.node("legend", scale.legend(), shape="plaintext")
-    return dot
+    return Drawing.of(root, rankdir=rankdir, budget=budget, colour=colour, edge_width=edge_width,
+                      vanishing=vanishing, exploding=exploding).dot
 
 
-class _Drawing:
-    """Turns a View into Graphviz nodes and edges, with stable ids in graph order."""
+class Drawing:
+    """A View turned into Graphviz nodes and edges, with stable ids in graph order.
 
-    def __init__(self, view: View, scale: GradientScale | None, edge_width: bool) -> None:
+    ``dot`` is the ``graphviz.Digraph``; ``box_id(node)`` the id of the box a node is
+    drawn in (its own, ``v<k>``, or its group's, ``g<k>``), which the SVG keeps.
+    """
+
+    @classmethod
+    def of(cls, root: Value, *, rankdir: str = "LR", budget: int = 300, colour: bool = True,
+           edge_width: bool = False, vanishing: float = 1e-8, exploding: float = 1e3) -> Drawing:
+        """The drawing of ``root`` with ``draw_dot``'s options, checked."""
+        if not isinstance(root, Value):
+            raise TypeError(f"drawing a graph needs a Value, got {type(root).__name__}")
+        if rankdir not in ("LR", "RL", "TB", "BT"):
+            raise ValueError(f"rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+        if isinstance(budget, bool) or not isinstance(budget, int) or budget < 10:
+            raise ValueError(f"budget must be an int of at least 10, got {budget!r}")
+        view = build_view(root, budget)
+        scale = GradientScale.fit((n.grad for n in view.order if view.shown[n] is n), vanishing, exploding)
+        return cls(view, scale if colour else None, edge_width, rankdir)
+
+    def __init__(self, view: View, scale: GradientScale | None, edge_width: bool, rankdir: str = "LR") -> None:
         self.view, self.scale, self.edge_width = view, scale, edge_width
         self.ids: dict[int, str] = {}
         for i, node in enumerate(view.order):
@@ -88,6 +94,19 @@ class _Drawing:
                 self.ids[id(node)] = f"v{i}"
         for k, group in enumerate(view.groups):
             self.ids[id(group)] = f"g{k}"
+        self.dot = graphviz.Digraph(
+            graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
+            node_attr={"fontname": "Helvetica", "fontsize": "11"},
+            edge_attr={"arrowsize": "0.7"},
+        )
+        self.add_nodes(self.dot)
+        self.add_edges(self.dot)
+        if scale is not None:
+            self.dot.node("legend", scale.legend(), shape="plaintext")
+
+    def box_id(self, node: Value) -> str:
+        """The id of the box ``node`` is drawn in: its own, or the group's it is part of."""
+        return self.ids[id(self.view.shown[node])]
 
     def add_nodes(self, dot: graphviz.Digraph) -> None:
         members: dict[str, list[Value | Group]] = {}
@@ -112,25 +131,26 @@ class _Drawing:
                 self._add_value(graph, item, path)
         inner = [p for p in paths if _enclosing(p, paths) == path]
         for sub in inner:
-            with graph.subgraph(name=f"cluster_{self._cluster_id(sub)}") as cluster:
-                cluster.attr(label=_escape_plain(sub), style="rounded", color="#9e9e9e", fontcolor="#616161")
+            # numbered, not named after the module: a name is the user's text, an id is ours
+            with graph.subgraph(name=f"cluster_{paths.index(sub)}") as cluster:
+                cluster.attr(label=_plain(shortened(sub, LABEL_LIMIT)), style="rounded", color="#9e9e9e",
+                             fontcolor="#616161", **_whole_text(sub))
                 self._add_cluster(cluster, sub, members, paths)
-
-    def _cluster_id(self, path: str) -> str:
-        return path.replace(".", "_")
 
     def _add_value(self, graph, node: Value, cluster: str) -> None:
         node_id = self.ids[id(node)]
-        label = node.label[len(cluster) + 1:] if cluster and node.label.startswith(cluster + ".") else node.label
-        graph.node(node_id, _record(label, node.data, node.grad, self.scale), shape="plaintext",
-                   tooltip=_tooltip(node), id=node_id)
+        label = _text(node.label)
+        short = label[len(cluster) + 1:] if cluster and label.startswith(cluster + ".") else label
+        graph.node(node_id, _record(short, node.data, node.grad, self.scale), shape="plaintext",
+                   tooltip=_tooltip(label, node), id=node_id)
         if node.parents:
-            graph.node(f"{node_id}_op", node.op, shape="ellipse", width="0", height="0", margin="0.05", id=f"{node_id}_op")
+            graph.node(f"{node_id}_op", _plain(node.op), shape="ellipse", width="0", height="0", margin="0.05",
+                       id=f"{node_id}_op")
             graph.edge(f"{node_id}_op", node_id, **self._edge_style(node.grad))
 
     def _add_group(self, graph, group: Group) -> None:
         outputs = self._outputs(group)
-        lines = [f"<b>{_escape(group.title)}</b>", f"{len(group.members):,} nodes"]
+        lines = [f"<b>{_html(shortened(group.title, LABEL_LIMIT))}</b>", f"{len(group.members):,} nodes"]
         colour = ""
         if len(outputs) == 1:
             (out,) = outputs
@@ -142,7 +162,9 @@ class _Drawing:
         cells = "".join(f"<tr><td{colour}>{line}</td></tr>" for line in lines[:1]) + "".join(
             f"<tr><td>{line}</td></tr>" for line in lines[1:]
         )
-        graph.node(self.ids[id(group)], f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="3" style="rounded">{cells}</table>>', shape="plaintext")
+        group_id = self.ids[id(group)]
+        graph.node(group_id, f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="3" style="rounded">{cells}</table>>',
+                   shape="plaintext", id=group_id, **_whole_text(group.title))
 
     def _outputs(self, group: Group) -> list[Value]:
         shown, outputs = self.view.shown, {}
@@ -203,6 +225,8 @@ def render(root: Value, path: str | os.PathLike, *, timeout: float = 60.0, **opt
 
 def run_dot(source: str, fmt: str, *, timeout: float = 60.0) -> bytes:
     """Lay out and render DOT text with Graphviz's ``dot``: the bytes of an ``fmt`` file."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     executable = shutil.which("dot")
     if executable is None:
         raise GraphvizNotFound(
@@ -219,8 +243,11 @@ def run_dot(source: str, fmt: str, *, timeout: float = 60.0) -> bytes:
             f"Graphviz's dot did not finish within {timeout:g} s; pass a larger timeout, or "
             f"write a '.dot' file and lay it out separately"
         ) from None
+    messages = done.stderr.decode("utf-8", "replace").strip()
     if done.returncode != 0:
-        raise RuntimeError(f"Graphviz's dot failed: {done.stderr.decode('utf-8', 'replace').strip()}")
+        raise RuntimeError(f"Graphviz's dot failed: {messages}")
+    if not done.stdout:
+        raise RuntimeError(f"Graphviz's dot wrote no {fmt} output{': ' + messages if messages else ''}")
     return done.stdout
 
 
@@ -234,19 +261,57 @@ def _record(label: str, data: float, grad: float, scale: GradientScale | None) -
         grad_cell = f"<td>{grad_cell}</td>"
     cells = f"<td>data {data:.4g}</td>{grad_cell}"
     if label:
-        cells = f"<td><b>{_escape(label)}</b></td>" + cells
+        cells = f"<td><b>{_html(shortened(label, LABEL_LIMIT))}</b></td>" + cells
     return f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4"><tr>{cells}</tr></table>>'
 
 
-def _tooltip(node: Value) -> str:
-    return f"data = {node.data!r}, grad = {node.grad!r}"
+def _tooltip(label: str, node: Value) -> str:
+    numbers = f"data = {node.data!r}, grad = {node.grad!r}"
+    if len(label) <= LABEL_LIMIT:
+        return _plain(numbers)
+    return _plain(f"{_fitted(label, TOOLTIP_LIMIT - 200)}: {numbers}")  # 200: room for the numbers
 
 
-def _escape_plain(text: str) -> str:
-    """A string as a plain (non-HTML) Graphviz label shows it."""
-    return text.translate(_CONTROL).replace("\\", "\\\\")
+def _whole_text(text: str) -> dict[str, str]:
+    """A tooltip with the whole of a text the picture shortens; none for a short one."""
+    return {"tooltip": _plain(_fitted(text, TOOLTIP_LIMIT))} if len(text) > LABEL_LIMIT else {}
 
 
-def _escape(text: str) -> str:
-    """Any string as an HTML-like label shows it: control characters as their escapes."""
-    return html.escape(text.translate(_CONTROL), quote=False).replace('"', "&quot;")
+def _fitted(text: str, limit: int) -> str:
+    """As much of ``text`` as stays within ``limit`` bytes once escaped and quoted."""
+    size = 0
+    for end, character in enumerate(text):
+        size += len(_plain(character).encode("utf-8")) + (character == '"')  # graphviz adds \ before "
+        if size > limit - 40:  # 40: room for the note saying how much was left out
+            return shortened(text, end)
+    return text
+
+
+def _text(label: object) -> str:
+    return label if isinstance(label, str) else str(label)  # a label set after the fact may be anything
+
+
+def _plain(text: str) -> str:
+    r"""Any string as a quoted DOT string (label, tooltip) shows it, and only as text.
+
+    Invisible characters become escapes (``viz.text.visible``); ``&`` is escaped because
+    Graphviz reads entities in plain labels too, and ``\`` because it starts Graphviz's
+    own escapes (``\N``, ``\l``). ``graphviz.escape`` marks the result as never
+    HTML-like (else a text like ``<a> b <c>`` would be pasted into the DOT unquoted); the
+    graphviz package then quotes it, putting a backslash before each ``"``.
+
+    >>> print(_plain('x\\.w & "y"\x01'))
+    x\\.w &amp; "y"\\x01
+    """
+    return graphviz.escape(visible(text).replace("&", "&amp;"))
+
+
+def _html(text: str) -> str:
+    r"""Any string as text inside an HTML-like DOT label: never markup, whatever it holds.
+
+    Graphviz expands its escapes (``\N`` for the node's name) in these labels too.
+
+    >>> print(_html('<b>"x" & \\N</b>'))
+    &lt;b&gt;&quot;x&quot; &amp; \\N&lt;/b&gt;
+    """
+    return html.escape(visible(text), quote=False).replace('"', "&quot;").replace("\\", "\\\\")

@@ -85,7 +85,7 @@ def modules(order: list[Value]) -> dict[Value, str]:
     for node in order:
         parents = node.parents
         if not parents:
-            module[node] = module_of(node.label) if node.label and "." in node.label else ""
+            module[node] = module_of(node.label) if isinstance(node.label, str) and "." in node.label else ""
             continue
         owners = {module[p] for p in parents if not p.parents and module[p]}
         if len(owners) == 1:
@@ -138,11 +138,20 @@ def _elide_chains(view: View) -> None:
         return (view.shown[node] is node and children[node] == 1
                 and sum(1 for p in node.parents if p.parents) <= 1 and bool(node.parents))
 
-    chain: list[Value] = []
-    for node in [*view.order, None]:  # None closes the last chain
-        if node is not None and link(node) and chain and chain[-1] in node.parents:
-            chain.append(node)
+    # Followed from input to output, not by position: in graph order the constants of a
+    # chain (``y * 1.01``) sit between its links.
+    chains: list[list[Value]] = []
+    ending_at: dict[Value, list[Value]] = {}
+    for node in view.order:
+        if not link(node):
             continue
+        chain = next((ending_at.pop(p) for p in node.parents if p in ending_at), None)
+        if chain is None:
+            chain = []
+            chains.append(chain)
+        chain.append(node)
+        ending_at[node] = chain
+    for chain in chains:
         if len(chain) > 2 * CHAIN_ENDS + 1:
             middle = chain[CHAIN_ENDS:-CHAIN_ENDS]
             group = Group(f"chain {len(view.groups)}", f"⋯ {len(middle):,} ops ⋯")
@@ -152,7 +161,6 @@ def _elide_chains(view: View) -> None:
                     view.shown[item] = group
                     group.members.append(item)
             view.groups.append(group)
-        chain = [node] if node is not None and link(node) else []
 
 
 def _keep_nearest(view: View, root: Value, budget: int) -> None:

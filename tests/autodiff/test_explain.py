@@ -102,3 +102,67 @@ def test_two_paths_through_unnamed_nodes_keep_their_factors_apart():
     x = Value(2.0)
     lines = str(autodiff.explain((x * x).exp(), x)).splitlines()
     assert lines[0] == "dout/dx = dout/du1 · du1/dx"  # not one factor folded onto itself
+
+
+def test_repr_is_the_text():
+    w, x, z, a, E = neuron()
+    explanation = autodiff.explain(E, w)
+    assert repr(explanation) == str(explanation)
+
+
+def chain(n, *, labelled):
+    """x times 1.0001, n times over: d/dx = 1.0001 ** n."""
+    x = Value(1.0, label="x")
+    y = x
+    for i in range(n):
+        y = y * 1.0001
+        if labelled:
+            y.label = f"y{i}"
+    return x, y
+
+
+def test_a_200k_node_unlabelled_chain_is_a_short_text_with_the_right_numbers():
+    x, y = chain(200_000, labelled=False)
+    explanation = autodiff.explain(y, x)
+    text = str(explanation)
+    assert len(text) < 1_000 and len(explanation._repr_markdown_()) < 2_000  # 600 KB before
+    lines = text.splitlines()
+    assert lines[0] == "dout/dx = dout/du1 · du1/dx"
+    assert lines[1].strip() == f"= {1.0001 ** 199_999:.4g} × 1 = {1.0001 ** 200_000:.4g}"
+    assert "through 199999 ops (*, *, *, … 199994 more …, *, *)" in text
+
+
+@pytest.mark.parametrize("n", [10_000, 100_000])
+def test_a_long_labelled_chain_is_explained_in_linear_work_and_a_short_text(n):
+    x, y = chain(n, labelled=True)  # quadratic before: 8,000 nodes took 3 s and wrote 680 KB
+    explanation = autodiff.explain(y, x)
+    text = str(explanation)
+    assert len(text) < 1_500 and len(explanation._repr_markdown_()) < 3_000
+    lines = text.splitlines()
+    last = n - 1
+    # the first three and last four factors written out, the middle one factor
+    symbols = ([f"dy{i}/dy{i - 1}" for i in range(last, last - 4, -1)] + [f"dy{last - 4}/dy2"]
+               + ["dy2/dy1", "dy1/dy0", "dy0/dx"])
+    assert lines[0] == f"dy{last}/dx = " + " · ".join(symbols)
+    assert lines[1].strip() == f"= 1 × 1 × 1 × 1 × {1.0001 ** (n - 7):.4g} × 1 × 1 × 1 = {1.0001 ** n:.4g}"
+    assert f"dy{last - 4}/dy2 = {1.0001 ** (n - 7):.4g}: through {n - 7} ops (*, *, *, … {n - 12} more …, *, *)" in text
+
+
+def test_a_node_with_many_children_writes_a_few_terms_and_the_whole_sum():
+    x = Value(2.0, label="x")
+    out = sum(x * float(i) for i in range(1000))
+    explanation = autodiff.explain(out, x)
+    lines = str(explanation).splitlines()
+    assert lines[0].count(" · ") == 7 and lines[0].endswith(" + … (993 more terms)")
+    assert lines[1].endswith(f" + … = {sum(range(1000)):.4g}")
+    assert r"\cdots" in explanation._repr_markdown_()
+    assert len(str(explanation)) < 2_000
+
+
+def test_an_op_with_many_inputs_is_one_short_formula():
+    x = Value(2.0, label="x")
+    out = autodiff.sum([x * float(i % 7) for i in range(20_000)])
+    text = str(autodiff.explain(out, x))
+    assert "dout/du1 = 1: out = sum(u1, …, u20000), derivative 1 for every term" in text
+    assert text.splitlines()[1].endswith(f"= {sum(i % 7 for i in range(20_000)):.4g}")
+    assert len(text) < 2_000

@@ -186,7 +186,7 @@ def _same_bits(a: float, b: float) -> bool:
 
 
 BATCHED_UNARY = [*ops.UNARY_METHODS.values(), ops.NEG, ops.ABS, ops.IDENTITY,
-                 *(ops.power_by(e) for e in (2.0, 0.5, -1.0, -2.5, 0.0, 3.0))]
+                 *(ops.power_by(e) for e in (2.0, 0.5, -0.5, -1.0, -2.0, -2.5, 0.0, 3.0))]
 
 
 @pytest.mark.parametrize("op", BATCHED_UNARY, ids=lambda op: op.name)
@@ -203,3 +203,67 @@ def test_each_batched_binary_forward_equals_the_float_forward_to_the_last_bit(op
     with np.errstate(all="ignore"):
         batched = op.batched(a, b).tolist()
     assert all(_same_bits(r, op.forward(x, y)) for x, y, r in zip(a.tolist(), b.tolist(), batched))
+
+
+def _is_minus_zero(x: float) -> bool:
+    return x == 0 and math.copysign(1.0, x) == -1.0
+
+
+def test_relu_keeps_minus_zero_as_pytorch_does():
+    # PyTorch's relu is max(x, 0) taken as "x unless x < 0": -0.0 stays -0.0
+    assert _is_minus_zero(Value(-0.0).relu().data)
+    batched, into = ops.RELU.batched(np.array([-0.0, -1.0, nan])), np.empty(3)
+    ops.RELU.batched(np.array([-0.0, -1.0, nan]), out=into)
+    for row in (batched, into):
+        assert _is_minus_zero(row[0]) and row[1] == 0.0 and math.copysign(1.0, row[1]) == 1.0 and math.isnan(row[2])
+
+
+@pytest.mark.parametrize("exponent, product", [(3.0, lambda x: x * x * x), (-2.0, lambda x: 1.0 / (x * x))])
+def test_common_constant_powers_are_pytorchs_products(exponent, product):
+    # PyTorch computes x ** 3 as x * x * x (two roundings), not C's pow (one): its bits
+    xs = [1.2345, 0.7, 1.3, -1.7, 2.9]
+    assert [(Value(x) ** exponent).data for x in xs] == [product(x) for x in xs]
+    assert ops.power_by(exponent).batched(np.array(xs)).tolist() == [product(x) for x in xs]
+    assert any(product(x) != math.pow(x, exponent) for x in xs)  # the points tell the two apart
+
+
+def test_the_gradient_of_exp_of_log_at_the_smallest_subnormal_is_one():
+    # d/dx exp(log(x)) = exp(log x) / x = 1; 1 / 5e-324 overflows, so the rule must divide
+    assert value_and_grad(lambda x: x.log().exp(), 5e-324) == (5e-324, 1.0)
+
+
+def test_division_divides_the_incoming_gradient():
+    # d/da ((a / b) * 1e-300) = 1e-300 / b, finite for b = 5e-324 where 1 / b is inf
+    a, b = Value(1.0), Value(5e-324)
+    ((a / b) * 1e-300).backward()
+    assert a.grad == 1e-300 / 5e-324 and math.isfinite(a.grad)
+
+
+def test_a_leaf_gradient_keeps_the_sign_of_its_first_contribution():
+    # d(x * y)/dx = y = -0.0: the leaf's .grad is -0.0, as PyTorch's, not 0.0 + -0.0 = 0.0
+    x, y = Value(2.0), Value(-0.0)
+    (x * y).backward()
+    assert _is_minus_zero(x.grad)
+    (x * y).backward()  # -0.0 + -0.0 is -0.0
+    assert _is_minus_zero(x.grad)
+    (x * Value(0.0)).backward()  # -0.0 + 0.0 is 0.0
+    assert x.grad == 0.0 and not _is_minus_zero(x.grad)
+
+
+def test_compile_keeps_the_sign_of_a_zero_gradient():
+    from autodiff import compile as compile_graph
+
+    x, y = Value(1.0), Value(1.0)
+    program = compile_graph(x * y, inputs=[x, y])
+    program(np.array([2.0, 2.0]), np.array([-0.0, 0.0]))
+    dx, dy = program.backward(weights=np.ones(2))
+    assert _is_minus_zero(dx[0]) and dx[1] == 0.0 and not _is_minus_zero(dx[1])  # d/dx = y
+    assert dy.tolist() == [2.0, 2.0]
+
+
+def test_an_op_has_exactly_one_derivative_rule():
+    with pytest.raises(TypeError, match="exactly one rule"):
+        ops.Op("twice", 1, lambda x: 2 * x, lambda x: 2 * x)
+    with pytest.raises(TypeError, match="exactly one rule"):
+        ops.Op("twice", 1, lambda x: 2 * x, lambda x: 2 * x, lambda m, out, x: (2.0,),
+               input_grads=lambda m, out, grad, x: (2.0 * grad,))

@@ -32,8 +32,8 @@ def build(leaves, steps):
 
 
 @settings(max_examples=150, deadline=None)
-@given(programs(), st.integers(1, 7), st.randoms(use_true_random=False), st.booleans())
-def test_random_dags_compile_to_the_same_values_and_gradients(program, n, rng, stored):
+@given(programs(), st.integers(1, 7), st.randoms(use_true_random=False), st.booleans(), st.booleans())
+def test_random_dags_compile_to_the_same_values_and_gradients(program, n, rng, stored, traced):
     n_inputs, param_values, steps = program
     columns = [np.array([rng.uniform(-1.5, 1.5) for _ in range(n)]) for _ in range(n_inputs)]
     inputs = [Value(0.0, label=f"x{i}") for i in range(n_inputs)]
@@ -43,9 +43,15 @@ def test_random_dags_compile_to_the_same_values_and_gradients(program, n, rng, s
     out, _ = build(inputs + params, steps)
     used = [x for x in inputs if x in set(autodiff.topological_order(out))]
     assume(used)  # without per-sample inputs there is no batch (see the static-output test)
-    compiled = autodiff.compile(out, used)
-    outputs = compiled(*[columns[inputs.index(x)] for x in used])
-    input_grads = compiled.backward()
+    if traced:  # the function form: the same code, traced; it takes every input
+        compiled = autodiff.compile(lambda *xs: build(list(xs) + params, steps)[0], inputs=n_inputs)
+        outputs = compiled(*columns)
+        all_grads = compiled.backward()
+        input_grads = [all_grads[inputs.index(x)] for x in used]
+    else:
+        compiled = autodiff.compile(out, used)
+        outputs = compiled(*[columns[inputs.index(x)] for x in used])
+        input_grads = compiled.backward()
     compiled_param_grads = [p.grad for p in params]
 
     expected_param_grads = [0.0] * len(params)
@@ -197,9 +203,13 @@ def test_bad_compile_calls_are_named():
 
 
 def test_data_dependent_graphs_are_recorded_as_they_ran():
+    # The graph form cannot see how its graph was built (its docs say so); the function
+    # form refuses the branch (tests/autodiff/test_tracing.py).
     x = Value(-1.0)
     out = x * 2.0 if x.data > 0 else x * -1.0  # the branch taken while recording
     assert autodiff.compile(out, [x])(np.array([-1.0, 5.0])).tolist() == [1.0, -5.0]
+    with pytest.raises(autodiff.TracingError, match="per-sample"):
+        autodiff.compile(lambda x: x * 2.0 if x.data > 0 else x * -1.0)
 
 
 def test_a_blocked_gradient_stays_zero_in_compiled_programs():

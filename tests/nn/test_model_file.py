@@ -137,7 +137,7 @@ def test_nan_in_the_file(model, saved):
 def test_a_file_of_one_gigabyte_is_refused_before_it_is_read(model, saved):
     with open(saved, "r+b") as file:
         file.truncate(1 << 30)  # sparse: no gigabyte is written
-    check_refused(model, saved, "1,073,741,824 bytes, more than a model file")
+    check_refused(model, saved, "1,073,741,824 bytes, more than the 1,052,928 bytes it may hold")
 
 
 def test_a_damaged_field(model, saved):

@@ -1,13 +1,21 @@
 """The step-through page: its steps, its self-containment, and a real browser clicking it."""
 
+import json
 import math
+import os
+import re
 import shutil
+import stat
 
 import pytest
+from selenium.webdriver.common.by import By
 
+import autodiff
 import viz
 from autodiff import Value
+from viz.graph import LABEL_LIMIT, Drawing
 from viz.steps import steps_of
+from viz.text import shortened, visible
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -36,7 +44,7 @@ def test_the_page_is_self_contained(tmp_path):
     path = viz.backward_steps(expression()[2], tmp_path / "steps.html")
     text = path.read_text()
     assert "<script src" not in text and "<link" not in text and "@import" not in text
-    assert text.count("<svg") == 1 and "const steps = [" in text
+    assert text.count("<svg") == 1 and '<script type="application/json" id="steps-data">[' in text
 
 
 def test_a_path_that_is_not_html_is_refused(tmp_path):
@@ -64,8 +72,6 @@ def browser():
 
 
 def test_a_browser_clicks_through_every_step(browser, tmp_path):
-    from selenium.webdriver.common.by import By
-
     a, b, c = expression()
     path = viz.backward_steps(c, tmp_path / "steps.html")
     steps = steps_of(c)
@@ -86,3 +92,196 @@ def test_a_browser_clicks_through_every_step(browser, tmp_path):
     screenshot = tmp_path / "steps.png"
     browser.save_screenshot(str(screenshot))
     assert screenshot.read_bytes().startswith(PNG)
+
+
+# Labels that try to become markup, script, a template placeholder or DOT, or to hide.
+PAYLOAD = "document['title']='PWNED';window['pwned']=1;alert(1)"
+HOSTILE_LABELS = [
+    f"<script>{PAYLOAD}</script>",
+    f'<img src=x onerror="{PAYLOAD}">',
+    f"<img src=x onerror={PAYLOAD}>",
+    f"</script><script>{PAYLOAD}</script>",
+    "<!--<script>",
+    "{{steps}}", "{{svg}}", "{{title}}", "{{steps}}{{svg}}{{title}}",
+    "]]>",
+    f"\"'><svg onload=\"{PAYLOAD}\">",
+    "&amp;", "&lt;b&gt;bold&lt;/b&gt;", "&#60;script&#62;",
+    "line\u2028separator\u2029paragraph",
+    "lone \ud800 surrogate", "\udfff", "high \ud83d end",
+    "nul\x00 bell\x07 escape\x1b[31m del\x7f c1\x85",
+    "new\nline\ttab\rreturn\x0cfeed",
+    "<b>" + "long " * 4000 + "end",  # 20,006 characters
+    "\u202eevil\u202c reversed \u2067isolate\u2069",  # bidi overrides (Trojan Source)
+    f"</title><script>{PAYLOAD}</script>",
+    f"</svg><img src=x onerror=\"{PAYLOAD}\">",
+    f"<![CDATA[<img src=x onerror=\"{PAYLOAD}\">]]>",
+    "\\u003c/script\\u003e",
+    "javascript:alert(1)",
+    '<x> node [image="/etc/hostname"] <y>',
+    '<<table><tr><td><img src="/etc/hostname"/></td></tr></table>>',
+    "\\N \\G \\l back\\slash\\",
+    "${alert(1)} `x`",
+    "__proto__",
+    "\ufeffbom \ufffe \uffff",
+    "<style>*{display:none}</style>",
+    f"<svg><script>{PAYLOAD}</script></svg>",
+    "<a href=\"javascript:alert(1)\">click</a>",
+    f"--><script>{PAYLOAD}</script><!--",
+    "<base href=\"http://example.invalid/\">",
+    f"<meta http-equiv=\"refresh\" content=\"0;url=javascript:{PAYLOAD}\">",
+    f"<img src=x onerror=\"{PAYLOAD}\">.0.w",  # a module name: the title of a box
+    "quote \" apostrophe ' backtick `",
+]
+
+
+def every_label_at_once():
+    """Every hostile label on a leaf and on an inner node."""
+    terms = []
+    for i, label in enumerate(HOSTILE_LABELS):
+        inner = Value(0.1 * (i + 1), label=label).tanh()
+        inner.label = HOSTILE_LABELS[-1 - i]
+        terms.append(inner)
+    root = autodiff.sum(terms)
+    root.label = HOSTILE_LABELS[0]
+    return root
+
+
+def one_label_everywhere(label):
+    """One hostile label on the root (the page's title) and on both inputs."""
+    root = Value(2.0, label=label) * Value(-3.0, label=label)
+    root.label = label
+    return root
+
+
+# One round trip: the slider through every step, and what the page holds afterwards.
+READ_THE_PAGE = """
+const seen = [];
+for (let k = 0; k < steps.length; k++) {
+  slider.value = k;
+  slider.dispatchEvent(new Event("input"));
+  seen.push([document.getElementById("counter").textContent, document.getElementById("explain").textContent]);
+}
+const active = [];
+for (const element of document.querySelectorAll("*")) {
+  for (const attribute of element.attributes) {
+    const name = attribute.name.toLowerCase();
+    if (name.startsWith("on") || name.endsWith("href") || name === "src") { active.push(element.tagName + " " + name); }
+  }
+}
+return {
+  seen: seen, title: document.title, pwned: window.pwned === 1, alerts: window.caughtAlerts,
+  head: Array.from(document.head.children, e => e.tagName),
+  body: Array.from(document.body.children, e => e.tagName + "#" + e.id),
+  graph: Array.from(document.getElementById("graph").children, e => e.tagName),
+  foreign: document.querySelectorAll("img, iframe, object, embed, image, foreignObject, base, #graph script, body style").length,
+  active: active,
+  svgText: Array.from(document.querySelectorAll("#graph text"), t => t.textContent).join(""),
+};
+"""
+
+
+def squeeze(text):
+    return "".join(text.split()).replace("\xa0", "")
+
+
+def test_no_label_changes_the_page_in_a_real_browser(browser, tmp_path):
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {
+        "source": "window.caughtAlerts = []; window.alert = m => window.caughtAlerts.push(String(m));"})
+    tried = set()
+    for k, root in enumerate([every_label_at_once(), *map(one_label_everywhere, HOSTILE_LABELS)]):
+        page = read_the_page(browser, root, tmp_path / f"page{k}.html")
+        tried.add(root.label)
+        labels = HOSTILE_LABELS if k == 0 else [root.label]
+        shown = "".join(text for _, text in page["seen"])
+        for label in labels:
+            assert visible(label) in shown
+            if "." not in label:  # a dotted label is split between a module box and its node
+                assert squeeze(visible(shortened(label, LABEL_LIMIT))) in squeeze(page["svgText"]), label
+    assert len(tried) == len(HOSTILE_LABELS) == 41
+
+
+def read_the_page(browser, root, path):
+    """Open ``root``'s page, check that its structure is the template's and that its
+    script ran through every step showing the expected texts; what it holds."""
+    expected = [step["text"] for step in steps_of(root)]  # every node is drawn: no "not drawn" notes
+    browser.get(viz.backward_steps(root, path).as_uri())
+    page = browser.execute_script(READ_THE_PAGE)
+    assert page["title"] == re.sub(" +", " ", f"Backward pass: {visible(root.label)}").strip(), root.label
+    assert not page["pwned"] and page["alerts"] == [], root.label
+    assert page["head"] == ["META", "TITLE", "STYLE"], root.label
+    assert page["body"] == ["H1#", "DIV#controls", "P#explain", "DIV#graph", "SCRIPT#steps-data", "SCRIPT#"]
+    assert page["graph"] == ["svg"] and page["foreign"] == 0 and page["active"] == [], root.label
+    assert page["seen"] == [[f"step {i} of {len(expected) - 1}", text] for i, text in enumerate(expected)]
+    return page
+
+
+def test_infinite_and_nan_gradients_reach_the_page(browser, tmp_path):
+    # JSON has no inf or nan: the page must carry them some other way, and show them
+    inf, nan = float("inf"), float("nan")
+    q, s, u = Value(2.0, label="q"), Value(1.0, label="s"), Value(1.0, label="u")
+    root = Value(inf) * q + Value(nan) * s + Value(-inf) * u  # gradients inf, nan, -inf
+    path = viz.backward_steps(root, tmp_path / "steps.html")
+    browser.get(path.as_uri())
+    browser.execute_script("show(steps.length - 1)")
+    grads = browser.execute_script("const out = {}; for (const id in gradText) { out[id] = gradText[id].textContent; } return out")
+    order = autodiff.topological_order(root)
+    assert {grads[f"v{order.index(node)}"] for node in (q, s, u)} == {"grad inf", "grad nan", "grad -inf"}
+
+
+def test_a_six_thousand_node_chain_gets_every_step_and_a_small_drawing(browser, tmp_path):
+    y = Value(0.5, label="start")
+    for _ in range(3000):
+        y = y * 1.0001  # an op and a constant per link: 6,001 nodes
+    y.label = "end"
+    assert len(autodiff.topological_order(y)) == 6001
+    path = viz.backward_steps(y, tmp_path / "chain.html")  # dot timed out after 60 s before
+    text = path.read_text()
+    steps = json.loads(re.search(r'<script type="application/json" id="steps-data">(.*?)</script>', text).group(1))
+    assert len(steps) == 3001 and steps == json.loads(json.dumps(steps_of(y, Drawing.of(y, colour=False))))
+    drawn = set(re.findall(r'<g id="([vg]\d+)" class="node"', text))
+    assert len(drawn) < 30 and {step["box"] for step in steps} <= drawn
+    hidden = [k for k, step in enumerate(steps) if step["box"] != step["node"]]
+    assert len(hidden) == 2993  # all but three ops at each end of the chain (the output ends it)
+    note = "(This node is not drawn: it is one of the 5,986 nodes in the box “⋯ 2,993 ops ⋯”.)"
+    assert all(steps[k]["text"].endswith(note) for k in hidden) and "⋯ 2,993 ops ⋯" in text
+    browser.get(path.as_uri())
+    browser.execute_script(f"show({hidden[0]})")
+    assert "current" in browser.find_element(By.ID, steps[hidden[0]]["box"]).get_attribute("class")
+    assert browser.find_element(By.ID, "counter").text == f"step {hidden[0]} of 3000"
+    assert browser.find_element(By.ID, "explain").text.endswith(note)
+
+
+def fake_dot(tmp_path, monkeypatch, script):
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\n" + script + "\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(fake.parent) + os.pathsep + "/bin:/usr/bin")
+
+
+def test_backward_steps_passes_its_timeout_to_dot(tmp_path, monkeypatch):
+    fake_dot(tmp_path, monkeypatch, "sleep 5")
+    with pytest.raises(TimeoutError, match="within 0.5 s.*larger timeout"):
+        viz.backward_steps(expression()[2], tmp_path / "steps.html", timeout=0.5)
+    assert not (tmp_path / "steps.html").exists()
+
+
+@pytest.mark.parametrize("timeout", [0, -1.0, float("nan"), float("inf"), "60", True])
+def test_a_timeout_that_is_not_a_positive_number_is_refused(tmp_path, timeout):
+    with pytest.raises(ValueError, match="timeout must be a positive number of seconds"):
+        viz.backward_steps(expression()[2], tmp_path / "steps.html", timeout=timeout)
+
+
+@pytest.mark.parametrize("script, message", [
+    ("cat > /dev/null", "dot wrote no svg output"),
+    ("cat > /dev/null; echo 'Warning: out of memory' >&2", "dot wrote no svg output: Warning: out of memory"),
+    ("cat > /dev/null; echo 'not a drawing'", "dot gave no SVG drawing"),
+    ("cat > /dev/null; echo '<svg><g'", "does not parse"),
+    ("cat > /dev/null; echo '<svg><script>alert(1)</script></svg>'", "<script>"),
+    ("cat > /dev/null; echo '<svg><g onload=\"alert(1)\"/></svg>'", "<g>"),
+])
+def test_a_dot_that_gives_no_drawing_is_reported(tmp_path, monkeypatch, script, message):
+    fake_dot(tmp_path, monkeypatch, script)
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        viz.backward_steps(expression()[2], tmp_path / "steps.html")
+    assert not (tmp_path / "steps.html").exists()
