@@ -16,8 +16,8 @@ compiled step, and each number has one copy.
 
 Threads: every write of leaves' gradients the engine makes (``backward``'s, a compiled
 program's, ``LeafArrays``', a ``Store``'s setters) holds ``gradient_lock``, one lock for
-the process, once per call; so does every read of many leaves at once. Two threads
-adding into the same leaf therefore never lose an addition, whatever the leaf's storage.
+the process, once per call. Two threads adding into the same leaf therefore never lose
+an addition, whatever the leaf's storage. Reads take no lock.
 """
 
 from __future__ import annotations
@@ -32,8 +32,11 @@ import numpy as np
 from .value import Value, to_float
 
 # Held while gradients are written into leaves (a read-add-write of a leaf's .grad is
-# several steps, and other threads may run between them) and while many leaves are read
-# or written as one. Reentrant: code run while it is held (a finaliser, a user's own
+# several steps, and other threads may run between them) and while many leaves' numbers
+# are written as one. Reads do not take it: a KeyboardInterrupt raised by a trace
+# function (a debugger; the interrupt tests) can land between a `with` block's last
+# line and its release, and a lock left held would stop every other thread for good;
+# so the lock is taken only where it must be (a step's writes hold Ctrl-C anyway). Reentrant: code run while it is held (a finaliser, a user's own
 # `with gradient_lock:` around several calls) may take it again.
 gradient_lock = threading.RLock()
 
@@ -146,11 +149,10 @@ class Store:
     def __deepcopy__(self, memo: dict) -> Store:
         """A new store of new leaves with the same numbers, gradients and labels."""
         twins = []
-        with gradient_lock:  # the gradients of whole passes
-            for leaf in self.values:
-                if id(leaf) not in memo:
-                    memo[id(leaf)] = copy.copy(leaf)
-                twins.append(memo[id(leaf)])
+        for leaf in self.values:
+            if id(leaf) not in memo:
+                memo[id(leaf)] = copy.copy(leaf)
+            twins.append(memo[id(leaf)])
         memo[id(self)] = twin = Store(twins)
         return twin
 
@@ -245,22 +247,20 @@ class LeafArrays:
     def read_data(self, out: np.ndarray | None = None) -> np.ndarray:
         """Every leaf's number, as a new array (or into ``out``)."""
         out = np.empty(len(self.values)) if out is None else out
-        with gradient_lock:  # never half of another thread's write_data
-            for store, positions, indices in self._groups():
-                out[positions] = store._numbers[indices]
-            if self._loose_values:
-                out[self._loose] = [leaf._data for leaf in self._loose_values]
+        for store, positions, indices in self._groups():
+            out[positions] = store._numbers[indices]
+        if self._loose_values:
+            out[self._loose] = [leaf._data for leaf in self._loose_values]
         return out
 
     def read_grad(self) -> np.ndarray:
-        """Every leaf's gradient, as a new array: the sum of whole backward passes, never
-        of part of one running in another thread."""
+        """Every leaf's gradient, as a new array (read without the lock: a pass another
+        thread is writing meanwhile may be in some leaves' numbers and not yet in others')."""
         out = np.empty(len(self.values))
-        with gradient_lock:
-            for store, positions, indices in self._groups():
-                out[positions] = store._grads[indices]
-            if self._loose_values:
-                out[self._loose] = [leaf.grad for leaf in self._loose_values]
+        for store, positions, indices in self._groups():
+            out[positions] = store._grads[indices]
+        if self._loose_values:
+            out[self._loose] = [leaf.grad for leaf in self._loose_values]
         return out
 
     def write_data(self, data: np.ndarray | Sequence[float]) -> None:
