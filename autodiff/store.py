@@ -36,8 +36,9 @@ from .value import Value, to_float
 # are written as one. Reads do not take it: a KeyboardInterrupt raised by a trace
 # function (a debugger; the interrupt tests) can land between a `with` block's last
 # line and its release, and a lock left held would stop every other thread for good;
-# so the lock is taken only where it must be (a step's writes hold Ctrl-C anyway). Reentrant: code run while it is held (a finaliser, a user's own
-# `with gradient_lock:` around several calls) may take it again.
+# so the lock is taken only where it must be (a step's writes hold Ctrl-C anyway).
+# Reentrant: code run while it is held (a finaliser, a user's own `with gradient_lock:`
+# around several calls) may take it again.
 gradient_lock = threading.RLock()
 
 
