@@ -8,29 +8,13 @@ reference between nodes.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from . import ops
+from .store import gradient_lock
 from .value import VALUE_MATH, Real, Value, recording, to_float
 
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Hold off Python's cyclic garbage collector for the block.
-
-    A graph walk allocates many short-lived tuples and no cycles; each burst of
-    allocations would make the collector traverse the whole (large, acyclic) graph
-    again, tripling the cost of a pass. Reference counting still frees everything.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+_LEAF = ops.LEAF
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -44,19 +28,33 @@ def topological_order(root: Value) -> list[Value]:
     """
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value, got {type(root).__name__}")
+    # The walk keeps no object of its own per node (a node and an int per level of the
+    # path, a leaf placed at once): Python's cyclic collector runs when such objects pile
+    # up, and would then traverse the whole graph again and again. So the collector stays
+    # on, untouched: pausing it would pause it for every thread of the process.
     order: list[Value] = []
     visited = {root}
-    stack = [(root, iter(root.parents))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in visited:
-                visited.add(parent)
-                stack.append((parent, iter(parent.parents)))
-                break
+    path = [root]  # the nodes being placed, and for each the position of its next parent
+    next_parent = [0]
+    while path:
+        parents = path[-1].parents
+        i, count = next_parent[-1], len(parents)
+        while i < count:
+            parent = parents[i]
+            i += 1
+            if parent in visited:
+                continue
+            visited.add(parent)
+            if parent._op is _LEAF:  # no parents to wait for
+                order.append(parent)
+                continue
+            next_parent[-1] = i
+            path.append(parent)
+            next_parent.append(0)
+            break
         else:  # every parent is placed: the node can follow them
-            stack.pop()
-            order.append(node)
+            next_parent.pop()
+            order.append(path.pop())
     return order
 
 
@@ -84,10 +82,9 @@ def _backpropagate(
     With ``create_graph`` the local rules run on the nodes themselves, so each gradient is
     a ``Value`` connected to the graph; otherwise they run on floats.
     """
-    with collector_paused():
-        order = topological_order(root)
-        needed = None if wrt is None else _depending_on(order, wrt)
-        return propagate(order, {root: seed}, create_graph=create_graph, needed=needed)
+    order = topological_order(root)
+    needed = None if wrt is None else _depending_on(order, wrt)
+    return propagate(order, {root: seed}, create_graph=create_graph, needed=needed)
 
 
 def propagate(
@@ -140,13 +137,19 @@ def backward(root: Value, grad: Real = 1.0) -> None:
 
     Leaves accumulate (twice the call, twice the gradient); every other node is set to
     this pass's gradient, so a drawn graph always shows one consistent pass.
+
+    The pass computes apart from every ``.grad``; its gradients are then written in one
+    go, under ``gradient_lock``, so that passes in other threads sharing leaves with this
+    one neither lose an addition nor interleave with it.
     """
     seed = to_float(grad, "the gradient passed to backward()")
-    for node, node_grad in _backpropagate(root, seed, create_graph=False).items():
-        if node.parents:
-            node.grad = node_grad
-        else:  # the first gradient as it is (-0.0 too), then sums, as PyTorch's .grad
-            node.grad = node.grad + node_grad if node.grad else node_grad
+    grads = _backpropagate(root, seed, create_graph=False)
+    with gradient_lock:
+        for node, node_grad in grads.items():
+            if node.parents:
+                node.grad = node_grad
+            else:  # the first gradient as it is (-0.0 too), then sums, as PyTorch's .grad
+                node.grad = node.grad + node_grad if node.grad else node_grad
 
 
 def gradients(

@@ -13,17 +13,33 @@ and its index where an op node keeps its inputs. Reading a number through the st
 costs the scalar engine a property call per read (the README gives what that costs a
 training step); in exchange nothing loops over the parameters in an optimizer or a
 compiled step, and each number has one copy.
+
+Threads: every write of leaves' gradients the engine makes (``backward``'s, a compiled
+program's, ``LeafArrays``', a ``Store``'s setters) holds ``gradient_lock``, one lock for
+the process, once per call. Two threads adding into the same leaf therefore never lose
+an addition, whatever the leaf's storage. Reads take no lock.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 import weakref
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from .value import Value, to_float
+
+# Held while gradients are written into leaves (a read-add-write of a leaf's .grad is
+# several steps, and other threads may run between them) and while many leaves' numbers
+# are written as one. Reads do not take it: a KeyboardInterrupt raised by a trace
+# function (a debugger; the interrupt tests) can land between a `with` block's last
+# line and its release, and a lock left held would stop every other thread for good;
+# so the lock is taken only where it must be (a step's writes hold Ctrl-C anyway).
+# Reentrant: code run while it is held (a finaliser, a user's own `with gradient_lock:`
+# around several calls) may take it again.
+gradient_lock = threading.RLock()
 
 
 class _StoredValue(Value):
@@ -83,7 +99,11 @@ class Store:
     _moves = 0  # stores whose leaves moved to another, ever: LeafArrays layouts check against it
 
     def __init__(self, leaves: Iterable[Value]) -> None:
-        leaves = _checked_leaves(list(leaves))
+        with gradient_lock:  # no pass adds into a leaf between the copy of its grad and its move
+            self._take(_checked_leaves(list(leaves)))
+
+    def _take(self, leaves: list[Value]) -> None:
+        """Copy the numbers and gradients of ``leaves`` in, and point each leaf here."""
         self._numbers = np.array([leaf._data for leaf in leaves], dtype=float)
         self._grads = np.array([leaf.grad for leaf in leaves], dtype=float)
         self._moved_away = False
@@ -112,7 +132,8 @@ class Store:
     @data.setter
     def data(self, numbers: np.ndarray | Sequence[float]) -> None:
         self._check()
-        self._numbers[:] = numbers
+        with gradient_lock:
+            self._numbers[:] = numbers
 
     @property
     def grad(self) -> np.ndarray:
@@ -123,7 +144,8 @@ class Store:
     @grad.setter
     def grad(self, gradients: np.ndarray | Sequence[float]) -> None:
         self._check()
-        self._grads[:] = gradients
+        with gradient_lock:
+            self._grads[:] = gradients
 
     def __deepcopy__(self, memo: dict) -> Store:
         """A new store of new leaves with the same numbers, gradients and labels."""
@@ -233,7 +255,8 @@ class LeafArrays:
         return out
 
     def read_grad(self) -> np.ndarray:
-        """Every leaf's gradient, as a new array."""
+        """Every leaf's gradient, as a new array (read without the lock: a pass another
+        thread is writing meanwhile may be in some leaves' numbers and not yet in others')."""
         out = np.empty(len(self.values))
         for store, positions, indices in self._groups():
             out[positions] = store._grads[indices]
@@ -244,31 +267,35 @@ class LeafArrays:
     def write_data(self, data: np.ndarray | Sequence[float]) -> None:
         """Give every leaf its new number: ``data[i]`` to the i-th leaf."""
         data = self._one_per_leaf(data, "write_data")
-        for store, positions, indices in self._groups():
-            store._numbers[indices] = data[positions]
-        if self._loose_values:
-            for leaf, number in zip(self._loose_values, data[self._loose].tolist()):
-                leaf._data = number
+        with gradient_lock:
+            for store, positions, indices in self._groups():
+                store._numbers[indices] = data[positions]
+            if self._loose_values:
+                for leaf, number in zip(self._loose_values, data[self._loose].tolist()):
+                    leaf._data = number
 
     def add_grad(self, grad: np.ndarray | Sequence[float]) -> None:
-        """Add ``grad[i]`` to the i-th leaf's gradient."""
+        """Add ``grad[i]`` to the i-th leaf's gradient, all in one go for other threads."""
         grad = self._one_per_leaf(grad, "add_grad")
-        if not self._unique:
-            for leaf, g in zip(self.values, grad.tolist()):
-                leaf.grad += g
-            return
-        for store, positions, indices in self._groups():
-            store._grads[indices] += grad[positions]
-        if self._loose_values:
-            for leaf, g in zip(self._loose_values, grad[self._loose].tolist()):
-                leaf.grad += g
+        with gradient_lock:
+            if not self._unique:
+                for leaf, g in zip(self.values, grad.tolist()):
+                    leaf.grad += g
+                return
+            for store, positions, indices in self._groups():
+                store._grads[indices] += grad[positions]
+            if self._loose_values:
+                for leaf, g in zip(self._loose_values, grad[self._loose].tolist()):
+                    leaf.grad += g
 
     def zero_grad(self) -> None:
-        """Set every leaf's gradient to 0."""
-        for store, _, indices in self._groups():
-            store._grads[indices] = 0.0
-        for leaf in self._loose_values:
-            leaf.grad = 0.0
+        """Set every leaf's gradient to 0 (between two backward passes of other threads,
+        never within one)."""
+        with gradient_lock:
+            for store, _, indices in self._groups():
+                store._grads[indices] = 0.0
+            for leaf in self._loose_values:
+                leaf.grad = 0.0
 
     def _one_per_leaf(self, numbers: np.ndarray | Sequence[float], what: str) -> np.ndarray:
         numbers = np.asarray(numbers, dtype=float)

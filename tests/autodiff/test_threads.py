@@ -1,0 +1,215 @@
+"""Threads: backward passes that share leaves lose nothing, and leave the collector alone.
+
+Each pass below adds exactly 1.0 to every shared leaf's gradient (d (w * 1) / dw = 1),
+so the expected sums are counts. Python switches threads every few microseconds here,
+so that a read-add-write of a gradient split by another thread's write shows at once.
+"""
+
+import contextlib
+import gc
+import sys
+import threading
+import time
+
+import numpy as np
+
+import autodiff
+import nn
+from autodiff import LeafArrays, Store, Value
+
+THREADS, PASSES = 4, 500
+
+
+@contextlib.contextmanager
+def collector_on():
+    """The collector on for the block, then as it was."""
+    was_enabled = gc.isenabled()
+    gc.enable()
+    try:
+        yield
+    finally:
+        if not was_enabled:
+            gc.disable()
+
+
+@contextlib.contextmanager
+def switching_often():
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
+def run_together(*jobs):
+    """Start every job in a thread of its own, wait for all; re-raise the first error."""
+    errors = []
+
+    def guarded(job):
+        try:
+            job()
+        except BaseException as error:  # noqa: BLE001 (handed to the test's thread)
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def shared_leaves(width):
+    """A linear neuron's weights and bias (in its Store), a plain leaf, a leaf in a Store
+    of its own; and d out / d leaf = 1.0 for each in ``out``."""
+    neuron = nn.Neuron(width, activation="linear", rng=0)
+    plain, own_store = Value(0.25), Value(-1.0)
+    Store([own_store])
+    leaves = [*neuron.w, neuron.b, plain, own_store]
+    return leaves, lambda xs: neuron(xs) + plain * xs[0] + own_store
+
+
+def test_concurrent_passes_lose_no_gradient_whatever_the_leaf_is_stored_in():
+    leaves, out = shared_leaves(3)
+
+    def passes():
+        for _ in range(8 * PASSES):
+            out([1.0, 1.0, 1.0]).backward()
+
+    found = []
+
+    def gradients_alongside():  # read no .grad, write none
+        for _ in range(PASSES):
+            found.extend(autodiff.gradients(out([1.0, 1.0, 1.0]), leaves))
+
+    with collector_on(), switching_often():
+        run_together(*[passes] * THREADS, gradients_alongside)
+        assert gc.isenabled()  # as the passes found it
+    assert [leaf.grad for leaf in leaves] == [float(THREADS * 8 * PASSES)] * len(leaves)
+    assert found == [1.0] * (PASSES * len(leaves))
+
+
+def test_compiled_passes_and_scalar_passes_together_lose_no_gradient():
+    width = 20  # many leaves: each write is long, so other threads' writes meet it
+    leaves, out = shared_leaves(width)
+
+    def scalar_passes():
+        for _ in range(PASSES):
+            out([1.0] * width).backward()
+
+    def compiled_passes():  # a compiled program of its own, on the same leaves
+        xs = [Value(0.0) for _ in range(width)]
+        program = autodiff.compile(out(xs), inputs=xs)
+        ones = [np.ones(3)] * width
+        for _ in range(PASSES):
+            program(*ones)
+            program.backward()  # the mean over 3 samples of d/dw (w * 1) = 1.0
+
+    with switching_often():
+        run_together(*[scalar_passes, compiled_passes] * (THREADS // 2))
+    assert [leaf.grad for leaf in leaves] == [float(THREADS * PASSES)] * len(leaves)
+
+
+def test_threads_training_one_model_add_every_pass_into_its_weights():
+    model = nn.MLP(4, [8, 1], seed=0)
+    x = [1.0, 2.0, -1.0, 0.5]
+    params = model.parameters()
+    once = autodiff.gradients(model(x), params)  # d out / d each weight, one pass
+
+    def passes():
+        for _ in range(PASSES):
+            model(x).backward()
+
+    with switching_often():
+        run_together(*[passes] * THREADS)
+    totals = [0.0] * len(params)  # the same number added in any order: one sum, formed here in turn
+    for _ in range(THREADS * PASSES):
+        totals = [total + g for total, g in zip(totals, once)]
+    assert sum(g not in (0.0, 1.0) for g in once) >= 3
+    assert [p.grad for p in params] == totals
+
+
+def test_an_optimizer_stepping_meanwhile_loses_no_gradient_and_reads_whole_numbers():
+    width = 20
+    leaves, out = shared_leaves(width)
+    seen = []
+
+    class Recording(nn.SGD):  # keeps the gradients each step read
+        def _update(self, p, grad):
+            seen.append(grad.copy())
+            return super()._update(p, grad)
+
+    optimizer = Recording(leaves, lr=1e-6)  # d out / d leaf stays 1.0 whatever the weights
+    done = threading.Event()
+
+    def passes():
+        for _ in range(PASSES):
+            out([1.0] * width).backward()
+
+    def steps():
+        while not done.is_set():
+            optimizer.step()
+
+    def passes_then_stop():
+        passes()
+        done.set()
+
+    with switching_often():
+        run_together(passes, passes, passes_then_stop, steps)
+    assert len(seen) > 10
+    assert [leaf.grad for leaf in leaves] == [float(3 * PASSES)] * len(leaves)
+    assert all(g == int(g) for grad in seen for g in grad.tolist())  # counts of passes, never torn
+
+
+def test_a_pass_leaves_a_user_threads_collector_setting_as_it_set_it():
+    root = chain(20_000)  # long passes: the user's gc.disable() falls within one
+    passing, done = threading.Event(), threading.Event()
+    turned_back_on = []
+
+    def passes():
+        passing.set()
+        for _ in range(4):
+            root.backward()
+        done.set()
+
+    def user():
+        passing.wait()
+        time.sleep(0.005)
+        gc.disable()
+        while not done.is_set():
+            if gc.isenabled():
+                turned_back_on.append(True)
+                break
+
+    with collector_on(), switching_often():
+        run_together(passes, user)
+        assert turned_back_on == [] and not gc.isenabled()
+
+
+def test_the_collector_seen_from_another_thread_stays_on_during_passes():
+    root = chain(1000)
+    stop = threading.Event()
+    seen_off = []
+
+    def passes():
+        for _ in range(10):
+            root.backward()
+        stop.set()
+
+    def watcher():
+        while not stop.is_set():
+            if not gc.isenabled():
+                seen_off.append(True)
+
+    with collector_on(), switching_often():
+        run_together(passes, watcher)
+        assert seen_off == [] and gc.isenabled()
+
+
+def chain(n):
+    y = Value(0.5)
+    for _ in range(n):
+        y = y * 1.0
+    return y
