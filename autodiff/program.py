@@ -28,10 +28,12 @@ takes a graph already built, and cannot see how it was built: a Python ``if`` on
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
+import threading
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -289,6 +291,7 @@ class Program:
     def __init__(self, output: Value, inputs: Sequence[Value]) -> None:
         if not isinstance(output, Value):
             raise TypeError(f"compile needs a Value as output, got {type(output).__name__}")
+        self._busy = threading.Lock()  # held by a call or a backward pass: see _running
         self._build(output, inputs, every_input_used=True)
 
     def _build(self, output: Value, inputs: Sequence[Value], every_input_used: bool) -> None:
@@ -346,13 +349,16 @@ class Program:
         self._static_forward = _forward_calls(self._static_steps, self._static_values)
         self._static_backward = _Backward(self._static_steps, self._static_values, self._static_grads)
         self._sample_values = self._sample_grads = np.empty((self._row_count, 0))
-        self._ran = False
+        # A program holds one batch, from a call to its backward: the thread whose call
+        # filled the buffers (None while none is whole).
+        self._ran_in: int | None = None
 
     def __call__(self, *columns: np.ndarray | float) -> np.ndarray:
         """The output for every sample: one column (1-D array, or a number for all) per input."""
         columns, n = self._columns(columns)
-        self._ran = False  # until this call's forward pass is whole: backward needs it
-        with np.errstate(all="ignore"):
+        with self._running(), np.errstate(all="ignore"):
+            self._before_call()
+            self._ran_in = None  # until this call's forward pass is whole: backward needs it
             if self._sample_values.shape[1] != n:
                 values, grads = np.empty((self._row_count, n)), np.empty((self._row_count, n))
                 self._sample_values, self._sample_grads = values, grads
@@ -365,20 +371,40 @@ class Program:
                 values[row] = column
             for call in self._forward:
                 call()
-        self._ran = True
-        return values[self._output_row].copy()
+            self._ran_in = threading.get_ident()
+            return values[self._output_row].copy()
 
     def backward(self, weights: np.ndarray | None = None) -> list[np.ndarray]:
         """Accumulate d sum(w_i out_i) / d leaf into ``.grad`` of every leaf that is not an
         input (w_i = 1/N by default: the mean), as ``Value.backward`` would, and return the
         per-sample gradients of each input, one array per input."""
-        if not self._ran:
-            raise RuntimeError("run the program on a batch before calling backward()")
-        seed = self._seed(weights, self._sample_values.shape[1])
-        with np.errstate(all="ignore"):
-            input_grads = self._backpropagate(seed)
-        self._leaves.add_grad(self._static_leaf_grads)
-        return list(input_grads)
+        with self._running():
+            if self._ran_in is None:
+                raise RuntimeError("run the program on a batch before calling backward()")
+            if self._ran_in != threading.get_ident():
+                raise RuntimeError("this program's last batch was run by another thread, so its backward "
+                                   "pass would not be this thread's: compile one program per thread")
+            seed = self._seed(weights, self._sample_values.shape[1])
+            with np.errstate(all="ignore"):
+                input_grads = self._backpropagate(seed)
+            self._leaves.add_grad(self._static_leaf_grads)
+            return list(input_grads)
+
+    @contextlib.contextmanager
+    def _running(self) -> Iterator[None]:
+        """The block has the program's buffers to itself, or a RuntimeError says another
+        thread is using them (two batches in one set of buffers would mix silently)."""
+        if not self._busy.acquire(blocking=False):
+            raise RuntimeError("this program is running in another thread; a program holds one batch "
+                               "at a time: compile one program per thread")
+        try:
+            yield
+        finally:
+            self._busy.release()
+
+    def _before_call(self) -> None:
+        """What a call does first, with the buffers to itself (a traced program checks
+        its guards here)."""
 
     def _backpropagate(self, seed: np.ndarray | float) -> np.ndarray:
         """The per-sample gradients of the inputs, (inputs, N); the static nodes' gradients,
@@ -483,6 +509,7 @@ class TracedProgram(Program):
         self.function = function
         self.input_names = _input_names(function, inputs)
         self.traces = 0
+        self._busy = threading.Lock()
         self._trace()
 
     def _trace(self) -> None:
@@ -492,10 +519,9 @@ class TracedProgram(Program):
         self._guard_order = _topological_order_of([node for guard in guards for node in guard.nodes])
         self.traces += 1
 
-    def __call__(self, *columns: np.ndarray | float) -> np.ndarray:
+    def _before_call(self) -> None:
         if self._guards and not self._guards_hold():
             self._trace()
-        return super().__call__(*columns)
 
     def _guards_hold(self) -> bool:
         """Whether every number the trace read is still what it was: the nodes it read

@@ -213,3 +213,54 @@ def chain(n):
     for _ in range(n):
         y = y * 1.0
     return y
+
+
+def test_a_program_run_by_one_thread_refuses_another_threads_backward():
+    # A program holds one batch between a call and its backward: another thread's
+    # backward would get this batch's gradients, silently. It is refused instead.
+    x, w = Value(0.0, label="x"), Value(3.0, label="w")
+    program = autodiff.compile(w * x, inputs=[x])
+    program(np.array([1.0, 2.0]))
+    errors = []
+
+    def other():
+        try:
+            program.backward()
+        except RuntimeError as error:
+            errors.append(str(error))
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert errors and "another thread" in errors[0]
+    assert w.grad == 0.0  # nothing was added
+    program.backward()
+    assert w.grad == 1.5  # d mean(w x) / dw = mean(x), a closed form
+
+
+def test_a_program_busy_in_one_thread_refuses_a_call_from_another():
+    w = Value(1.0, label="w")
+    entered, release, blocking = threading.Event(), threading.Event(), []
+
+    def f(x):
+        if blocking:  # the second trace waits, holding the program, until released
+            entered.set()
+            release.wait(10)
+        return x * w if w > 0 else x * -w
+
+    program = autodiff.compile(f)
+    blocking.append(True)
+    w.data = -1.0  # the branch on w flips: the next call traces f again, in the worker
+    worker = threading.Thread(target=lambda: program(np.array([1.0])))
+    worker.start()
+    assert entered.wait(10)
+    errors = []
+    try:
+        program(np.array([2.0]))
+    except RuntimeError as error:
+        errors.append(str(error))
+    finally:
+        release.set()
+        worker.join()
+    assert errors and "running in another thread" in errors[0]
+    assert program(np.array([2.0])).tolist() == [2.0]  # free again: |w| x with w = -1
