@@ -8,7 +8,7 @@
 (-3.0, 2.0)
 """
 
-from .backward import gradients, local_gradients, topological_order
+from .backward import gradients, input_gradients, local_gradients, topological_order
 from .check import GradcheckError, gradcheck
 from .program import Program, TracedProgram, compile as compile  # noqa: A004 (a builtin name, as numpy.sum is)
 from .explain import Explanation, explain
@@ -34,6 +34,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradients",
+    "input_gradients",
     "local_gradients",
     "logsumexp",
     "no_grad",

@@ -12,7 +12,7 @@ from typing import Iterable
 
 from . import ops
 from .store import gradient_lock
-from .value import VALUE_MATH, Real, Value, recording, to_float
+from .value import VALUE_MATH, Real, Value, recording, refuse_per_sample, to_float
 
 _LEAF = ops.LEAF
 
@@ -71,7 +71,30 @@ def local_gradients(node: Value) -> tuple[float, ...]:
     inputs = tuple([p._data for p in node.parents])
     if not inputs:
         return ()
+    refuse_per_sample((node, *node.parents), "computes local gradients as numbers at")
     return tuple(float(d) for d in node._op.rule(ops.FLOAT_MATH, node._data, inputs))
+
+
+def input_gradients(node: Value, grad: Real) -> tuple[float, ...]:
+    """What each of ``node``'s parents receives from ``node`` in a backward pass where
+    ``node``'s gradient is ``grad``: the chain rule's step exactly as the engine takes
+    it (local gradient × grad, or PyTorch's form where that differs: log gives grad / x,
+    finite where 1 / x overflows; relu gives 0 below 0 even for an infinite grad).
+
+    >>> a, b = Value(2.0), Value(5.0)
+    >>> input_gradients(a * b, 3.0)
+    (15.0, 6.0)
+    >>> input_gradients(Value(-1.0).relu(), float("inf"))
+    (0.0,)
+    """
+    if not isinstance(node, Value):
+        raise TypeError(f"expected a Value, got {type(node).__name__}")
+    inputs = [p._data for p in node.parents]
+    if not inputs:
+        return ()
+    refuse_per_sample((node, *node.parents), "computes input gradients as numbers at")
+    grad = to_float(grad, "grad")
+    return tuple(float(g) for g in node._op.grads(ops.FLOAT_MATH, node._data, grad, inputs))
 
 
 def _backpropagate(
@@ -83,6 +106,9 @@ def _backpropagate(
     a ``Value`` connected to the graph; otherwise they run on floats.
     """
     order = topological_order(root)
+    if not create_graph:  # numbers, not a graph: inside a traced function, one sample's
+        refuse_per_sample(order, "computes gradients as numbers (backward(), or gradients() "
+                          "without create_graph=True; autodiff.grad works) through")
     needed = None if wrt is None else _depending_on(order, wrt)
     return propagate(order, {root: seed}, create_graph=create_graph, needed=needed)
 

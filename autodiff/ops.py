@@ -114,7 +114,9 @@ def _softplus_grads(m, out, grad, x):
 
 def _log_sigmoid_grads(m, out, x):
     # PyTorch's form: with z = e^-|x|, 1 - z / (1 + z) below 0 and z / (1 + z) above.
-    z = m.exp(-abs(x))
+    # -|x| is chosen by the sign, not computed with abs: differentiated again (a second
+    # derivative), abs would give 0 at x = 0, where log_sigmoid'' is -1/4.
+    z = m.exp(m.select(m.data(x) < 0, x, -x))
     tail = m.div(z, 1.0 + z)
     return (m.select(m.data(x) < 0, 1.0 - tail, tail),)
 

@@ -14,7 +14,7 @@ import numbers
 import operator
 import threading
 from types import SimpleNamespace
-from typing import Callable, Iterator, Union
+from typing import Callable, Iterable, Iterator, Union
 
 import numpy as np
 
@@ -387,6 +387,16 @@ def _operand(op: Op, x: object, a: object, b: object) -> Value:
             f"unsupported operand type(s) for {op.name}: '{type(a).__name__}' and "
             f"'{type(b).__name__}' (a Value combines with real numbers and Values)"
         ) from None
+
+
+def refuse_per_sample(nodes: Iterable[Value], action: str) -> None:
+    """Inside a function ``compile`` traces, raise ``TracingError`` if one of ``nodes`` is
+    per-sample: ``action`` (a gradient computed as numbers, say) would give every sample
+    the number of the placeholder. Outside a trace, nothing."""
+    tracer = _mode.tracer
+    if tracer is not None:
+        for node in nodes:
+            tracer.refuse(node, action)
 
 
 def _rule_data(v: Value) -> float:

@@ -22,7 +22,7 @@ import re
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from autodiff import Value, local_gradients, topological_order
+from autodiff import Value, input_gradients, local_gradients, topological_order
 from autodiff.files import write_atomically
 
 from .graph import Drawing, run_dot
@@ -51,10 +51,13 @@ def steps_of(root: Value, drawing: Drawing | None = None) -> list[dict]:
             continue
         passed = []
         changed: dict[str, float] = {}
-        for parent, d in zip(node.parents, local_gradients(node)):
-            grads[parent] = grads.get(parent, 0.0) + d * grads[node]
+        # each share as the engine computes it (grad / x for log, a selected 0 for relu),
+        # written as the local gradient times the node's gradient
+        shares = input_gradients(node, grads[node])
+        for parent, d, share in zip(node.parents, local_gradients(node), shares):
+            grads[parent] = grads.get(parent, 0.0) + share
             changed[ids[parent]] = grads[parent]
-            passed.append(f"{name[parent]} gets {d:.4g} × {grads[node]:.4g} = {d * grads[node]:.4g}")
+            passed.append(f"{name[parent]} gets {d:.4g} × {grads[node]:.4g} = {share:.4g}")
         text = f"{_sentence_start(name[node])} has gradient {grads[node]:.4g}: " + "; ".join(passed) + "."
         steps.append(_step(node, ids, text, changed, drawing))
     return steps

@@ -268,3 +268,29 @@ def test_tracing_is_per_thread_and_leaves_nothing_behind():
 def test_compile_inside_a_traced_function_is_refused():
     with pytest.raises(RuntimeError, match="inside a function it is tracing"):
         autodiff.compile(lambda x: autodiff.compile(lambda y: y * 2.0)(np.ones(1)) and x)
+
+
+def backward_inside(x):
+    y = x * x
+    y.backward()  # fills x.grad with the placeholder's gradient: one number for all samples
+    return x * x.grad
+
+
+@pytest.mark.parametrize("f, what", [
+    (lambda x: x * autodiff.gradients(x * x, [x])[0], "computes gradients as numbers"),
+    (backward_inside, "computes gradients as numbers"),
+    (lambda x: x * autodiff.local_gradients(x * x)[0], "computes local gradients as numbers"),
+    (lambda x: x * autodiff.input_gradients(x * x, 1.0)[0], "computes input gradients as numbers"),
+])
+def test_gradients_as_numbers_of_a_per_sample_value_are_refused(f, what):
+    # Each would be the placeholder's gradient (0 here), replayed for every sample.
+    with pytest.raises(TracingError, match=what):
+        autodiff.compile(f)
+
+
+def test_gradients_as_graphs_inside_a_traced_function_are_per_sample():
+    xs = np.array([1.0, -2.0, 3.0])
+    by_grad = autodiff.compile(lambda x: x * autodiff.grad(lambda t: t * t)(x))
+    by_graph = autodiff.compile(lambda x: x * autodiff.gradients(x * x, [x], create_graph=True)[0])
+    for program in (by_grad, by_graph):
+        assert program(xs).tolist() == (2 * xs ** 2).tolist()  # x · d(x²)/dx = 2x², a closed form

@@ -40,6 +40,21 @@ def test_steps_follow_the_engine_order_and_end_on_the_gradients():
     assert final[ids["b"]] == 2.0
 
 
+def test_the_page_ends_on_the_gradients_pytorch_gives_where_a_rule_divides_or_selects():
+    # d/dx exp(log(x)) = 1 even at the smallest subnormal (grad / x, not grad * (1/x) = inf),
+    # and relu passes 0 back from an infinite gradient: the page must show what PyTorch
+    # (and the engine) give, not the product of the local factors.
+    x = Value(5e-324, label="x")
+    r = Value(-1.0, label="r")
+    out = x.log().exp() + r.relu() * math.inf
+    final = {}
+    for step in steps_of(out):
+        final.update(step["set"])
+    order = autodiff.topological_order(out)
+    assert final[f"v{order.index(x)}"] == 1.0
+    assert final[f"v{order.index(r)}"] == 0.0
+
+
 def test_the_page_is_self_contained(tmp_path):
     path = viz.backward_steps(expression()[2], tmp_path / "steps.html")
     text = path.read_text()
