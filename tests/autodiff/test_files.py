@@ -209,6 +209,18 @@ def test_devices_are_refused_without_reading(device, tmp_path, monkeypatch):
     assert read == []
 
 
+def sizes_said_empty(monkeypatch):
+    """os.fstat says every file is 0 bytes long, as files in /proc do."""
+    real_fstat = os.fstat
+
+    def fstat_saying_empty(handle):
+        status = list(real_fstat(handle))
+        status[stat.ST_SIZE] = 0
+        return os.stat_result(status)
+
+    monkeypatch.setattr(os, "fstat", fstat_saying_empty)
+
+
 def counting_reads(monkeypatch):
     """A list that receives the number of bytes of every os.read."""
     counts, real_read = [], os.read
@@ -269,14 +281,7 @@ def test_a_file_larger_than_it_says_is_read_no_further_than_the_bound(tmp_path, 
     path = tmp_path / "big"
     with open(path, "wb") as file:
         file.truncate(100 << 20)  # sparse: no 100 MB is written
-    real_fstat = os.fstat
-
-    def fstat_saying_empty(handle):
-        status = list(real_fstat(handle))
-        status[stat.ST_SIZE] = 0
-        return os.stat_result(status)
-
-    monkeypatch.setattr(os, "fstat", fstat_saying_empty)
+    sizes_said_empty(monkeypatch)
     read = counting_reads(monkeypatch)
     with pytest.raises(ValueError, match="longer than its size says, more than the"):
         read_regular_file(path, 3 << 20)

@@ -15,7 +15,7 @@ import pytest
 
 import nn
 from nn import model_file
-from tests.autodiff.test_files import counting_reads
+from tests.autodiff.test_files import counting_reads, sizes_said_empty
 
 
 @pytest.fixture
@@ -153,14 +153,7 @@ def test_a_file_larger_than_its_size_says_is_read_only_to_the_bound(model, saved
     # as a file in /proc (size 0) or one that grows after it was measured
     with open(saved, "r+b") as file:
         file.truncate(1 << 30)  # sparse: no gigabyte is written
-    real_fstat = os.fstat
-
-    def fstat_saying_empty(handle):
-        status = list(real_fstat(handle))
-        status[stat.ST_SIZE] = 0
-        return os.stat_result(status)
-
-    monkeypatch.setattr(os, "fstat", fstat_saying_empty)
+    sizes_said_empty(monkeypatch)
     read = counting_reads(monkeypatch)
     check_refused(model, saved, "longer than its size says, more than the")
     assert sum(read) == model_file.size_limit(4) + 1
