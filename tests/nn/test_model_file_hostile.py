@@ -8,7 +8,6 @@ import json
 import math
 import os
 import socket
-import stat
 import threading
 
 import pytest
