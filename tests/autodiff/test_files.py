@@ -237,16 +237,23 @@ def counting_reads(monkeypatch):
 def test_a_fifo_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
+    error = raised_without_blocking(fifo, read_regular_file, fifo, 100)
+    assert isinstance(error, ValueError) and "is a FIFO (named pipe), not a regular file" in str(error)
+
+
+def raised_without_blocking(fifo, function, *args):
+    """What ``function(*args)`` raises, run in a thread with a 30 s guard: if it is still
+    blocked on opening ``fifo`` then, the test fails instead of hanging."""
     outcome = []
-    reader = threading.Thread(target=lambda: outcome.append(raised_by(read_regular_file, fifo, 100)), daemon=True)
-    reader.start()
-    reader.join(timeout=30)  # a guard, so that a regression fails instead of hanging
-    blocked = reader.is_alive()
+    worker = threading.Thread(target=lambda: outcome.append(raised_by(function, *args)), daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    blocked = worker.is_alive()
     if blocked:  # let the stuck open return, so that the thread ends
         os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-        reader.join()
-    assert not blocked, "opening the FIFO blocked"
-    assert isinstance(outcome[0], ValueError) and "is a FIFO (named pipe), not a regular file" in str(outcome[0])
+        worker.join()
+    assert not blocked, f"opening {fifo} blocked"
+    return outcome[0]
 
 
 def raised_by(function, *args):
