@@ -22,6 +22,7 @@ from autodiff.files import write_atomically
 from .colours import GradientScale
 from .text import shortened, visible
 from .view import Group, View, build_view, parent_module
+from .web import inline_drawing
 
 FORMATS = (".svg", ".png", ".pdf", ".dot")
 # Graphviz refuses a quoted or HTML-like string longer than 16,381 bytes, and a drawing
@@ -65,6 +66,27 @@ def draw_dot(
                       vanishing=vanishing, exploding=exploding).dot
 
 
+class Diagram(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that Jupyter shows even without Graphviz's ``dot``.
+
+    With ``dot`` installed it shows as any Digraph (an SVG drawn by ``dot``); without
+    it, as HTML that lays the graph out in the notebook itself (``viz.web``).
+
+    >>> diagram = Diagram(); diagram.edge("a", "b")
+    >>> sorted(diagram._repr_mimebundle_(include=["text/html"]))
+    ['text/html']
+    """
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **options) -> dict[str, str | bytes]:
+        if include is None:  # what Jupyter asks for: the best this machine can draw
+            include = ["image/svg+xml"] if shutil.which("dot") is not None else ["text/html"]
+        include = set(include) - set(exclude or ())
+        bundle = super()._repr_mimebundle_(include - {"text/html"}, **options)  # dot's formats
+        if "text/html" in include:
+            bundle["text/html"] = inline_drawing(self.source)
+        return bundle
+
+
 class Drawing:
     """A View turned into Graphviz nodes and edges, with stable ids in graph order.
 
@@ -94,7 +116,7 @@ class Drawing:
                 self.ids[id(node)] = f"v{i}"
         for k, group in enumerate(view.groups):
             self.ids[id(group)] = f"g{k}"
-        self.dot = graphviz.Digraph(
+        self.dot = Diagram(
             graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
             node_attr={"fontname": "Helvetica", "fontsize": "11"},
             edge_attr={"arrowsize": "0.7"},
@@ -223,10 +245,15 @@ def render(root: Value, path: str | os.PathLike, *, timeout: float = 60.0, **opt
     return path
 
 
-def run_dot(source: str, fmt: str, *, timeout: float = 60.0) -> bytes:
-    """Lay out and render DOT text with Graphviz's ``dot``: the bytes of an ``fmt`` file."""
+def check_timeout(timeout: object) -> None:
+    """Refuse a ``timeout`` for ``dot`` that is not a positive, finite number of seconds."""
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+
+
+def run_dot(source: str, fmt: str, *, timeout: float = 60.0) -> bytes:
+    """Lay out and render DOT text with Graphviz's ``dot``: the bytes of an ``fmt`` file."""
+    check_timeout(timeout)
     executable = shutil.which("dot")
     if executable is None:
         raise GraphvizNotFound(
