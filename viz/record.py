@@ -243,8 +243,8 @@ class TrainingRecord:
         """The page inline in Jupyter, in an iframe of its own (its ids and script stay inside)."""
         if not self._count:
             return "<p>TrainingRecord: nothing recorded yet.</p>"
-        return (f'<iframe srcdoc="{html.escape(self.page(), quote=True)}" style="width: 100%; height: 1000px; '
-                'border: 1px solid #ddd" sandbox="allow-scripts"></iframe>')
+        return (f'<div class="autodiff-training"><iframe srcdoc="{html.escape(self.page(), quote=True)}" '
+                'style="width: 100%; height: 1000px; border: 1px solid #ddd" sandbox="allow-scripts"></iframe></div>')
 
     def live(self, every: int = 10) -> None:
         """In Jupyter: show the view now, and refresh it every ``every`` snapshots while

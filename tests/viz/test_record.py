@@ -307,3 +307,42 @@ def test_a_title_is_only_text(browser, tmp_path):
     open_page(browser, rec.write(tmp_path / "training.html", title=title))
     assert browser.execute_script("return window.pwned") is None
     assert browser.find_element(By.TAG_NAME, "h1").text == title and browser.title == title
+
+
+# ---- in Jupyter ----------------------------------------------------------------------------
+
+NOTEBOOK = [
+    """import numpy as np, nn, viz
+rng = np.random.default_rng(0)
+X = rng.normal(size=(16, 2)); y = np.where(X[:, 0] * X[:, 1] > 0, 1.0, -1.0)
+model = nn.MLP(2, [4, 1], seed=0)
+rec = viz.TrainingRecord(model, X, y, loss="hinge")
+rec.live(every=2)
+history = nn.fit(model, X, y, loss="hinge", epochs=6, progress=False, on_step=rec.record)""",
+    "rec",
+]
+
+
+def test_a_notebook_shows_the_view_inline_and_follows_training_live(browser, monkeypatch, tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    monkeypatch.setenv("PYTHONPATH", root)  # the kernel imports this checkout
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in NOTEBOOK])
+    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    live, shown = notebook.cells[0].outputs, notebook.cells[1].outputs
+    # one display, refreshed in place as snapshots arrived: it ends with all six
+    displays = [output for output in live if output.output_type == "display_data"]
+    assert len(displays) == 1 and "&quot;count&quot;: 6," in displays[0].data["text/html"]
+    assert not any("Warning" in output.get("text", "") and "tqdm" not in output.get("text", "") for output in live)
+    inline = shown[0].data["text/html"]
+    assert inline.startswith('<div class="autodiff-training"><iframe srcdoc=') and "&quot;count&quot;: 6," in inline
+    # the inline view works in a browser as the notebook shows it
+    page = tmp_path / "notebook-output.html"
+    page.write_text(f"<!DOCTYPE html><html><body>{inline}</body></html>", encoding="utf-8")
+    browser.get(page.as_uri())
+    browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
+    assert browser.find_element(By.ID, "counter").text.startswith("snapshot 6 of 6 · step 5")
+    move_slider(browser, 0)
+    assert browser.find_element(By.ID, "counter").text.startswith("snapshot 1 of 6 · step 0")
