@@ -17,7 +17,6 @@ for the frame, up to 16.7 ms at 60 frames a second).
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 import tempfile
@@ -30,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 
 import nn  # noqa: E402
 import viz  # noqa: E402
+from screenshot_training_page import offline_chromium  # noqa: E402
 from two_moons import L2, LOSS, make_moons, train  # noqa: E402
 
 TITLE = "Two moons: an MLP 2-16-16-1 learning"
@@ -57,13 +57,16 @@ def fit_seconds(record: bool, epochs: int = 100) -> tuple[float, float]:
 
 def overhead(runs: int) -> None:
     plain, recorded, inside = [], [], []
-    for _ in range(runs):  # in turns
-        plain.append(fit_seconds(False)[0])
-        total, spent = fit_seconds(True)
-        recorded.append(total)
-        inside.append(spent / (total - spent))
+    for k in range(runs):  # in turns, each going first in every other turn
+        for record in ((False, True) if k % 2 == 0 else (True, False)):
+            total, spent = fit_seconds(record)
+            if record:
+                recorded.append(total)
+                inside.append(spent / (total - spent))
+            else:
+                plain.append(total)
     ratios = [r / p for p, r in zip(plain, recorded)]
-    print(f"demo fit (100 steps), CPU time, {runs} runs each, in turns:")
+    print(f"demo fit (100 steps), CPU time, {runs} runs each, in turns (each first in every other):")
     print(f"  without recording: median {statistics.median(plain):.2f} s, range {min(plain):.2f}-{max(plain):.2f} s")
     print(f"  with a TrainingRecord: median {statistics.median(recorded):.2f} s, range {min(recorded):.2f}-{max(recorded):.2f} s")
     print(f"  recorded / plain - 1: median {statistics.median(ratios) - 1:+.1%}, "
@@ -104,18 +107,8 @@ def summary(times: list[float]) -> str:
 
 
 def redraws(path: Path, count: int) -> None:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(flag)
-    options.binary_location = shutil.which("chromium")
-    browser = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    browser = offline_chromium(1400, 1000)
     try:
-        browser.execute_cdp_cmd("Network.enable", {})
-        browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
-            "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
         start = time.perf_counter()
         browser.get(path.as_uri())
         print(f"page opened in {time.perf_counter() - start:.2f} s (load event; the neuron drawings lay out later)")

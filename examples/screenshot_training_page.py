@@ -5,7 +5,8 @@ Run ./scripts/demo first (it writes out/training.html), then
     .venv/bin/python examples/screenshot_training_page.py [PAGE] [PNG]
 
 It opens the page in headless Chromium (Debian's chromium and chromium-driver, as the
-tests use), offline, picks a step early in training and one weight of the first layer,
+tests use), offline, picks a step early in training and the second layer's weight with the largest
+gradient for the sample shown,
 and saves the window as a PNG with a 256-colour palette, which keeps it small.
 """
 
@@ -15,13 +16,13 @@ import io
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def screenshot(page: Path, png: Path, *, fraction: float = 0.15, width: int = 1320, height: int = 1010) -> Path:
-    """Save ``page`` at ``fraction`` of its snapshots, one weight selected, as ``png``."""
-    from PIL import Image
+def offline_chromium(width: int, height: int) -> Any:
+    """Headless Chromium (a selenium driver) with the network switched off."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -31,13 +32,25 @@ def screenshot(page: Path, png: Path, *, fraction: float = 0.15, width: int = 13
         options.add_argument(flag)
     options.binary_location = shutil.which("chromium")
     browser = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    return browser
+
+
+def screenshot(page: Path, png: Path, *, fraction: float = 0.15, width: int = 1320, height: int = 1240) -> Path:
+    """Save ``page`` at ``fraction`` of its snapshots, one weight selected, as ``png``."""
+    from PIL import Image
+
+    browser = offline_chromium(width, height)
     try:
-        browser.execute_cdp_cmd("Network.enable", {})
-        browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
-            "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
         browser.get(page.resolve().as_uri())
-        browser.execute_script("show(Math.round(arguments[0] * (COUNT - 1)));"
-                               "select({kind: 'weight', l: 2, j: 4, i: 7});", fraction)
+        browser.execute_script(  # the second layer's weight with the largest gradient for the sample
+            "show(Math.round(arguments[0] * (COUNT - 1)));"
+            "const b = backward(paramsAt(step), X[sample], Y[sample]), second = edges.filter(e => e.l === 2);"
+            "const size = e => Math.abs(sampleGradient(b, e.l, e.j, e.i));"
+            "const e = second.reduce((best, next) => (size(next) > size(best) ? next : best));"
+            "select({kind: 'weight', l: e.l, j: e.j, i: e.i});", fraction)
         image = Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("RGB")
     finally:
         browser.quit()

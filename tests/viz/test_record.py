@@ -16,6 +16,7 @@ import nn
 import viz
 from autodiff import Value
 from nn.train import LOSSES
+from tests.viz.test_steps import browser  # noqa: F401  (the suite's Chromium)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -122,25 +123,12 @@ def test_the_page_is_self_contained_and_needs_something_recorded(tmp_path):
 
 
 @pytest.fixture
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver):
-        pytest.fail("the browser test needs Debian's chromium and chromium-driver: ./scripts/test installs them")
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--window-size=1400,1000"):
-        options.add_argument(flag)
-    options.binary_location = chromium
-    session = webdriver.Chrome(service=Service(driver), options=options)
-    session.execute_cdp_cmd("Network.enable", {})
-    session.execute_cdp_cmd("Network.emulateNetworkConditions", {
+def offline(browser):  # noqa: F811
+    """The suite's Chromium with the network switched off."""
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
         "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
-    yield session
-    session.quit()
+    return browser
 
 
 @pytest.fixture
@@ -176,7 +164,7 @@ def at_snapshot(model, rec, t):
     return model
 
 
-def test_the_slider_visits_every_snapshot_and_play_runs_to_the_end(browser, no_dot, tmp_path):
+def test_the_slider_visits_every_snapshot_and_play_runs_to_the_end(browser, offline, no_dot, tmp_path):
     model, rec, _ = trained()
     open_page(browser, rec.write(tmp_path / "training.html"))
     counter = browser.find_element(By.ID, "counter")
@@ -201,7 +189,7 @@ def neuron_boxes(browser):
         "return neuronView && neuronView.map(e => [e.role, e.data && e.data.textContent, e.grad && e.grad.textContent])")
 
 
-def test_a_neuron_shows_its_computation_with_the_models_numbers_at_that_step(browser, no_dot, tmp_path):
+def test_a_neuron_shows_its_computation_with_the_models_numbers_at_that_step(browser, offline, no_dot, tmp_path):
     model, rec, _ = trained()
     X, y = moons()
     open_page(browser, rec.write(tmp_path / "training.html"))
@@ -234,7 +222,7 @@ def test_a_neuron_shows_its_computation_with_the_models_numbers_at_that_step(bro
         assert grad == f"grad {gradient + 0.0:.4g}", role
 
 
-def test_a_weight_shows_its_history_and_derivation_with_the_recorded_numbers(browser, no_dot, tmp_path):
+def test_a_weight_shows_its_history_and_derivation_with_the_recorded_numbers(browser, offline, no_dot, tmp_path):
     model, rec, _ = trained()
     X, y = moons()
     open_page(browser, rec.write(tmp_path / "training.html"))
@@ -278,7 +266,7 @@ def test_a_weight_shows_its_history_and_derivation_with_the_recorded_numbers(bro
     ("bce", "sigmoid", "sigmoid", lambda y: (y > 0).astype(float)),
     ("bce_with_logits", "relu", "linear", lambda y: (y > 0).astype(float)),
 ])
-def test_every_loss_and_activation_derives_as_the_engine(browser, tmp_path, loss, activation, out_activation, targets):
+def test_every_loss_and_activation_derives_as_the_engine(browser, offline, tmp_path, loss, activation, out_activation, targets):
     model, rec, _ = trained(epochs=3, loss=loss, l2=0.0, activation=activation, out_activation=out_activation,
                             targets=targets)
     X, y = rec.X, rec.y
@@ -301,7 +289,7 @@ def test_every_loss_and_activation_derives_as_the_engine(browser, tmp_path, loss
     assert "(the same: the training used all the data" in browser.find_element(By.ID, "derivation").text
 
 
-def test_a_title_is_only_text(browser, tmp_path):
+def test_a_title_is_only_text(browser, offline, tmp_path):
     _, rec, _ = trained(epochs=2)
     title = "</script><script>window.pwned=1</script><b>{{data}}</b>"
     open_page(browser, rec.write(tmp_path / "training.html", title=title))
@@ -323,7 +311,7 @@ history = nn.fit(model, X, y, loss="hinge", epochs=6, progress=False, on_step=re
 ]
 
 
-def test_a_notebook_shows_the_view_inline_and_follows_training_live(browser, monkeypatch, tmp_path):
+def test_a_notebook_shows_the_view_inline_and_follows_training_live(browser, offline, monkeypatch, tmp_path):
     import nbformat
     from nbclient import NotebookClient
 
