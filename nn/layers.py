@@ -54,8 +54,9 @@ def products_and_sums(w: Sequence[Value], x: Sequence[Value], b: Value) -> Value
     of ``+``: ((w_1 x_1 + w_2 x_2) + ... + w_n x_n) + b.
 
     ``autodiff.dot`` adds in this order too, so the output and every gradient are the
-    fused node's to the last bit (the one exception: a zero's sign, when every product
-    and b are -0.0, as ``dot`` starts its sum from 0.0).
+    fused node's to the last bit (the exceptions: a zero's sign, when every product and b
+    are -0.0, as ``dot`` starts its sum from 0.0; and from Python 3.12, whose ``sum``,
+    which ``dot`` uses, compensates, the last bits).
 
     >>> w, x = [Value(-3.0), Value(1.0)], [Value(2.0), Value(0.0)]
     >>> z = products_and_sums(w, x, Value(6.5)); z.op, z.data
