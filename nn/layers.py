@@ -49,6 +49,21 @@ def _check_fused(fused: Any) -> bool:
     return fused
 
 
+def _fused_of(parts: str) -> property:
+    """``fused`` of a module made of ``parts`` (its neurons, its layers): true when every
+    neuron builds one w·x+b node; setting it sets every part's."""
+
+    def get(module: Any) -> bool:
+        return all(part.fused for part in getattr(module, parts))
+
+    def set_all(module: Any, fused: bool) -> None:
+        fused = _check_fused(fused)
+        for part in getattr(module, parts):
+            part.fused = fused
+
+    return property(get, set_all, doc="True when every neuron builds one w·x+b node (see ``Neuron``).")
+
+
 def products_and_sums(w: Sequence[Value], x: Sequence[Value], b: Value) -> Value:
     """w·x + b as micrograd's lecture draws a neuron: one ``*`` per weight, then a chain
     of ``+``: ((w_1 x_1 + w_2 x_2) + ... + w_n x_n) + b.
@@ -182,16 +197,7 @@ class Layer(Module):
     def activation(self) -> str:
         return self.neurons[0].activation
 
-    @property
-    def fused(self) -> bool:
-        """True when every neuron builds one w·x+b node (see ``Neuron``)."""
-        return all(neuron.fused for neuron in self.neurons)
-
-    @fused.setter
-    def fused(self, fused: bool) -> None:
-        fused = _check_fused(fused)
-        for neuron in self.neurons:
-            neuron.fused = fused
+    fused = _fused_of("neurons")
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         out = self.forward(as_inputs(x, self.nin, "this layer"))
@@ -251,16 +257,7 @@ class MLP(Module):
     def nouts(self) -> list[int]:
         return [len(layer.neurons) for layer in self.layers]
 
-    @property
-    def fused(self) -> bool:
-        """True when every neuron builds one w·x+b node (see ``Neuron``)."""
-        return all(layer.fused for layer in self.layers)
-
-    @fused.setter
-    def fused(self, fused: bool) -> None:
-        fused = _check_fused(fused)
-        for layer in self.layers:
-            layer.fused = fused
+    fused = _fused_of("layers")
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         out = as_inputs(x, self.nin, "this model")
