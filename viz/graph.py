@@ -261,7 +261,8 @@ def run_dot(source: str, fmt: str, *, timeout: float = 60.0) -> bytes:
         raise GraphvizNotFound(
             "rendering needs Graphviz's 'dot' program, which is not installed. Install it "
             "with 'sudo apt-get install graphviz' (Debian, Ubuntu), 'brew install graphviz' "
-            "(macOS) or 'conda install graphviz'; meanwhile a '.dot' path writes the graph as text."
+            "(macOS) or 'conda install graphviz'; meanwhile a '.dot' path writes the graph as text, "
+            "and draw_dot in Jupyter and backward_steps lay graphs out in the browser without it."
         )
     try:
         done = subprocess.run(
