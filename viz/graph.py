@@ -1,7 +1,8 @@
 """Drawing a computation graph: every ``Value`` with its label, data and grad.
 
-``draw_dot`` builds a ``graphviz.Digraph`` (shown inline by Jupyter); ``render`` writes
-it as .svg, .png, .pdf or .dot. Only ``Value``'s public fields are read.
+``draw_dot`` builds a ``graphviz.Digraph`` (shown inline by Jupyter, laid out in the
+notebook itself where ``dot`` is missing); ``render`` writes it as .svg, .png, .pdf or
+.dot. Only ``Value``'s public fields are read.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from autodiff.files import write_atomically
 from .colours import GradientScale
 from .text import shortened, visible
 from .view import Group, View, build_view, parent_module
+from .web import inline_drawing
 
 FORMATS = (".svg", ".png", ".pdf", ".dot")
 # Graphviz refuses a quoted or HTML-like string longer than 16,381 bytes, and a drawing
@@ -53,7 +55,8 @@ def draw_dot(
     inf or nan) red. With ``edge_width`` an edge is as thick as the gradient it carries
     back is large. Nodes that an ``nn`` module computed are drawn inside a box named
     after it; above ``budget`` nodes the drawing is summarised (see ``viz.view``). Hover
-    a node in an SVG for its full-precision data and grad.
+    a node in an SVG for its full-precision data and grad. Jupyter shows it with or
+    without Graphviz's ``dot`` installed (``Diagram``).
 
     >>> from autodiff import Value
     >>> a = Value(2.0, label="a"); c = a * a; c.backward()
@@ -63,6 +66,27 @@ def draw_dot(
     """
     return Drawing.of(root, rankdir=rankdir, budget=budget, colour=colour, edge_width=edge_width,
                       vanishing=vanishing, exploding=exploding).dot
+
+
+class Diagram(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that Jupyter shows even without Graphviz's ``dot``.
+
+    With ``dot`` installed it shows as any Digraph (an SVG drawn by ``dot``); without
+    it, as HTML that lays the graph out in the notebook itself (``viz.web``).
+
+    >>> diagram = Diagram(); diagram.edge("a", "b")
+    >>> sorted(diagram._repr_mimebundle_(include=["text/html"]))
+    ['text/html']
+    """
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **options) -> dict[str, str | bytes]:
+        if include is None:  # what Jupyter asks for: the best this machine can draw
+            include = ["image/svg+xml"] if shutil.which("dot") is not None else ["text/html"]
+        include = set(include) - set(exclude or ())
+        bundle = super()._repr_mimebundle_(include - {"text/html"}, **options)  # dot's formats
+        if "text/html" in include:
+            bundle["text/html"] = inline_drawing(self.source)
+        return bundle
 
 
 class Drawing:
@@ -94,7 +118,7 @@ class Drawing:
                 self.ids[id(node)] = f"v{i}"
         for k, group in enumerate(view.groups):
             self.ids[id(group)] = f"g{k}"
-        self.dot = graphviz.Digraph(
+        self.dot = Diagram(
             graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
             node_attr={"fontname": "Helvetica", "fontsize": "11"},
             edge_attr={"arrowsize": "0.7"},
@@ -223,16 +247,22 @@ def render(root: Value, path: str | os.PathLike, *, timeout: float = 60.0, **opt
     return path
 
 
-def run_dot(source: str, fmt: str, *, timeout: float = 60.0) -> bytes:
-    """Lay out and render DOT text with Graphviz's ``dot``: the bytes of an ``fmt`` file."""
+def check_timeout(timeout: object) -> None:
+    """Refuse a ``timeout`` for ``dot`` that is not a positive, finite number of seconds."""
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+
+
+def run_dot(source: str, fmt: str, *, timeout: float = 60.0) -> bytes:
+    """Lay out and render DOT text with Graphviz's ``dot``: the bytes of an ``fmt`` file."""
+    check_timeout(timeout)
     executable = shutil.which("dot")
     if executable is None:
         raise GraphvizNotFound(
             "rendering needs Graphviz's 'dot' program, which is not installed. Install it "
             "with 'sudo apt-get install graphviz' (Debian, Ubuntu), 'brew install graphviz' "
-            "(macOS) or 'conda install graphviz'; meanwhile a '.dot' path writes the graph as text."
+            "(macOS) or 'conda install graphviz'; meanwhile a '.dot' path writes the graph as text, "
+            "and draw_dot in Jupyter and backward_steps lay graphs out in the browser without it."
         )
     try:
         done = subprocess.run(

@@ -9,24 +9,23 @@ within a node budget, as ``draw_dot`` draws it; the steps still cover every node
 A label is only ever text in the page: the template is filled in one pass with parts
 escaped for where they go, the steps travel as JSON in a ``<script
 type="application/json">`` that no string can end, and the page's script sets text
-with ``textContent`` only.
+with ``textContent`` only. Without ``dot`` the DOT text travels the same way and the
+page lays it out itself (``viz.web``), checking the drawing as ``dot``'s is checked.
 """
 
 from __future__ import annotations
 
 import html
-import json
-import math
 import os
-import re
-import xml.etree.ElementTree as ElementTree
+import shutil
 from pathlib import Path
 
 from autodiff import Value, input_gradients, local_gradients, topological_order
 from autodiff.files import write_atomically
 
-from .graph import Drawing, run_dot
+from .graph import Drawing, check_timeout, run_dot
 from .text import visible
+from .web import drawing_only, fill, json_for_script, renderer_script
 
 
 def steps_of(root: Value, drawing: Drawing | None = None) -> list[dict]:
@@ -88,8 +87,9 @@ def backward_steps(root: Value, path: str | os.PathLike, *, rankdir: str = "LR",
                    timeout: float = 60.0) -> Path:
     """Write a page that steps through ``root``'s backward pass; returns its path.
 
-    Needs Graphviz's ``dot`` to lay the graph out, which gets ``timeout`` seconds. The
-    page steps through every node; the picture shows at most about ``budget`` boxes
+    Where Graphviz's ``dot`` is installed it draws the graph, within ``timeout`` seconds;
+    elsewhere the page carries Graphviz in WebAssembly and lays the graph out itself when
+    it opens (about 1.3 MB more; no network either way). The page steps through every node; the picture shows at most about ``budget`` boxes
     (as ``draw_dot`` does), and a step whose node is inside a summary box says so.
     Labels are only ever text in the page: its structure is fixed, whatever they hold.
 
@@ -105,78 +105,21 @@ def backward_steps(root: Value, path: str | os.PathLike, *, rankdir: str = "LR",
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"backward_steps writes an HTML page: give a path ending in .html, not {path.name!r}")
+    check_timeout(timeout)
     drawing = Drawing.of(root, rankdir=rankdir, budget=budget, colour=False)
-    svg = _drawing_only(run_dot(drawing.dot.source, "svg", timeout=timeout))
-    page = _fill(_PAGE, {
+    if shutil.which("dot") is not None:  # as before: drawn now, the page shows it as it is
+        graph, layout = drawing_only(run_dot(drawing.dot.source, "svg", timeout=timeout)), ""
+    else:  # laid out by the page itself from the DOT text
+        graph = "Laying the graph out…"
+        layout = fill(_LAYOUT_IN_PAGE, {"source": json_for_script(drawing.dot.source), "renderer": renderer_script()})
+    page = fill(_PAGE, {
         "title": html.escape(visible(root.label or "backward pass")),
-        "svg": svg,
-        "steps": _json_for_html(steps_of(root, drawing)),
+        "graph": graph,
+        "layout": layout,
+        "steps": json_for_script(steps_of(root, drawing)),
     })
     write_atomically(path, page)
     return path
-
-
-_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
-
-
-def _fill(template: str, parts: dict[str, str]) -> str:
-    """``template`` with each ``{{name}}`` in it replaced by ``parts[name]``, in one pass.
-
-    Only the template is searched: a part that holds ``{{steps}}`` stays as it is.
-
-    >>> _fill("<p>{{a}} {{b}}</p>", {"a": "{{b}}", "b": "x"})
-    '<p>{{b}} x</p>'
-    """
-    return _PLACEHOLDER.sub(lambda match: parts[match.group(1)], template)
-
-
-# In a <script> block the HTML parser looks for "</script" and "<!--" only, and "&" and
-# U+2028/2029 have meanings elsewhere: as JSON escapes, none of them is left (json_script).
-_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
-                              "\u2028": "\\u2028", "\u2029": "\\u2029"})
-
-
-def _json_for_html(data: object) -> str:
-    """``data`` as JSON that can sit inside ``<script type="application/json">``."""
-    return json.dumps(_finite_or_named(data), ensure_ascii=True, allow_nan=False).translate(_SCRIPT_SAFE)
-
-
-def _finite_or_named(data: object) -> object:
-    """JSON has no inf or nan: those become the strings JavaScript's ``Number()`` reads."""
-    if isinstance(data, float) and not math.isfinite(data):
-        return "NaN" if math.isnan(data) else ("Infinity" if data > 0 else "-Infinity")
-    if isinstance(data, dict):
-        return {key: _finite_or_named(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_finite_or_named(value) for value in data]
-    return data
-
-
-# What Graphviz draws with; anything else (script, image, foreignObject...) is refused.
-_DRAWING_ELEMENTS = {"svg", "g", "title", "text", "tspan", "polygon", "polyline", "path", "ellipse", "circle",
-                     "rect", "line", "a", "defs", "linearGradient", "radialGradient", "stop"}
-
-
-def _drawing_only(svg: bytes) -> str:
-    """Graphviz's SVG from its ``<svg`` element on, checked to be a drawing and nothing else.
-
-    Labels were escaped when the DOT text was built, so the SVG holds them as text; this
-    check makes sure of it before the SVG goes into the page as it is.
-    """
-    text = svg.decode("utf-8", "replace")
-    start = text.find("<svg")
-    if start < 0:
-        raise RuntimeError(f"Graphviz's dot gave no SVG drawing; it wrote: {text[:200]!r}")
-    try:
-        elements = list(ElementTree.fromstring(text[start:]).iter())
-    except ElementTree.ParseError as error:
-        raise RuntimeError(f"Graphviz's dot gave an SVG drawing that does not parse: {error}") from None
-    for element in elements:
-        tag = element.tag.rpartition("}")[2]
-        names = [name.rpartition("}")[2].lower() for name in element.attrib]
-        if tag not in _DRAWING_ELEMENTS or any(name.startswith("on") or name == "href" for name in names):
-            raise RuntimeError(f"Graphviz's SVG holds a <{tag}> element or attribute the page does not allow")
-    return text[start:]
 
 
 _PAGE = """<!DOCTYPE html>
@@ -204,18 +147,22 @@ _PAGE = """<!DOCTYPE html>
   <span id="counter"></span>
 </div>
 <p id="explain"></p>
-<div id="graph">{{svg}}</div>
-<script type="application/json" id="steps-data">{{steps}}</script>
+<div id="graph">{{graph}}</div>
+<script type="application/json" id="steps-data">{{steps}}</script>{{layout}}
 <script>
 const steps = JSON.parse(document.getElementById("steps-data").textContent);
 const slider = document.getElementById("slider");
 slider.max = steps.length - 1;
+const graph = document.getElementById("graph");
 const gradText = {};
-document.querySelectorAll("#graph g.node").forEach(g => {
-  for (const t of g.querySelectorAll("text")) {
-    if (t.textContent.startsWith("grad ")) { gradText[g.id] = t; }
-  }
-});
+function adopt() {  // the drawing is in the page: find its grad cells, show the step again
+  graph.querySelectorAll("g.node").forEach(g => {
+    for (const t of g.querySelectorAll("text")) {
+      if (t.textContent.startsWith("grad ")) { gradText[g.id] = t; }
+    }
+  });
+  show(Number(slider.value));
+}
 function format(x) {  // as Python's :.4g, which the step texts use
   if (Number.isNaN(x)) { return "nan"; }
   return Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : (x > 0 ? "inf" : "-inf");
@@ -251,7 +198,17 @@ document.addEventListener("keydown", e => {
   if (e.key === "ArrowLeft") { show(Number(slider.value) - 1); }
 });
 show(0);
+// Drawn by dot when the page was written, or laid out here from the DOT text.
+const graphData = document.getElementById("graph-data");
+const drawn = graphData === null ? Promise.resolve(adopt())
+  : autodiffRender(JSON.parse(graphData.textContent)).then(svg => { graph.replaceChildren(svg); adopt(); });
+drawn.catch(error => { graph.textContent = "The graph could not be laid out here: " + error.message; });
 </script>
 </body>
 </html>
 """
+
+# The DOT text as JSON data (no string in it can end the script) and the renderer.
+_LAYOUT_IN_PAGE = """
+<script type="application/json" id="graph-data">{{source}}</script>
+<script id="renderer">{{renderer}}</script>"""
