@@ -1,7 +1,9 @@
 """Neurons, layers and multi-layer perceptrons, each built from ``autodiff.dot``.
 
 A neuron computes activation(w·x + b); its w·x + b is one node of the graph, so a
-drawing shows a neuron as one step and the backward pass visits it once.
+drawing shows a neuron as one step and the backward pass visits it once. With
+``fused=False`` the same model builds the graph of micrograd's lecture instead: one
+``*`` per weight and a chain of ``+``, with the same numbers (see ``Neuron``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,48 @@ def _positive(n: Any, what: str) -> int:
     return int(n)
 
 
+def _check_fused(fused: Any) -> bool:
+    if not isinstance(fused, bool):  # a string such as "no" would read as true
+        raise TypeError(f"fused must be True or False, got {fused!r}")
+    return fused
+
+
+def _fused_of(parts: str) -> property:
+    """``fused`` of a module made of ``parts`` (its neurons, its layers): true when every
+    neuron builds one w·x+b node; setting it sets every part's."""
+
+    def get(module: Any) -> bool:
+        return all(part.fused for part in getattr(module, parts))
+
+    def set_all(module: Any, fused: bool) -> None:
+        fused = _check_fused(fused)
+        for part in getattr(module, parts):
+            part.fused = fused
+
+    return property(get, set_all, doc="True when every neuron builds one w·x+b node (see ``Neuron``).")
+
+
+def products_and_sums(w: Sequence[Value], x: Sequence[Value], b: Value) -> Value:
+    """w·x + b as micrograd's lecture draws a neuron: one ``*`` per weight, then a chain
+    of ``+``: ((w_1 x_1 + w_2 x_2) + ... + w_n x_n) + b.
+
+    ``autodiff.dot`` adds in this order too, so the output and every gradient are the
+    fused node's to the last bit (the exceptions: a zero's sign, when every product and b
+    are -0.0, as ``dot`` starts its sum from 0.0; and from Python 3.12, whose ``sum``,
+    which ``dot`` uses, compensates, the last bits).
+
+    >>> w, x = [Value(-3.0), Value(1.0)], [Value(2.0), Value(0.0)]
+    >>> z = products_and_sums(w, x, Value(6.5)); z.op, z.data
+    ('+', 0.5)
+    >>> z.data == autodiff.dot(w, x, Value(6.5)).data
+    True
+    """
+    total = w[0] * x[0]
+    for w_i, x_i in zip(w[1:], x[1:]):
+        total = total + w_i * x_i
+    return total + b
+
+
 def as_inputs(x: Sequence[Value | float], nin: int, who: str) -> list[Value]:
     """``x`` as ``nin`` Values: numbers become constant leaves, once per call."""
     if isinstance(x, (Value, str, bytes)) or not hasattr(x, "__len__"):
@@ -53,6 +97,12 @@ def as_inputs(x: Sequence[Value | float], nin: int, who: str) -> list[Value]:
 class Neuron(Module):
     """activation(w·x + b).
 
+    By default w·x + b is one node, ``w·x+b``. With ``fused=False`` it is built as
+    micrograd's lecture builds it, one ``*`` per weight and a chain of ``+``
+    (``products_and_sums``): the graph learners know, with the same data and gradients
+    to the last bit. ``fused`` can be switched at any time; it changes the graphs the
+    neuron builds from then on, never its weights or its model file.
+
     ``init`` picks the starting weights: ``"pytorch"`` (as ``torch.nn.Linear``: w and b
     uniform in ±1/sqrt(nin)), ``"he"`` (w normal with std sqrt(2/nin), b = 0, for relu)
     or ``"xavier"`` (w uniform in ±sqrt(6/(nin + fan_out)), b = 0).
@@ -61,13 +111,16 @@ class Neuron(Module):
     >>> n.w[0].data, n.w[1].data, n.b.data = 0.5, -1.0, 0.25
     >>> n([2.0, 3.0]).data
     -1.75
+    >>> n.fused = False; z = n([2.0, 3.0]); z.op, z.data
+    ('+', -1.75)
     """
 
     def __init__(
         self, nin: int, activation: str = "relu", rng: np.random.Generator | int | None = None,
-        *, init: str = "pytorch", fan_out: int = 1,
+        *, init: str = "pytorch", fan_out: int = 1, fused: bool = True,
     ) -> None:
         nin = _positive(nin, "nin")
+        self.fused = fused
         self.activation = _check_activation(activation)
         rng = _generator(rng)
         if init == "pytorch":
@@ -89,25 +142,35 @@ class Neuron(Module):
     def nin(self) -> int:
         return len(self.w)
 
+    @property
+    def fused(self) -> bool:
+        """True: w·x + b is one node; False: one ``*`` per weight and a chain of ``+``."""
+        return self._fused
+
+    @fused.setter
+    def fused(self, fused: bool) -> None:
+        self._fused = _check_fused(fused)
+
     def __call__(self, x: Sequence[Value | float]) -> Value:
         return self.forward(as_inputs(x, self.nin, "this neuron"))
 
     def forward(self, x: list[Value]) -> Value:
         """The neuron on inputs already made Values (no checks: the hot path)."""
-        z = autodiff.dot(self.w, x, self.b)
+        z = autodiff.dot(self.w, x, self.b) if self._fused else products_and_sums(self.w, x, self.b)
         return z if self.activation == "linear" else getattr(z, self.activation)()
 
     def architecture(self) -> dict[str, Any]:
         return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
 
     def __repr__(self) -> str:
-        return f"Neuron({self.nin}, activation={self.activation!r})"
+        return f"Neuron({self.nin}, activation={self.activation!r}{_fused_text(self)})"
 
 
 class Layer(Module):
     """``nout`` neurons reading the same inputs.
 
     Called on a list, it returns a list of ``nout`` Values (one Value when ``nout`` is 1).
+    ``fused`` is every neuron's (see ``Neuron``); setting it sets theirs.
 
     >>> layer = Layer(3, 2, activation="tanh", rng=0)
     >>> len(layer([1.0, 2.0, 3.0]))
@@ -116,11 +179,13 @@ class Layer(Module):
 
     def __init__(
         self, nin: int, nout: int, activation: str = "relu",
-        rng: np.random.Generator | int | None = None, *, init: str = "pytorch",
+        rng: np.random.Generator | int | None = None, *, init: str = "pytorch", fused: bool = True,
     ) -> None:
         nout = _positive(nout, "nout")
         rng = _generator(rng)
-        self.neurons = [Neuron(nin, activation, rng, init=init, fan_out=nout) for _ in range(nout)]
+        self.neurons = [
+            Neuron(nin, activation, rng, init=init, fan_out=nout, fused=fused) for _ in range(nout)
+        ]
         self.label_parameters()
         self.store_parameters()
 
@@ -131,6 +196,8 @@ class Layer(Module):
     @property
     def activation(self) -> str:
         return self.neurons[0].activation
+
+    fused = _fused_of("neurons")
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         out = self.forward(as_inputs(x, self.nin, "this layer"))
@@ -143,25 +210,30 @@ class Layer(Module):
         return {"type": "Layer", "nin": self.nin, "nout": len(self.neurons), "activation": self.activation}
 
     def __repr__(self) -> str:
-        return f"Layer({self.nin}, {len(self.neurons)}, activation={self.activation!r})"
+        return f"Layer({self.nin}, {len(self.neurons)}, activation={self.activation!r}{_fused_text(self)})"
 
 
 class MLP(Module):
     """A multi-layer perceptron: ``nin`` inputs, then one layer per entry of ``nouts``.
 
     Hidden layers use ``activation``, the last layer ``out_activation``. ``seed`` makes
-    the starting weights the same on every machine.
+    the starting weights the same on every machine. ``fused=False`` builds micrograd's
+    lecture graph, one ``*`` per weight and a chain of ``+`` (see ``Neuron``); setting
+    ``model.fused`` switches every neuron of a model already made.
 
     >>> model = MLP(2, [16, 16, 1], seed=0)
     >>> model
     MLP(2, [16, 16, 1], activation='relu', out_activation='linear')  # 337 parameters
     >>> type(model([0.5, -1.0])).__name__
     'Value'
+    >>> model.fused = False; model([0.5, -1.0]).op
+    '+'
     """
 
     def __init__(
         self, nin: int, nouts: Sequence[int], activation: str = "relu",
         out_activation: str = "linear", seed: int | None = None, *, init: str = "pytorch",
+        fused: bool = True,
     ) -> None:
         if isinstance(nouts, (int, str)) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
@@ -170,7 +242,8 @@ class MLP(Module):
         self.activation = _check_activation(activation)
         self.out_activation = _check_activation(out_activation)
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else out_activation, rng, init=init)
+            Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else out_activation, rng,
+                  init=init, fused=fused)
             for i in range(len(nouts))
         ]
         self.label_parameters()
@@ -183,6 +256,8 @@ class MLP(Module):
     @property
     def nouts(self) -> list[int]:
         return [len(layer.neurons) for layer in self.layers]
+
+    fused = _fused_of("layers")
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         out = as_inputs(x, self.nin, "this model")
@@ -209,5 +284,9 @@ class MLP(Module):
         a = self.architecture()
         return (
             f"MLP({a['nin']}, {a['nouts']}, activation={a['activation']!r}, "
-            f"out_activation={a['out_activation']!r})  # {len(self.parameters())} parameters"
+            f"out_activation={a['out_activation']!r}{_fused_text(self)})  # {len(self.parameters())} parameters"
         )
+
+
+def _fused_text(module: Neuron | Layer | MLP) -> str:
+    return "" if module.fused else ", fused=False"

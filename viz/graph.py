@@ -1,7 +1,8 @@
 """Drawing a computation graph: every ``Value`` with its label, data and grad.
 
-``draw_dot`` builds a ``graphviz.Digraph`` (shown inline by Jupyter); ``render`` writes
-it as .svg, .png, .pdf or .dot. Only ``Value``'s public fields are read.
+``draw_dot`` builds a ``graphviz.Digraph`` (shown inline by Jupyter, laid out in the
+notebook itself where ``dot`` is missing); ``render`` writes it as .svg, .png, .pdf or
+.dot. Only ``Value``'s public fields are read.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def draw_dot(
     inf or nan) red. With ``edge_width`` an edge is as thick as the gradient it carries
     back is large. Nodes that an ``nn`` module computed are drawn inside a box named
     after it; above ``budget`` nodes the drawing is summarised (see ``viz.view``). Hover
-    a node in an SVG for its full-precision data and grad.
+    a node in an SVG for its full-precision data and grad. Jupyter shows it with or
+    without Graphviz's ``dot`` installed (``Diagram``).
 
     >>> from autodiff import Value
     >>> a = Value(2.0, label="a"); c = a * a; c.backward()
@@ -259,7 +261,8 @@ def run_dot(source: str, fmt: str, *, timeout: float = 60.0) -> bytes:
         raise GraphvizNotFound(
             "rendering needs Graphviz's 'dot' program, which is not installed. Install it "
             "with 'sudo apt-get install graphviz' (Debian, Ubuntu), 'brew install graphviz' "
-            "(macOS) or 'conda install graphviz'; meanwhile a '.dot' path writes the graph as text."
+            "(macOS) or 'conda install graphviz'; meanwhile a '.dot' path writes the graph as text, "
+            "and draw_dot in Jupyter and backward_steps lay graphs out in the browser without it."
         )
     try:
         done = subprocess.run(

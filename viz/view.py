@@ -79,7 +79,8 @@ def modules(order: list[Value]) -> dict[Value, str]:
     """The module each node belongs to ("" for none).
 
     A parameter belongs to the module of its name; an op node to the deepest module
-    shared by its parameter inputs; a one-input op (an activation) to its input's.
+    shared by its parameter inputs; an op with no parameter input to the module all its
+    inputs are in (an activation; a partial sum of a neuron's products, ``fused=False``).
     """
     module: dict[Value, str] = {}
     for node in order:
@@ -88,12 +89,9 @@ def modules(order: list[Value]) -> dict[Value, str]:
             module[node] = module_of(node.label) if isinstance(node.label, str) and "." in node.label else ""
             continue
         owners = {module[p] for p in parents if not p.parents and module[p]}
-        if len(owners) == 1:
-            module[node] = owners.pop()
-        elif len(parents) == 1:
-            module[node] = module[parents[0]]
-        else:
-            module[node] = ""
+        if not owners:
+            owners = {module[p] for p in parents}
+        module[node] = owners.pop() if len(owners) == 1 else ""
     return module
 
 

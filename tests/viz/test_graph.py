@@ -147,7 +147,7 @@ def test_module_and_summary_box_titles_are_text(tmp_path):
     leaves = [Value(float(i), label=f"{module}.w.{i}") for i in range(20)]
     root = autodiff.sum([leaf * leaf for leaf in leaves])
     source = viz.draw_dot(root, budget=10).source
-    assert "40 nodes" in source  # the module collapsed into one box, titled by its name
+    assert "41 nodes" in source  # the module (its leaves, products and their sum) in one box, titled by its name
     svg = ElementTree.fromstring(subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True,
                                                 check=True).stdout)
     assert not list(svg.iter(f"{SVG}image")) and module in svg_texts(svg)

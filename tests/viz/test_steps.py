@@ -16,6 +16,9 @@ from autodiff import Value
 from viz.graph import LABEL_LIMIT, Drawing
 from viz.steps import steps_of
 from viz.text import shortened, visible
+from viz.web import renderer_script
+from tests.viz.test_view import mlp_loss
+from tests.without_dot import hide_dot
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -55,11 +58,25 @@ def test_the_page_ends_on_the_gradients_pytorch_gives_where_a_rule_divides_or_se
     assert final[f"v{order.index(r)}"] == 0.0
 
 
-def test_the_page_is_self_contained(tmp_path):
+@pytest.fixture(params=["dot", "page"])
+def layout(request, monkeypatch, tmp_path):
+    """Who lays the graph out: Graphviz's dot when the page is written, or, with no dot
+    on PATH, the page itself when it opens."""
+    if request.param == "page":
+        hide_dot(monkeypatch, tmp_path)
+    return request.param
+
+
+def test_the_page_is_self_contained(tmp_path, layout):
     path = viz.backward_steps(expression()[2], tmp_path / "steps.html")
     text = path.read_text()
     assert "<script src" not in text and "<link" not in text and "@import" not in text
-    assert text.count("<svg") == 1 and '<script type="application/json" id="steps-data">[' in text
+    assert '<script type="application/json" id="steps-data">[' in text
+    if layout == "dot":
+        assert text.count("<svg") == 1 and 'id="graph-data"' not in text and "autodiffRender = " not in text
+    else:
+        assert renderer_script() in text and text.count("<svg") == renderer_script().count("<svg")
+        assert '<script type="application/json" id="graph-data">"digraph {' in text
 
 
 def test_a_path_that_is_not_html_is_refused(tmp_path):
@@ -82,15 +99,27 @@ def browser():
         options.add_argument(flag)
     options.binary_location = chromium
     session = webdriver.Chrome(service=Service(driver), options=options)
+    session.execute_cdp_cmd("Network.enable", {})
+    session.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
     yield session
     session.quit()
 
 
-def test_a_browser_clicks_through_every_step(browser, tmp_path):
+def open_page(browser, path):
+    """Open a step page and wait until its graph is drawn (at once, or laid out by the page)."""
+    browser.get(path.as_uri())
+    drawn = browser.execute_async_script(
+        "const done = arguments[0]; drawn.then(() => done('drawn'), error => done(String(error)))")
+    assert drawn == "drawn"
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0  # nothing fetched
+
+
+def test_a_browser_clicks_through_every_step(browser, layout, tmp_path):
     a, b, c = expression()
     path = viz.backward_steps(c, tmp_path / "steps.html")
     steps = steps_of(c)
-    browser.get(path.as_uri())
+    open_page(browser, path)
     grad_of = lambda node_id: browser.execute_script(  # noqa: E731
         "return gradText[arguments[0]].textContent", node_id)
     assert browser.find_element(By.ID, "counter").text == f"step 0 of {len(steps) - 1}"
@@ -104,7 +133,7 @@ def test_a_browser_clicks_through_every_step(browser, tmp_path):
     assert grad_of("v0") == "grad -2.929" and grad_of("v1") == "grad 2"
     browser.find_element(By.ID, "previous").click()
     assert browser.find_element(By.ID, "counter").text == f"step {len(steps) - 2} of {len(steps) - 1}"
-    screenshot = tmp_path / "steps.png"
+    screenshot = tmp_path / f"steps-{layout}.png"
     browser.save_screenshot(str(screenshot))
     assert screenshot.read_bytes().startswith(PNG)
 
@@ -199,12 +228,12 @@ def squeeze(text):
     return "".join(text.split()).replace("\xa0", "")
 
 
-def test_no_label_changes_the_page_in_a_real_browser(browser, tmp_path):
+def test_no_label_changes_the_page_in_a_real_browser(browser, layout, tmp_path):
     browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {
         "source": "window.caughtAlerts = []; window.alert = m => window.caughtAlerts.push(String(m));"})
     tried = set()
     for k, root in enumerate([every_label_at_once(), *map(one_label_everywhere, HOSTILE_LABELS)]):
-        page = read_the_page(browser, root, tmp_path / f"page{k}.html")
+        page = read_the_page(browser, root, tmp_path / f"page{k}.html", layout)
         tried.add(root.label)
         labels = HOSTILE_LABELS if k == 0 else [root.label]
         shown = "".join(text for _, text in page["seen"])
@@ -215,35 +244,35 @@ def test_no_label_changes_the_page_in_a_real_browser(browser, tmp_path):
     assert len(tried) == len(HOSTILE_LABELS) == 41
 
 
-def read_the_page(browser, root, path):
+def read_the_page(browser, root, path, layout):
     """Open ``root``'s page, check that its structure is the template's and that its
     script ran through every step showing the expected texts; what it holds."""
     expected = [step["text"] for step in steps_of(root)]  # every node is drawn: no "not drawn" notes
-    browser.get(viz.backward_steps(root, path).as_uri())
+    open_page(browser, viz.backward_steps(root, path))
     page = browser.execute_script(READ_THE_PAGE)
     assert page["title"] == re.sub(" +", " ", f"Backward pass: {visible(root.label)}").strip(), root.label
     assert not page["pwned"] and page["alerts"] == [], root.label
     assert page["head"] == ["META", "TITLE", "STYLE"], root.label
-    assert page["body"] == ["H1#", "DIV#controls", "P#explain", "DIV#graph", "SCRIPT#steps-data", "SCRIPT#"]
+    in_page = ["SCRIPT#graph-data", "SCRIPT#renderer"] if layout == "page" else []
+    assert page["body"] == ["H1#", "DIV#controls", "P#explain", "DIV#graph", "SCRIPT#steps-data", *in_page, "SCRIPT#"]
     assert page["graph"] == ["svg"] and page["foreign"] == 0 and page["active"] == [], root.label
     assert page["seen"] == [[f"step {i} of {len(expected) - 1}", text] for i, text in enumerate(expected)]
     return page
 
 
-def test_infinite_and_nan_gradients_reach_the_page(browser, tmp_path):
+def test_infinite_and_nan_gradients_reach_the_page(browser, layout, tmp_path):
     # JSON has no inf or nan: the page must carry them some other way, and show them
     inf, nan = float("inf"), float("nan")
     q, s, u = Value(2.0, label="q"), Value(1.0, label="s"), Value(1.0, label="u")
     root = Value(inf) * q + Value(nan) * s + Value(-inf) * u  # gradients inf, nan, -inf
-    path = viz.backward_steps(root, tmp_path / "steps.html")
-    browser.get(path.as_uri())
+    open_page(browser, viz.backward_steps(root, tmp_path / "steps.html"))
     browser.execute_script("show(steps.length - 1)")
     grads = browser.execute_script("const out = {}; for (const id in gradText) { out[id] = gradText[id].textContent; } return out")
     order = autodiff.topological_order(root)
     assert {grads[f"v{order.index(node)}"] for node in (q, s, u)} == {"grad inf", "grad nan", "grad -inf"}
 
 
-def test_a_six_thousand_node_chain_gets_every_step_and_a_small_drawing(browser, tmp_path):
+def test_a_six_thousand_node_chain_gets_every_step_and_a_small_drawing(browser, layout, tmp_path):
     y = Value(0.5, label="start")
     for _ in range(3000):
         y = y * 1.0001  # an op and a constant per link: 6,001 nodes
@@ -253,17 +282,53 @@ def test_a_six_thousand_node_chain_gets_every_step_and_a_small_drawing(browser, 
     text = path.read_text()
     steps = json.loads(re.search(r'<script type="application/json" id="steps-data">(.*?)</script>', text).group(1))
     assert len(steps) == 3001 and steps == json.loads(json.dumps(steps_of(y, Drawing.of(y, colour=False))))
-    drawn = set(re.findall(r'<g id="([vg]\d+)" class="node"', text))
+    open_page(browser, path)
+    drawn = set(browser.execute_script("return Array.from(document.querySelectorAll('#graph g.node'), g => g.id)"))
     assert len(drawn) < 30 and {step["box"] for step in steps} <= drawn
     hidden = [k for k, step in enumerate(steps) if step["box"] != step["node"]]
     assert len(hidden) == 2993  # all but three ops at each end of the chain (the output ends it)
     note = "(This node is not drawn: it is one of the 5,986 nodes in the box “⋯ 2,993 ops ⋯”.)"
-    assert all(steps[k]["text"].endswith(note) for k in hidden) and "⋯ 2,993 ops ⋯" in text
-    browser.get(path.as_uri())
+    assert all(steps[k]["text"].endswith(note) for k in hidden)
+    assert "⋯ 2,993 ops ⋯" in browser.find_element(By.ID, "graph").text
     browser.execute_script(f"show({hidden[0]})")
     assert "current" in browser.find_element(By.ID, steps[hidden[0]]["box"]).get_attribute("class")
     assert browser.find_element(By.ID, "counter").text == f"step {hidden[0]} of 3000"
     assert browser.find_element(By.ID, "explain").text.endswith(note)
+
+
+# Every node's id, class and texts, and the clusters' texts, in document order.
+READ_THE_DRAWING = """
+const texts = g => Array.from(g.querySelectorAll("text"), t => t.textContent);
+return {
+  nodes: Array.from(document.querySelectorAll("#graph g.node"), g => [g.id, texts(g)]),
+  clusters: Array.from(document.querySelectorAll("#graph g.cluster"), texts),
+  edges: document.querySelectorAll("#graph g.edge").length,
+};
+"""
+
+
+@pytest.mark.parametrize("budget, boxes", [(300, "clusters"), (40, "summaries")])
+def test_the_page_lays_out_the_drawing_dot_draws(browser, tmp_path, monkeypatch, budget, boxes):
+    # A network drawn in module boxes, or with its neurons collapsed into summaries (ids
+    # g<k>): without dot the page must show the same boxes, with the ids the steps use.
+    loss = mlp_loss((4, 4, 1))
+    drawn = {}
+    for layout in ("dot", "page"):
+        if layout == "page":
+            hide_dot(monkeypatch, tmp_path)
+        open_page(browser, viz.backward_steps(loss, tmp_path / f"{layout}.html", budget=budget))
+        drawn[layout] = browser.execute_script(READ_THE_DRAWING)
+        browser.save_screenshot(str(tmp_path / f"{layout}.png"))
+    ids = [node_id for node_id, _ in drawn["dot"]["nodes"]]
+    if boxes == "clusters":
+        order = autodiff.topological_order(loss)
+        assert len(ids) == len(order) + sum(1 for node in order if node.parents)  # a box per value, an oval per op
+        assert len(drawn["dot"]["clusters"]) == 1 + 4 + 1 + 4 + 1 + 1  # each layer and each neuron
+    else:
+        assert sorted(i for i in ids if i.startswith("g")) == sorted(f"g{k}" for k in range(9))  # one per neuron
+    assert drawn["page"] == drawn["dot"]
+    steps = steps_of(loss, Drawing.of(loss, budget=budget, colour=False))
+    assert {step["box"] for step in steps} <= set(ids)
 
 
 def fake_dot(tmp_path, monkeypatch, script):
@@ -282,7 +347,7 @@ def test_backward_steps_passes_its_timeout_to_dot(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("timeout", [0, -1.0, float("nan"), float("inf"), "60", True])
-def test_a_timeout_that_is_not_a_positive_number_is_refused(tmp_path, timeout):
+def test_a_timeout_that_is_not_a_positive_number_is_refused(tmp_path, layout, timeout):
     with pytest.raises(ValueError, match="timeout must be a positive number of seconds"):
         viz.backward_steps(expression()[2], tmp_path / "steps.html", timeout=timeout)
 
