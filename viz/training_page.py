@@ -17,6 +17,7 @@ and the record's in a browser.
 from __future__ import annotations
 
 import base64
+import copy
 import html
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -84,8 +85,13 @@ def _base64(array: np.ndarray, dtype: str) -> str:
 
 def neuron_drawings(record: TrainingRecord, scale: Any) -> dict[str, dict[str, Any]]:
     """Per neuron ``"l,j"`` (layers from 1): the DOT of its computation as ``draw_dot``
-    draws it, and what each drawn box holds (``["w", l, j, i]``, ``["b", l, j]``,
-    ``["in", l - 1, i]``, ``["z", l, j]``, ``["a", l, j]``), for the page to fill in.
+    draws it, and what each drawn box holds, for the page to fill in: ``["w", l, j, i]``,
+    ``["b", l, j]``, ``["in", l - 1, i]``, ``["z", l, j]``, ``["a", l, j]``, and for a
+    neuron that is not fused (micrograd's lecture graph) ``["prod", l, j, i]`` (w·x of
+    input i) and ``["partial", l, j, i]`` (the sum of the products up to input i).
+
+    The graph is the neuron's own ``forward`` on stand-ins for its weights and inputs,
+    labelled as the page names them, so it is drawn as that model draws it.
 
     >>> import nn
     >>> from viz.record import TrainingRecord
@@ -96,27 +102,41 @@ def neuron_drawings(record: TrainingRecord, scale: Any) -> dict[str, dict[str, A
     sizes = [record.model.nin] + record.model.nouts
     drawings = {}
     for l, layer in enumerate(record.model.layers, start=1):
-        for j in range(sizes[l]):
-            def leaf(label: str) -> Value:
-                return Value(_WIDEST, label=label)
-
-            inputs = [leaf(f"x[{i}]" if l == 1 else f"a[{l - 1},{i}]") for i in range(sizes[l - 1])]
-            weights = [leaf(f"w[{l},{j},{i}]") for i in range(sizes[l - 1])]
-            bias = leaf(f"b[{l},{j}]")
-            z = autodiff.dot(weights, inputs, bias)
-            z.label = f"z[{l},{j}]"
-            roles = {id(z): ["z", l, j]}
-            out = z
-            if layer.activation != "linear":
-                out = getattr(z, layer.activation)()
-                out.label = f"a[{l},{j}]"
-                roles[id(out)] = ["a", l, j]
-            roles |= {id(v): ["in", l - 1, i] for i, v in enumerate(inputs)}
-            roles |= {id(v): ["w", l, j, i] for i, v in enumerate(weights)}
-            roles[id(bias)] = ["b", l, j]
-            for node in autodiff.topological_order(out):
+        for j, neuron in enumerate(layer.neurons):
+            inputs = [Value(_WIDEST, label=f"x[{i}]" if l == 1 else f"a[{l - 1},{i}]") for i in range(sizes[l - 1])]
+            stand_in = copy.copy(neuron)  # the neuron's rule (fused or not), on weights of our own
+            stand_in.w = [Value(_WIDEST, label=f"w[{l},{j},{i}]") for i in range(sizes[l - 1])]
+            stand_in.b = Value(_WIDEST, label=f"b[{l},{j}]")
+            out = stand_in.forward(inputs)
+            roles = _roles(out, inputs, stand_in, l, j)
+            order = autodiff.topological_order(out)
+            for node in order:
                 node.grad = _WIDEST
             drawing = Drawing(build_view(out, 300), scale, edge_width=False)
-            boxes = {drawing.box_id(node): roles[id(node)] for node in autodiff.topological_order(out)}
-            drawings[f"{l},{j}"] = {"dot": drawing.dot.source, "boxes": boxes}
+            drawings[f"{l},{j}"] = {"dot": drawing.dot.source,
+                                    "boxes": {drawing.box_id(node): roles[id(node)] for node in order}}
     return drawings
+
+
+def _roles(out: Value, inputs: list[Value], neuron: Any, l: int, j: int) -> dict[int, list]:
+    """What each node of one neuron's graph is, by id; an unknown node is an error (the
+    page would show it with no numbers)."""
+    roles: dict[int, list] = {id(v): ["in", l - 1, i] for i, v in enumerate(inputs)}
+    roles |= {id(w): ["w", l, j, i] for i, w in enumerate(neuron.w)}
+    roles[id(neuron.b)] = ["b", l, j]
+    z = out if neuron.activation == "linear" else out.parents[0]
+    roles[id(out)] = ["z", l, j] if out is z else ["a", l, j]
+    roles[id(z)] = ["z", l, j]
+    products = {}
+    for node in autodiff.topological_order(out):
+        if id(node) in roles:
+            continue
+        if node.op == "*" and len(node.parents) == 2 and id(node.parents[0]) in roles:
+            i = roles[id(node.parents[0])][3]
+            products[id(node)] = i
+            roles[id(node)] = ["prod", l, j, i]
+        elif node.op == "+" and len(node.parents) == 2 and id(node.parents[1]) in products:
+            roles[id(node)] = ["partial", l, j, products[id(node.parents[1])]]
+        else:
+            raise RuntimeError(f"the drawing of neuron {l},{j} has a {node.op!r} node the page cannot fill in")
+    return roles

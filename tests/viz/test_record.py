@@ -1,9 +1,7 @@
 """TrainingRecord: what it records (checked against PyTorch and the engine), how it thins,
 and its page in a real browser, offline and without Graphviz's dot."""
 
-import math
 import os
-import shutil
 import time
 
 import numpy as np
@@ -16,7 +14,8 @@ import nn
 import viz
 from autodiff import Value
 from nn.train import LOSSES
-from tests.viz.test_steps import browser  # noqa: F401  (the suite's Chromium)
+from tests.viz.test_steps import browser  # noqa: F401  (the suite's Chromium, offline)
+from tests.without_dot import hide_dot
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -31,11 +30,11 @@ def moons(n=24, seed=1):
 
 
 def trained(epochs=12, loss="hinge", l2=1e-3, sizes=(5, 4, 1), activation="relu", out_activation="linear",
-            targets=None, **options):
+            targets=None, fused=True, **options):
     X, y = moons()
     if targets is not None:
         y = targets(y)
-    model = nn.MLP(2, list(sizes), activation=activation, out_activation=out_activation, seed=3)
+    model = nn.MLP(2, list(sizes), activation=activation, out_activation=out_activation, seed=3, fused=fused)
     rec = viz.TrainingRecord(model, X, y, loss=loss, l2=l2, **options)
     optimizer = nn.SGD(model.parameters(), lr=0.2, momentum=0.9)
     history = nn.fit(model, X, y, loss=loss, l2=l2, optimizer=optimizer, epochs=epochs, progress=False,
@@ -123,29 +122,8 @@ def test_the_page_is_self_contained_and_needs_something_recorded(tmp_path):
 
 
 @pytest.fixture
-def offline(browser):  # noqa: F811
-    """The suite's Chromium with the network switched off."""
-    browser.execute_cdp_cmd("Network.enable", {})
-    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
-        "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
-    return browser
-
-
-@pytest.fixture
 def no_dot(monkeypatch, tmp_path):
-    """A PATH without Graphviz's dot (the rest of each directory linked in)."""
-    directories = []
-    for k, directory in enumerate(os.environ.get("PATH", "").split(os.pathsep)):
-        if directory and os.path.lexists(os.path.join(directory, "dot")):
-            shadow = tmp_path / f"path-{k}"
-            shadow.mkdir()
-            for entry in os.scandir(directory):
-                if entry.name != "dot":
-                    (shadow / entry.name).symlink_to(entry.path)
-            directory = str(shadow)
-        directories.append(directory)
-    monkeypatch.setenv("PATH", os.pathsep.join(directories))
-    assert shutil.which("dot") is None
+    hide_dot(monkeypatch, tmp_path)
 
 
 def open_page(browser, path):
@@ -164,7 +142,7 @@ def at_snapshot(model, rec, t):
     return model
 
 
-def test_the_slider_visits_every_snapshot_and_play_runs_to_the_end(browser, offline, no_dot, tmp_path):
+def test_the_slider_visits_every_snapshot_and_play_runs_to_the_end(browser, no_dot, tmp_path):
     model, rec, _ = trained()
     open_page(browser, rec.write(tmp_path / "training.html"))
     counter = browser.find_element(By.ID, "counter")
@@ -189,8 +167,9 @@ def neuron_boxes(browser):
         "return neuronView && neuronView.map(e => [e.role, e.data && e.data.textContent, e.grad && e.grad.textContent])")
 
 
-def test_a_neuron_shows_its_computation_with_the_models_numbers_at_that_step(browser, offline, no_dot, tmp_path):
-    model, rec, _ = trained()
+@pytest.mark.parametrize("fused", [True, False])  # one w·x+b node, or micrograd's * and + nodes
+def test_a_neuron_shows_its_computation_with_the_models_numbers_at_that_step(browser, no_dot, tmp_path, fused):
+    model, rec, _ = trained(fused=fused)
     X, y = moons()
     open_page(browser, rec.write(tmp_path / "training.html"))
     t, s = 4, 7
@@ -214,6 +193,14 @@ def test_a_neuron_shows_its_computation_with_the_models_numbers_at_that_step(bro
     expected = {("w", 2, 1, i): (w.data, w.grad) for i, w in enumerate(neuron.w)}
     expected |= {("b", 2, 1): (neuron.b.data, neuron.b.grad), ("z", 2, 1): (z.data, z.grad), ("a", 2, 1): (a.data, a.grad)}
     expected |= {("in", 1, i): (h.data, h.grad) for i, h in enumerate(hidden)}
+    if not fused:  # each product w_i·x_i, and each sum of the products so far
+        graph = autodiff.topological_order(z)
+        for i, w in enumerate(neuron.w):
+            (product,) = [n for n in graph if n.op == "*" and n.parents[0] is w]
+            expected[("prod", 2, 1, i)] = (product.data, product.grad)
+            if i > 0:
+                (partial,) = [n for n in graph if n.op == "+" and n.parents[1] is product]
+                expected[("partial", 2, 1, i)] = (partial.data, partial.grad)
     assert a.grad != 0.0  # a sample whose gradient reaches this neuron: the check means something
     assert len(boxes) == len(expected)
     for role, data, grad in boxes:
@@ -222,7 +209,7 @@ def test_a_neuron_shows_its_computation_with_the_models_numbers_at_that_step(bro
         assert grad == f"grad {gradient + 0.0:.4g}", role
 
 
-def test_a_weight_shows_its_history_and_derivation_with_the_recorded_numbers(browser, offline, no_dot, tmp_path):
+def test_a_weight_shows_its_history_and_derivation_with_the_recorded_numbers(browser, no_dot, tmp_path):
     model, rec, _ = trained()
     X, y = moons()
     open_page(browser, rec.write(tmp_path / "training.html"))
@@ -266,7 +253,7 @@ def test_a_weight_shows_its_history_and_derivation_with_the_recorded_numbers(bro
     ("bce", "sigmoid", "sigmoid", lambda y: (y > 0).astype(float)),
     ("bce_with_logits", "relu", "linear", lambda y: (y > 0).astype(float)),
 ])
-def test_every_loss_and_activation_derives_as_the_engine(browser, offline, tmp_path, loss, activation, out_activation, targets):
+def test_every_loss_and_activation_derives_as_the_engine(browser, tmp_path, loss, activation, out_activation, targets):
     model, rec, _ = trained(epochs=3, loss=loss, l2=0.0, activation=activation, out_activation=out_activation,
                             targets=targets)
     X, y = rec.X, rec.y
@@ -289,7 +276,7 @@ def test_every_loss_and_activation_derives_as_the_engine(browser, offline, tmp_p
     assert "(the same: the training used all the data" in browser.find_element(By.ID, "derivation").text
 
 
-def test_a_title_is_only_text(browser, offline, tmp_path):
+def test_a_title_is_only_text(browser, tmp_path):
     _, rec, _ = trained(epochs=2)
     title = "</script><script>window.pwned=1</script><b>{{data}}</b>"
     open_page(browser, rec.write(tmp_path / "training.html", title=title))
@@ -311,7 +298,7 @@ history = nn.fit(model, X, y, loss="hinge", epochs=6, progress=False, on_step=re
 ]
 
 
-def test_a_notebook_shows_the_view_inline_and_follows_training_live(browser, offline, monkeypatch, tmp_path):
+def test_a_notebook_shows_the_view_inline_and_follows_training_live(browser, monkeypatch, tmp_path):
     import nbformat
     from nbclient import NotebookClient
 
