@@ -234,8 +234,15 @@ def test_a_weight_shows_its_history_and_derivation_with_the_recorded_numbers(bro
     assert page_value == pytest.approx(weight.grad, rel=1e-12, abs=1e-300)
     assert weight.grad != 0.0  # a sample whose gradient flows: the check means something
     assert f"= {weight.grad:.4g}" in str(autodiff.explain(loss, weight))
-    assert f"dE/dw[{l},{j},{i}] = dE/dz[{l},{j}] · dz[{l},{j}]/dw[{l},{j},{i}]" in text
-    assert f" = {weight.grad:.4g}\n" in text
+    assert f"dE/dw[{l},{j},{i}] = dE/da[{l},{j}] · da[{l},{j}]/dz[{l},{j}] · dz[{l},{j}]/dw[{l},{j},{i}]\n" in text
+    # each factor is the engine's: dE/da of the neuron's output, relu's slope, the input
+    hidden = model.layers[0].forward([Value(v) for v in X[s]])
+    loss = nn.hinge_loss([model.layers[2].forward(model.layers[1].forward(hidden))[0]], [y[s]])
+    model.zero_grad()
+    loss.backward()
+    factors = [hidden[j].grad, 1.0 if hidden[j].data > 0 else 0.0, X[s][i]]
+    written = " × ".join(f"{v:.4g}" if k == 0 or v >= 0 else f"({v:.4g})" for k, v in enumerate(factors))
+    assert f"\n    = {written} = {weight.grad:.4g}\n" in text
     # summed over the data it is the recorded batch gradient, which PyTorch confirms
     recorded = rec.gradients[t][rec.names.index(name)]
     assert recorded == pytest.approx(torch_gradient(model, rec.parameters[t], X, y, 1e-3)[rec.names.index(name)], rel=1e-10)
