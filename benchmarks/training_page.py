@@ -2,6 +2,7 @@
 and how fast its slider redraws in Chromium, for 200 snapshots of the two-moons run.
 
     .venv/bin/python benchmarks/training_page.py [--runs 3]
+    .venv/bin/python benchmarks/training_page.py --screenshot out/training.html docs/demo/training_page.png
 
 The demo's fit (MLP 2-16-16-1, 100 full-batch steps) is timed (CPU time) with and
 without a TrainingRecord, in turns, so that the machine's slow spells fall on both
@@ -12,11 +13,14 @@ selected, with a weight selected (its derivation recomputed at each step) and wi
 neuron selected (its drawing refilled). Each move is timed twice: the script's own
 work (the input handler), and until the next frame is drawn (which includes the wait
 for the frame, up to 16.7 ms at 60 frames a second).
+
+With ``--screenshot`` it only saves the README's picture of a page (the demo's).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import statistics
 import sys
 import tempfile
@@ -26,10 +30,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import nn  # noqa: E402
 import viz  # noqa: E402
-from screenshot_training_page import offline_chromium  # noqa: E402
+from layout import chromium  # noqa: E402
 from two_moons import L2, LOSS, make_moons, train  # noqa: E402
 
 TITLE = "Two moons: an MLP 2-16-16-1 learning"
@@ -107,7 +112,7 @@ def summary(times: list[float]) -> str:
 
 
 def redraws(path: Path, count: int) -> None:
-    browser = offline_chromium(1400, 1000)
+    browser = chromium(1400, 1000)
     try:
         start = time.perf_counter()
         browser.get(path.as_uri())
@@ -132,10 +137,36 @@ def redraws(path: Path, count: int) -> None:
         browser.quit()
 
 
+def screenshot(page: Path, png: Path, *, fraction: float = 0.15, width: int = 1320, height: int = 1240) -> Path:
+    """Save ``page`` at ``fraction`` of its snapshots, with the second layer's weight of
+    the largest gradient for the sample shown selected, as a 256-colour ``png`` (small)."""
+    from PIL import Image
+
+    browser = chromium(width, height, "--hide-scrollbars")
+    try:
+        browser.get(page.resolve().as_uri())
+        browser.execute_script(
+            "show(Math.round(arguments[0] * (COUNT - 1)));"
+            "const b = backward(paramsAt(step), X[sample], Y[sample]), second = edges.filter(e => e.l === 2);"
+            "const size = e => Math.abs(sampleGradient(b, e.l, e.j, e.i));"
+            "const e = second.reduce((best, next) => (size(next) > size(best) ? next : best));"
+            "select({kind: 'weight', l: e.l, j: e.j, i: e.i});", fraction)
+        image = Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("RGB")
+    finally:
+        browser.quit()
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(png, optimize=True)
+    return png
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="timed fits with and without recording (default 3)")
+    parser.add_argument("--screenshot", nargs=2, type=Path, metavar=("PAGE", "PNG"),
+                        help="only save a screenshot of PAGE (the demo's out/training.html) as PNG, for the README")
     args = parser.parse_args()
+    if args.screenshot:
+        print(f"wrote {screenshot(*args.screenshot)}")
+        return
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "training.html"
         record = page(path)

@@ -38,6 +38,11 @@ _ACTIVATIONS = {
 }
 
 
+def _recorded(array: str, doc: str) -> property:
+    """A read-only view of the snapshots kept so far in one of a record's arrays (a copy)."""
+    return property(lambda record: getattr(record, array)[:record._count].copy(), doc=doc)
+
+
 class TrainingRecord:
     """Snapshots of an ``nn.MLP`` with one output as it trains on ``X``, ``y``.
 
@@ -186,34 +191,12 @@ class TrainingRecord:
     def __len__(self) -> int:
         return self._count
 
-    @property
-    def steps(self) -> np.ndarray:
-        """The step of each snapshot: the number of updates before it."""
-        return self._steps[:self._count].copy()
-
-    @property
-    def losses(self) -> np.ndarray:
-        return self._loss[:self._count].copy()
-
-    @property
-    def accuracies(self) -> np.ndarray:
-        """Training accuracy per snapshot (nan for mse, which has none)."""
-        return self._accuracy[:self._count].copy()
-
-    @property
-    def parameters(self) -> np.ndarray:
-        """Parameters per snapshot (rows), in the order of ``names``."""
-        return self._parameters[:self._count].copy()
-
-    @property
-    def gradients(self) -> np.ndarray:
-        """The gradient at each snapshot's parameters, as the training computed it."""
-        return self._gradients[:self._count].copy()
-
-    @property
-    def grids(self) -> np.ndarray:
-        """The decision function per snapshot on ``grid_x`` × ``grid_y`` (row r is grid_y[r])."""
-        return self._grid[:self._count].copy()
+    steps = _recorded("_steps", "The step of each snapshot: the number of updates before it.")
+    losses = _recorded("_loss", "The loss on the whole data per snapshot, l2 term included.")
+    accuracies = _recorded("_accuracy", "Training accuracy per snapshot (nan for mse, which has none).")
+    parameters = _recorded("_parameters", "Parameters per snapshot (rows), in the order of ``names``.")
+    gradients = _recorded("_gradients", "The gradient at each snapshot's parameters, as the training computed it.")
+    grids = _recorded("_grid", "The decision function per snapshot on ``grid_x`` × ``grid_y`` (row r is grid_y[r]).")
 
     def gradient_scale(self) -> GradientScale:
         """One colour scale for every recorded gradient, as the drawings colour them."""
