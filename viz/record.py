@@ -20,11 +20,6 @@ import numpy as np
 import autodiff
 from autodiff import Value, no_grad
 
-import nn
-
-# The loss rules and "is this prediction right" rules are nn.fit's own, kept in one place.
-from nn.train import _CORRECT, LOSSES
-
 from .colours import GradientScale
 
 # Losses the page can derive by hand for a single-output model.
@@ -74,6 +69,8 @@ class TrainingRecord:
         max_bytes: int = 50_000_000,
         resolution: int = 40,
     ) -> None:
+        import nn  # here, not at the top: importing viz stays light (nn.fit brings tqdm)
+
         if not isinstance(model, nn.MLP):
             raise TypeError(f"TrainingRecord records an nn.MLP, got {type(model).__name__}")
         if model.nouts[-1] != 1:
@@ -178,6 +175,9 @@ class TrainingRecord:
 
     def _loss_and_accuracy(self, parameters: np.ndarray) -> tuple[float, float]:
         """Loss (as nn.fit computes it on the whole data, l2 included) and accuracy."""
+        # the loss and "is this prediction right" rules are nn.fit's own, kept in one place
+        from nn.train import _CORRECT, LOSSES
+
         outputs = self.decision(parameters, self.X)
         loss_fn, correct = LOSSES[self.loss], _CORRECT.get(LOSSES[self.loss])
         with no_grad():

@@ -29,6 +29,7 @@ from autodiff import Value
 
 from .colours import EXPLODING, PALETTE, VANISHING
 from .graph import Drawing
+from .text import visible
 from .view import build_view
 from .web import fill, json_for_script, renderer_script
 
@@ -42,8 +43,9 @@ _WIDEST = -8.888e-88
 def training_page(record: TrainingRecord, title: str) -> str:
     """The page's HTML for ``record``."""
     template = resources.files("viz").joinpath("training_page.html").read_text(encoding="utf-8")
+    title = visible(str(title))  # what a reader could not see is shown as its escape
     return fill(template, {
-        "title": html.escape(str(title)),
+        "title": html.escape(title),
         "data": json_for_script(page_data(record, title)),
         "renderer": renderer_script(),
     })

@@ -2,6 +2,7 @@
 and its page in a real browser, offline and without Graphviz's dot."""
 
 import os
+import re
 import time
 
 import numpy as np
@@ -14,8 +15,9 @@ import nn
 import viz
 from autodiff import Value
 from nn.train import LOSSES
-from tests.viz.test_steps import browser  # noqa: F401  (the suite's Chromium, offline)
+from tests.viz.test_steps import HOSTILE_LABELS, browser  # noqa: F401  (the suite's Chromium, offline)
 from tests.without_dot import hide_dot
+from viz.text import visible
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -284,11 +286,19 @@ def test_every_loss_and_activation_derives_as_the_engine(browser, tmp_path, loss
 
 
 def test_a_title_is_only_text(browser, tmp_path):
-    _, rec, _ = trained(epochs=2)
-    title = "</script><script>window.pwned=1</script><b>{{data}}</b>"
-    open_page(browser, rec.write(tmp_path / "training.html", title=title))
-    assert browser.execute_script("return window.pwned") is None
-    assert browser.find_element(By.TAG_NAME, "h1").text == title and browser.title == title
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {
+        "source": "window.caughtAlerts = []; window.alert = m => window.caughtAlerts.push(String(m));"})
+    _, rec, _ = trained(epochs=2, sizes=(3, 1))
+    for k, title in enumerate(HOSTILE_LABELS):
+        open_page(browser, rec.write(tmp_path / f"training{k}.html", title=title))
+        page = browser.execute_script(
+            "return {h1: document.querySelector('h1').textContent, title: document.title, pwned: window.pwned === 1,"
+            " alerts: window.caughtAlerts, body: Array.from(document.body.children, e => e.tagName + '#' + e.id),"
+            " counter: document.getElementById('counter').textContent}")
+        assert page["h1"] == visible(title) and page["title"] == re.sub(" +", " ", visible(title)).strip(), title
+        assert not page["pwned"] and page["alerts"] == [], title
+        assert page["body"] == ["H1#", "DIV#controls", "DIV#", "DIV#detail", "SCRIPT#record-data", "SCRIPT#", "SCRIPT#"], title
+        assert page["counter"].startswith("snapshot 2 of 2"), title
 
 
 # ---- in Jupyter ----------------------------------------------------------------------------
