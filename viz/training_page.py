@@ -113,7 +113,9 @@ def neuron_drawings(record: TrainingRecord, scale: Any) -> dict[str, dict[str, A
             roles = _roles(out, inputs, stand_in, l, j)
             order = autodiff.topological_order(out)
             for node in order:
-                node.grad = _WIDEST
+                node.data = node.grad = _WIDEST
+                if roles[id(node)][0] in ("z", "a"):
+                    node.label = f"{roles[id(node)][0]}[{l},{j}]"
             drawing = Drawing(build_view(out, 300), scale, edge_width=False)
             drawings[f"{l},{j}"] = {"dot": drawing.dot.source,
                                     "boxes": {drawing.box_id(node): roles[id(node)] for node in order}}

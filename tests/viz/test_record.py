@@ -1,6 +1,7 @@
 """TrainingRecord: what it records (checked against PyTorch and the engine), how it thins,
 and its page in a real browser, offline and without Graphviz's dot."""
 
+import math
 import os
 import re
 import time
@@ -166,7 +167,7 @@ def test_the_slider_visits_every_snapshot_and_play_runs_to_the_end(browser, no_d
 
 def neuron_boxes(browser):
     return browser.execute_script(
-        "return neuronView && neuronView.map(e => [e.role, e.data && e.data.textContent, e.grad && e.grad.textContent])")
+        "return neuronView && neuronView.boxes.map(e => [e.role, e.data && e.data.textContent, e.grad && e.grad.textContent])")
 
 
 @pytest.mark.parametrize("fused", [True, False])  # one w·x+b node, or micrograd's * and + nodes
@@ -205,6 +206,10 @@ def test_a_neuron_shows_its_computation_with_the_models_numbers_at_that_step(bro
                 expected[("partial", 2, 1, i)] = (partial.data, partial.grad)
     assert a.grad != 0.0  # a sample whose gradient reaches this neuron: the check means something
     assert len(boxes) == len(expected)
+    # the colour scale spans the gradients shown, as draw_dot's does, and its legend says so
+    logs = [math.log10(abs(g)) for _, g in expected.values() if 1e-8 <= abs(g) <= 1e3]
+    legend = browser.execute_script("return neuronView.legend.map(t => t.textContent)")
+    assert legend == [f"|grad| 1e{min(logs):.1f}", f"1e{max(logs):.1f}"]
     for role, data, grad in boxes:
         value, gradient = expected[tuple(role)]
         assert data == f"data {value + 0.0:.4g}", role
