@@ -242,7 +242,7 @@ class _Writer:
         # a factor straight from node to the output is the output's own partial derivative
         products = [" · ".join(self._symbol(u, lo, partial=u is self.output and lo is node) for u, lo in pairs)
                     for pairs in terms]
-        values = [" × ".join(number(v) for v in factors) for factors in numbers]
+        values = [_product(factors) for factors in numbers]
         if len(terms) == 1 and not untold:
             return [f"{left} = {products[0]}", f"{pad} = {values[0]} = {number(result)}"]
         symbols, values = " + ".join(products), " + ".join(f"({v})" for v in values)
@@ -253,7 +253,7 @@ class _Writer:
     def _latex_equation(self, upper: Value, node: Value, terms: list, numbers: list, untold: int,
                         result: float) -> str:
         products = [r" \cdot ".join(self._fraction(u, lo) for u, lo in pairs) for pairs in terms]
-        values = [r" \times ".join(number(v) for v in factors) for factors in numbers]
+        values = [_product(factors, r" \times ") for factors in numbers]
         if len(terms) > 1 or untold:
             values = [f"({v})" for v in values]
         more = [r"\cdots"] if untold else []
@@ -445,6 +445,11 @@ def _shortened(steps: list[Step]) -> list[Step]:
     middle = steps[head:-tail]
     folded = [n for upper, _, inside in middle[:-1] for n in (*inside, upper)] + middle[-1][2]
     return steps[:head] + [(middle[-1][0], middle[0][1], folded)] + steps[-tail:]
+
+
+def _product(factors: list[float], times: str = " × ") -> str:
+    """The numbers of a product, a negative one after the first in parentheses: 2 × (-1)."""
+    return times.join(number(v) if i == 0 or v >= 0 else f"({number(v)})" for i, v in enumerate(factors))
 
 
 def _listed(items: list[str]) -> str:

@@ -31,7 +31,7 @@ def local_derivative(node: Value, position: int, name: Callable[[int], str], out
     """d node / d (its input at ``position``): the formula in names, and with numbers.
 
     ``name(i)`` is the name of input i as shown, ``out`` the node's own. For an op
-    without a formula here (``bce``, ``logsumexp``, ``pick``) both are empty: the caller
+    without a formula here (``pick``) both are empty: the caller
     shows the number alone.
 
     >>> from autodiff import Value
@@ -103,6 +103,21 @@ def _grouped(x: float) -> str:
     return f"({number(x)})" if x < 0 else number(x)
 
 
+def _bce_rule(node, k, name, out, values):
+    """Binary cross-entropy of a probability p and a target t (the engine guards p(1 − p)
+    away from 0; the formula is the unguarded one)."""
+    p, t = name(0), name(1)
+    vp, vt = values
+    if k == 0:
+        return f"({p} − {t})/({p}(1 − {p}))", f"({number(vp)} − {number(vt)})/({number(vp)} × {number(1 - vp)})"
+    return f"−log({p}/(1 − {p}))", f"−log({number(vp)}/{number(1 - vp)})"
+
+
+def _logsumexp_rule(node, k, name, out, values):
+    """d/dx_k of log(Σ e^x_i) is the softmax e^(x_k − out)."""
+    return f"e^({name(k)} − {out})", f"e^({number(values[k])} − {_grouped(node.data)})"
+
+
 def _relu_rule(node, k, name, out, values):
     x = values[0]
     return f"1 if {name(0)} > 0, else 0", ("1, as " if node.data > 0 else "0, as ") + (
@@ -113,7 +128,7 @@ _RULES: dict[str, Callable] = {
     "+": _sum_rule, "sum": _sum_rule, "id": _sum_rule, "-": _sub_rule, "*": _mul_rule,
     "/": _div_rule, "**": _pow_rule, "w·x+b": _neuron_rule, "dot": _neuron_rule,
     "neg": lambda node, k, name, out, values: ("−1", "−1"),
-    "relu": _relu_rule,
+    "relu": _relu_rule, "bce": _bce_rule, "logsumexp": _logsumexp_rule,
     "sigmoid": _unary("{out}(1 − {out})", lambda a, x: f"{number(a)} × {number(1 - a)}"),
     "tanh": _unary("1 − {out}²", lambda a, x: f"1 − {_grouped(a)}²"),
     "exp": _unary("{out}", lambda a, x: number(a)),
