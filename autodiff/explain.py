@@ -264,13 +264,15 @@ class _Writer:
         """Per child of ``node`` (the first few), the factors from ``node`` up to the output
         or a junction; and how many children are left untold.
 
+        Where two of these paths meet again before the output (a neuron of the next layer
+        but one), each stops there: the meeting node's derivative gets its own equation.
         Unlabelled steps fold into one factor, unless folding would give two factors the
         same name (two paths through unnamed nodes to the same place): those are named.
         """
         children = self.children.get(node, [])
         told = children if len(children) <= MAX_TERMS else children[:MAX_TERMS - 1]
         while True:
-            chains = [self._chain(child, node) for child in told]
+            chains = _stopped_where_they_meet([self._chain(child, node) for child in told], self.output)
             # the left-hand side counts as taken: a factor folded all the way from node to
             # output would read d output / d node, the very thing being derived
             taken = Counter([(self.output, node)] + [(u, lo) for steps in chains for u, lo, _ in steps])
@@ -329,7 +331,7 @@ class _Writer:
         numbers = " + ".join(numeric for _, numeric in parts)
         said = [self._symbol(top, lower, partial=partial)]
         for part in (formula, numbers, number(value)):
-            if part and part.replace("−", "-") != said[-1].replace("−", "-"):
+            if part and part.replace("−", "-") != said[-1].replace("−", "-") and not said[-1].startswith(part + ","):
                 said.append(part)
         rule = "" if all(symbolic for symbolic, _ in parts) else f", by {top.op}'s rule"
         return f"{' = '.join(said)}, where {out} = {self._formula(top)}{rule}"
@@ -434,6 +436,13 @@ def _shown_label(node: Value) -> str:
     if weight is not None:
         return f"w[{','.join(where + [weight])}]"
     return f"b[{','.join(where)}]"
+
+
+def _stopped_where_they_meet(chains: list[list[Step]], output: Value) -> list[list[Step]]:
+    """Each chain cut after the first node another chain also reaches (the output aside)."""
+    reached = Counter(top for steps in chains for top, _, _ in steps)
+    return [steps[:next((i + 1 for i, (top, _, _) in enumerate(steps) if top is not output and reached[top] > 1),
+                        len(steps))] for steps in chains]
 
 
 def _shortened(steps: list[Step]) -> list[Step]:

@@ -119,9 +119,9 @@ def _logsumexp_rule(node, k, name, out, values):
 
 
 def _relu_rule(node, k, name, out, values):
-    x = values[0]
-    return f"1 if {name(0)} > 0, else 0", ("1, as " if node.data > 0 else "0, as ") + (
-        f"{name(0)} = {number(x)} " + ("> 0" if node.data > 0 else "≤ 0"))
+    # the numbers say the value and why: "0, as -0.68 ≤ 0" (the caller adds no "= 0")
+    on = node.data > 0
+    return f"1 if {name(0)} > 0, else 0", f"{1 if on else 0}, as {number(values[0])} {'>' if on else '≤'} 0"
 
 
 _RULES: dict[str, Callable] = {

@@ -255,3 +255,33 @@ def test_the_latex_of_nn_names_is_literal_text():
     equations = [line for line in markdown.split("\n") if line.startswith("$$")]
     assert r"\frac{\partial \mathrm{out}}{\partial \mathrm{w\lbrack 1,0,0\rbrack }}" in equations[0]
     assert not any(re.search(r"[\[\]]", line) for line in equations)  # brackets only as \lbrack \rbrack
+
+
+def test_paths_that_meet_again_stop_at_the_neuron_where_they_meet():
+    # 2-3-3-1 tanh: the paths from a[1,0] through the three neurons of layer 2 meet at z[3,0]
+    model = nn.MLP(2, [3, 3, 1], activation="tanh", seed=1)
+    x, t = [0.3, -0.8], 0.25
+    loss = (model(x) - t) ** 2
+    loss.label = "E"
+    lines = str(autodiff.explain(loss, model.layers[0].neurons[0].w[1])).splitlines()
+    W = [np.array([[w.data for w in n.w] for n in layer.neurons]) for layer in model.layers]
+    B = [np.array([n.b.data for n in layer.neurons]) for layer in model.layers]
+    a1 = np.tanh(W[0] @ x + B[0])
+    a2 = np.tanh(W[1] @ a1 + B[1])
+    z3 = (W[2] @ a2 + B[2])[0]
+    dE_dz3 = 2 * (z3 - t)
+    terms = [dE_dz3 * W[2][0, k] * (1 - a2[k] ** 2) * W[1][k, 0] for k in range(3)]
+    assert lines[2] == "dE/da[1,0] = " + " + ".join(
+        f"dE/dz[3,0] · dz[3,0]/da[2,{k}] · da[2,{k}]/dz[2,{k}] · dz[2,{k}]/da[1,0]" for k in range(3))
+    assert lines[3].endswith(f" = {f(sum(terms))}")
+    assert lines[4:6] == ["dE/dz[3,0] = dE/du1 · du1/dz[3,0]", f"           = {f(dE_dz3)} × 1 = {f(dE_dz3)}"]
+    assert lines[1].endswith(f" = {f(sum(terms) * (1 - a1[0] ** 2) * x[1])}")
+
+
+def test_relu_writes_which_side_of_zero_its_input_is():
+    model = with_weights(nn.MLP(1, [2, 1], seed=0), [[[1.0], [-1.0]], [[1.0, 1.0]]], [[0.0, 0.0], [0.0]])
+    out = model([0.5])
+    text = str(autodiff.explain(out, model.layers[0].neurons[1].w[0]))
+    assert "da[1,1]/dz[1,1] = 1 if z[1,1] > 0, else 0 = 0, as -0.5 ≤ 0, where a[1,1] = relu(z[1,1])" in text
+    text = str(autodiff.explain(out, model.layers[0].neurons[0].w[0]))
+    assert "da[1,0]/dz[1,0] = 1 if z[1,0] > 0, else 0 = 1, as 0.5 > 0, where a[1,0] = relu(z[1,0])" in text
