@@ -4,10 +4,13 @@ The chain rule along the graph, every factor named, then every local derivative 
 its formula with the numbers put in, as the backprop articles write it:
 
     dE/dw = dE/da · da/dz · dz/dw
-          = 0.3669 × 0.2455 × 0.5424 = 0.04886
+          = 0.3669 × 0.24552 × 0.5424 = 0.048861
     ...
-    da/dz = a(1 − a) = 0.5669 × 0.4331 = 0.2455, where a = sigmoid(z)
-    dz/dw = x = 0.5424, where z = w·x + b
+    da/dz = a(1 − a) = 0.5669 × 0.4331 = 0.24552, where a = sigmoid(z)
+    dz/dw = h = 0.5424, where z = w·h + v·k + b
+
+Numbers have five significant digits (``local_derivatives.DIGITS``); the rules that
+write each op's derivative live in ``local_derivatives.py``.
 
 Names. A node is written by its label; a label ``nn`` gives a parameter
 (``layers.1.neurons.0.w.0``) is written short, ``w[2,0,0]``: layer 2 (layers count from
