@@ -25,5 +25,5 @@ def test_the_demo_writes_everything_it_promises(tmp_path):
     y = math.tanh(0.5 - 0.25 + 0.1)
     explained = (tmp_path / "explain_w1.txt").read_text()
     assert explained.startswith("dloss/dw1 = ")
-    assert f"= {2 * (y - 0.5) * (1 - y * y):.4g}" in explained
+    assert f"= {2 * (y - 0.5) * (1 - y * y):.5g}" in explained
     assert "open backward_steps.html in a browser" in done.stdout
