@@ -200,8 +200,10 @@ function showChain(q) {
   element("chain-intro").textContent = "The chain rule for " + q.name + ": each node that uses it passes back its " +
     "local derivative with respect to " + q.name + " times its own gradient" +
     (several ? "; the gradient of " + q.name + " is the sum of these shares." : ", and that share is the gradient of " + q.name + ".");
-  const products = q.terms.map(t => format(Number(t.local)) + " \u00d7 " + format(Number(t.grad)));
-  const shares = q.terms.map(t => format(Number(t.share)));
+  const inner = x => { const text = format(Number(x)); return text.startsWith("-") ? "(" + text + ")" : text; };
+  const first = x => format(Number(x));  // a leading minus needs no brackets
+  const products = q.terms.map((t, i) => (i ? inner : first)(t.local) + " \u00d7 " + inner(t.grad));
+  const shares = q.terms.map((t, i) => (i ? inner : first)(t.share));
   element("equation").textContent = "gradient of " + q.name + " = " + products.join(" + ") +
     (several ? " = " + shares.join(" + ") : "") + " = " + format(Number(q.answer));
   const body = element("terms");
