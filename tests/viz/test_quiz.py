@@ -14,7 +14,7 @@ from autodiff import Value
 from viz.steps import QUIZ_TOLERANCE, questions_of
 from viz.text import visible
 
-from .test_steps import HOSTILE_LABELS, PNG, browser, every_label_at_once, one_label_everywhere  # noqa: F401
+from .test_steps import PAGE_SHAPE, PNG, HOSTILE_LABELS, browser, every_label_at_once, one_label_everywhere  # noqa: F401
 
 
 def expression():
@@ -186,23 +186,12 @@ for (let i = 0; i < questions.length; i++) {
   seen.push(document.getElementById("feedback").textContent + " " + document.getElementById("chain").textContent);
   document.getElementById("continue").click();
 }
-const active = [];
-for (const element of document.querySelectorAll("*")) {
-  for (const attribute of element.attributes) {
-    const name = attribute.name.toLowerCase();
-    if (name.startsWith("on") || name.endsWith("href") || name === "src") { active.push(element.tagName + " " + name); }
-  }
-}
-return {
-  seen: seen, score: document.getElementById("score").textContent, title: document.title,
-  pwned: window.pwned === 1, alerts: window.caughtAlerts, active: active,
-  head: Array.from(document.head.children, e => e.tagName),
-  body: Array.from(document.body.children, e => e.tagName + "#" + e.id),
+""" + PAGE_SHAPE + """
+return Object.assign(shape, {
+  seen: seen, score: document.getElementById("score").textContent,
   quiz: Array.from(document.querySelectorAll("#quiz *"), e => e.tagName + "#" + e.id).filter(t => !/^T[RD]#$/.test(t)),
   rows: Array.from(document.querySelectorAll("#terms *"), e => e.tagName + "#" + e.id + e.children.length),
-  graph: Array.from(document.getElementById("graph").children, e => e.tagName),
-  foreign: document.querySelectorAll("img, iframe, object, embed, image, foreignObject, base, #graph script, body style").length,
-};
+});
 """
 
 # The quiz box's elements, in order, rows of the chain rule's table aside.
