@@ -148,6 +148,8 @@ def test_a_learner_answers_right_wrong_garbage_and_reveals(browser, tmp_path):
     while k < n:
         browser.find_element(By.ID, "continue").click()
         k += 1
+        if asked[k - 1] is x:
+            assert texts(browser, "uses")[0] == "It is used by one node, outlined in blue: the * node (as 2 of its inputs)."
         answer(browser, f"{asked[k - 1].grad:.4g}")
         assert browser.find_element(By.ID, "feedback").get_attribute("class") == "right", asked[k - 1].label
     browser.find_element(By.ID, "continue").click()
@@ -217,3 +219,19 @@ def test_no_label_changes_the_quiz_page_in_a_real_browser(browser, tmp_path):
         shown = " ".join(page["seen"])
         for label in HOSTILE_LABELS if k == 0 else [root.label]:
             assert visible(label) in shown, label
+
+
+def test_infinite_and_nan_gradients_are_asked_and_marked(browser, tmp_path):
+    inf, nan = float("inf"), float("nan")
+    q, s, u = Value(2.0, label="q"), Value(1.0, label="s"), Value(1.0, label="u")
+    root = Value(inf) * q + Value(nan) * s + Value(-inf) * u
+    root.backward()
+    nodes = by_id(root)
+    position = {nodes[question["node"]]: k for k, question in enumerate(questions_of(root))}
+    browser.get(viz.backward_steps(root, tmp_path / "quiz.html", quiz=True).as_uri())
+    for node, right, wrong in [(q, "inf", "-inf"), (s, "NaN", "1e308"), (u, "-Infinity", "inf")]:
+        for typed, outcome in [(right, "right"), (wrong, "wrong")]:
+            browser.execute_script("ask(arguments[0])", position[node])
+            answer(browser, typed)
+            assert browser.find_element(By.ID, "feedback").get_attribute("class") == outcome, (node.label, typed)
+        assert texts(browser, "feedback")[0].endswith(f"the gradient of {node.label} is {node.grad}.")  # inf, nan, -inf
