@@ -61,7 +61,7 @@ an answer; &ldquo;reveal&rdquo; shows it, unscored.</p>
     <button id="check" type="submit">check</button>
     <button id="reveal" type="button">reveal</button>
   </form>
-  <p id="feedback"></p>
+  <p id="feedback" aria-live="polite"></p>
   <div id="chain" hidden>
     <p id="chain-intro"></p>
     <p id="equation"></p>
