@@ -1,6 +1,7 @@
 """The quiz page (``backward_steps(..., quiz=True)``): its questions against the engine,
 and a real browser answering right, wrong, garbage and "reveal"."""
 
+import json
 import math
 import re
 
@@ -14,7 +15,9 @@ from autodiff import Value
 from viz.steps import QUIZ_TOLERANCE, questions_of
 from viz.text import visible
 
-from .test_steps import PAGE_SHAPE, PNG, HOSTILE_LABELS, browser, every_label_at_once, one_label_everywhere  # noqa: F401
+from .test_steps import (  # noqa: F401 (browser and layout are fixtures)
+    HOSTILE_LABELS, PAGE_SHAPE, PNG, browser, every_label_at_once, layout, one_label_everywhere, open_page,
+)
 
 
 def expression():
@@ -62,12 +65,15 @@ def test_a_quiz_needs_every_node_drawn_and_something_to_ask(tmp_path):
     assert viz.backward_steps(y, tmp_path / "quiz.html", quiz=True).exists()  # within the budget: fine
 
 
-def test_the_page_gives_no_gradient_away_before_it_is_asked(tmp_path):
+def test_the_page_gives_no_gradient_away_before_it_is_asked(tmp_path, layout):
     a, b, x, out = expression()
     out.backward()  # gradients that the boxes and tooltips would otherwise show
     text = viz.backward_steps(out, tmp_path / "quiz.html", quiz=True).read_text()
-    svg = text[text.index("<svg"):text.index("</svg>")]
-    shown = re.findall(r"grad (=? ?[^<\"]*)", svg)  # in a box: grad 2; in a tooltip: grad = 2.0
+    if layout == "dot":
+        drawing = text[text.index("<svg"):text.index("</svg>")]
+    else:  # the DOT text the page lays out
+        drawing = json.loads(re.search(r'id="graph-data">(.*?)</script>', text, re.S).group(1))
+    shown = re.findall(r"grad (=? ?[^<\"]*)", drawing)  # in a box: grad 2; in a tooltip: grad = 2.0
     assert sorted(shown) == ["= ?"] * 9 + ["?"] * 9  # in its box and its tooltip, for each of the 9 nodes
     assert a.grad != 0 and b.grad != 0 and x.grad != 0
 
@@ -87,13 +93,13 @@ def chain_rows(browser):
             for tr in browser.find_elements(By.CSS_SELECTOR, "#terms tr")]
 
 
-def test_a_learner_answers_right_wrong_garbage_and_reveals(browser, tmp_path):
+def test_a_learner_answers_right_wrong_garbage_and_reveals(browser, layout, tmp_path):
     a, b, x, out = expression()
     out.backward()
     nodes = by_id(out)
     questions = questions_of(out)
     asked = [nodes[q["node"]] for q in questions]
-    browser.get(viz.backward_steps(out, tmp_path / "quiz.html", quiz=True).as_uri())
+    open_page(browser, viz.backward_steps(out, tmp_path / "quiz.html", quiz=True))
     fmt = lambda number: browser.execute_script("return format(arguments[0])", number)  # noqa: E731
     assert "within 1% of the gradient, or within 0.001 of it" in browser.find_element(By.ID, "rules").text
     n = len(questions)
@@ -162,7 +168,7 @@ def test_a_learner_answers_right_wrong_garbage_and_reveals(browser, tmp_path):
 
 
 def test_the_page_reads_numbers_and_marks_them_as_it_says(browser, tmp_path):
-    browser.get(viz.backward_steps(expression()[-1], tmp_path / "quiz.html", quiz=True).as_uri())
+    open_page(browser, viz.backward_steps(expression()[-1], tmp_path / "quiz.html", quiz=True))
     read = lambda text: browser.execute_script("const x = read(arguments[0]); return x === null ? null : String(x)", text)  # noqa: E731
     for text, number in [("-1.5", "-1.5"), ("1e-3", "0.001"), ("0.5e0", "0.5"), (" +2 ", "2"), ("\u22123", "-3"),
                          (".5", "0.5"), ("5.", "5"), ("-2.5E+2", "-250"), ("inf", "Infinity"), ("-Infinity", "-Infinity"),
@@ -202,17 +208,18 @@ QUIZ_ELEMENTS = ["P#question", "P#uses", "FORM#answer-form", "LABEL#", "INPUT#an
                  "TH#", "TH#", "TH#", "TH#", "TBODY#terms", "BUTTON#continue", "P#score"]
 
 
-def test_no_label_changes_the_quiz_page_in_a_real_browser(browser, tmp_path):
+def test_no_label_changes_the_quiz_page_in_a_real_browser(browser, layout, tmp_path):
     browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {
         "source": "window.caughtAlerts = []; window.alert = m => window.caughtAlerts.push(String(m));"})
     for k, root in enumerate([every_label_at_once(), *map(one_label_everywhere, HOSTILE_LABELS)]):
         n = len(autodiff.topological_order(root)) - 1
-        browser.get(viz.backward_steps(root, tmp_path / f"quiz{k}.html", quiz=True).as_uri())
+        open_page(browser, viz.backward_steps(root, tmp_path / f"quiz{k}.html", quiz=True))
         page = browser.execute_script(REVEAL_ALL)
         assert page["title"] == re.sub(" +", " ", f"Backward pass quiz: {visible(root.label)}").strip(), root.label
         assert not page["pwned"] and page["alerts"] == [] and page["active"] == [], root.label
         assert page["head"] == ["META", "TITLE", "STYLE"], root.label
-        assert page["body"] == ["H1#", "P#rules", "DIV#quiz", "DIV#graph", "SCRIPT#quiz-data", "SCRIPT#"], root.label
+        in_page = ["SCRIPT#graph-data", "SCRIPT#renderer"] if layout == "page" else []
+        assert page["body"] == ["H1#", "P#rules", "DIV#quiz", "DIV#graph", "SCRIPT#quiz-data", *in_page, "SCRIPT#"]
         assert page["quiz"] == QUIZ_ELEMENTS and set(page["rows"]) == {"TR#4", "TD#0"}, root.label
         assert page["graph"] == ["svg"] and page["foreign"] == 0, root.label
         assert page["score"].startswith(f"Your score: 0 of {n} right, 0 wrong, {n} revealed."), root.label
@@ -228,7 +235,7 @@ def test_infinite_and_nan_gradients_are_asked_and_marked(browser, tmp_path):
     root.backward()
     nodes = by_id(root)
     position = {nodes[question["node"]]: k for k, question in enumerate(questions_of(root))}
-    browser.get(viz.backward_steps(root, tmp_path / "quiz.html", quiz=True).as_uri())
+    open_page(browser, viz.backward_steps(root, tmp_path / "quiz.html", quiz=True))
     for node, right, wrong in [(q, "inf", "-inf"), (s, "NaN", "1e308"), (u, "-Infinity", "inf")]:
         for typed, outcome in [(right, "right"), (wrong, "wrong")]:
             browser.execute_script("ask(arguments[0])", position[node])
