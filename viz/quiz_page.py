@@ -1,8 +1,9 @@
 """The quiz page's template: ``backward_steps(..., quiz=True)`` fills it (see ``steps.py``).
 
 Its placeholders are ``{{title}}`` (HTML-escaped), ``{{quiz}}`` (JSON safe inside a
-script block), and ``{{graph}}`` and ``{{layout}}`` as for the step-through page: dot's
-checked drawing, or the DOT text and the renderer that lays it out in the page. Every
+script block), and ``{{graph}}``, ``{{layout}}`` and ``{{adopt}}`` as for the step-through
+page: dot's checked drawing, or the DOT text and the renderer that lays it out in the
+page, and the script's end that waits for the drawing. Every
 text that comes from a label is set by the script with ``textContent``; the elements it
 makes are its own.
 """
@@ -242,11 +243,7 @@ element("answer-form").addEventListener("submit", event => {
 element("reveal").onclick = () => { if (!answered) { settle("revealed"); } };
 element("continue").onclick = () => ask(k + 1);
 ask(0);
-// Drawn by dot when the page was written, or laid out here from the DOT text.
-const graphData = element("graph-data");
-const drawn = graphData === null ? Promise.resolve(adopt())
-  : autodiffRender(JSON.parse(graphData.textContent)).then(svg => { graph.replaceChildren(svg); adopt(); });
-drawn.catch(error => { graph.textContent = "The graph could not be laid out here: " + error.message; });
+{{adopt}}
 </script>
 </body>
 </html>

@@ -162,6 +162,7 @@ def backward_steps(root: Value, path: str | os.PathLike, *, rankdir: str = "LR",
         "title": html.escape(visible(root.label or "backward pass")),
         "graph": graph,
         "layout": layout,
+        "adopt": _ADOPT_THE_DRAWING,
         **data,
     })
     write_atomically(path, page)
@@ -261,15 +262,19 @@ document.addEventListener("keydown", e => {
   if (e.key === "ArrowLeft") { show(Number(slider.value) - 1); }
 });
 show(0);
-// Drawn by dot when the page was written, or laid out here from the DOT text.
-const graphData = document.getElementById("graph-data");
-const drawn = graphData === null ? Promise.resolve(adopt())
-  : autodiffRender(JSON.parse(graphData.textContent)).then(svg => { graph.replaceChildren(svg); adopt(); });
-drawn.catch(error => { graph.textContent = "The graph could not be laid out here: " + error.message; });
+{{adopt}}
 </script>
 </body>
 </html>
 """
+
+# The end of each page's script (the page defines ``graph`` and ``adopt()``): dot's SVG is
+# in the page already, or the page lays the DOT text out; then adopt() finds the drawing.
+_ADOPT_THE_DRAWING = """// Drawn by dot when the page was written, or laid out here from the DOT text.
+const graphData = document.getElementById("graph-data");
+const drawn = graphData === null ? Promise.resolve(adopt())
+  : autodiffRender(JSON.parse(graphData.textContent)).then(svg => { graph.replaceChildren(svg); adopt(); });
+drawn.catch(error => { graph.textContent = "The graph could not be laid out here: " + error.message; });"""
 
 # The DOT text as JSON data (no string in it can end the script) and the renderer.
 _LAYOUT_IN_PAGE = """

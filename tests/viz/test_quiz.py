@@ -211,7 +211,8 @@ QUIZ_ELEMENTS = ["P#question", "P#uses", "FORM#answer-form", "LABEL#", "INPUT#an
 def test_no_label_changes_the_quiz_page_in_a_real_browser(browser, layout, tmp_path):
     browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {
         "source": "window.caughtAlerts = []; window.alert = m => window.caughtAlerts.push(String(m));"})
-    for k, root in enumerate([every_label_at_once(), *map(one_label_everywhere, HOSTILE_LABELS)]):
+    labels = [*HOSTILE_LABELS, "{{quiz}}{{graph}}{{layout}}{{adopt}}"]  # this page's placeholders too
+    for k, root in enumerate([every_label_at_once(), *map(one_label_everywhere, labels)]):
         n = len(autodiff.topological_order(root)) - 1
         open_page(browser, viz.backward_steps(root, tmp_path / f"quiz{k}.html", quiz=True))
         page = browser.execute_script(REVEAL_ALL)
