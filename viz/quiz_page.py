@@ -168,7 +168,7 @@ function ask(next) {
   element("question").textContent = "Question " + (k + 1) + " of " + questions.length + ": what is the gradient of " + q.name + "?";
   element("uses").textContent = "It is used by " + (users.length === 1 ? "one node" : users.length + " nodes") +
     ", outlined in blue: " + named.join("; ") + ".";
-  element("answer-form").hidden = element("uses").hidden = false;
+  element("answer-form").hidden = element("uses").hidden = element("feedback").hidden = false;
   for (const id of ["answer", "check", "reveal"]) { element(id).disabled = false; }
   answerBox.value = "";
   answerBox.focus();
