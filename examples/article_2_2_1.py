@@ -20,39 +20,34 @@ OUTPUT_WEIGHTS, OUTPUT_BIAS = [0.6, 0.7], 0.3
 
 
 def build() -> nn.MLP:
+    """The article's network. Its nodes keep the names nn gives them: the article's W1_ij
+    (input i to hidden unit j, from 1) is w[1,j-1,i-1], its W2_j is w[2,0,j-1], its b1_j
+    is b[1,j-1] and b2 is b[2,0]; h_in_j and h_j are z[1,j-1] and a[1,j-1]; y is a[2,0]."""
     model = nn.MLP(2, [2, 1], activation="sigmoid", out_activation="sigmoid", seed=0)
     hidden, output = model.layers
     for j, neuron in enumerate(hidden.neurons):
         for i, w in enumerate(neuron.w):
             w.data = HIDDEN_WEIGHTS[i][j]
         neuron.b.data = HIDDEN_BIASES[j]
-    for j, (w, value) in enumerate(zip(output.neurons[0].w, OUTPUT_WEIGHTS), start=1):
-        w.data, w.label = value, f"W2_{j}"
-    output.neurons[0].b.data, output.neurons[0].b.label = OUTPUT_BIAS, "b2"
-    for j, neuron in enumerate(hidden.neurons, start=1):
-        neuron.b.label = f"b1_{j}"
-        for i, w in enumerate(neuron.w, start=1):
-            w.label = f"W1_{i}{j}"
+    for w, value in zip(output.neurons[0].w, OUTPUT_WEIGHTS):
+        w.data = value
+    output.neurons[0].b.data = OUTPUT_BIAS
     return model
 
 
 def forward(model: nn.MLP) -> tuple[list[Value], list[Value], Value, Value]:
-    """The forward pass, every node labelled: (hidden inputs, hidden outputs, y, loss)."""
+    """The forward pass: (hidden inputs, hidden outputs, y, loss)."""
     hidden, output = model.layers
-    hidden_out = hidden.forward([Value(x, label=f"x{i + 1}") for i, x in enumerate(X)])
+    hidden_out = hidden(X)  # the inputs, numbers, become x[0] and x[1]
     hidden_in = [h.parents[0] for h in hidden_out]  # each sigmoid's input: w·x + b
-    for j, (h_in, h_out) in enumerate(zip(hidden_in, hidden_out), start=1):
-        h_in.label, h_out.label = f"h_in{j}", f"h{j}"
     y = output.forward(hidden_out)[0]
-    output_in = y.parents[0]
-    y.label, output_in.label = "y", "o_in"
     loss = (TARGET - y) ** 2
     loss.label = "loss"
     return hidden_in, hidden_out, y, loss
 
 
 def derivation() -> autodiff.Explanation:
-    """The gradient of W2_1 written out, as the article works it by hand."""
+    """The gradient of W2_1 (nn's w[2,0,0]) written out, as the article works it by hand."""
     model = build()
     loss = forward(model)[3]
     return autodiff.explain(loss, model.layers[1].neurons[0].w[0])
@@ -90,6 +85,8 @@ def main() -> None:
     for name, value in ours.items():
         printed = "-" if ARTICLE[name] is None else f"{ARTICLE[name]:g}"
         print(f"{name:32} {value:12.6f} {printed:>9}")
+    print("\nIn nn's names (layers count from 1, neurons and inputs from 0) the article's W2_1 is\n"
+          "w[2,0,0], its h1 is a[1,0] and its y is a[2,0].")
     print(f"\nThe gradient of W2_1, as the article derives it (it prints -0.03):\n\n{derivation()}")
     print(
         "\nThe article's hidden inputs are wrong: 0.5*0.5 + 0.3*0.2 + 0.1 = 0.41 and\n"

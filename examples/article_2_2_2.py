@@ -22,29 +22,25 @@ OUTPUT_WEIGHTS = [[0.4, 0.5], [0.1, 0.3]]
 def build() -> nn.MLP:
     """The article's network: an MLP whose biases are 0 and stay out of training.
 
-    Weights are labelled as the article names them: w^l_ij is "wl_ij" (layer l, from
-    unit i to unit j, counting from 1 and 0 as the article does).
+    Its nodes keep the names nn gives them. The article's weight w^l_ij (layer l, from
+    unit i to unit j, counting from 1 and 0) is nn's w[l+1,j,i-1]: the weight of neuron
+    j of layer l+1 on its input i-1 (layers count from 1, neurons and inputs from 0).
     """
     model = nn.MLP(2, [2, 2], activation="sigmoid", out_activation="sigmoid", seed=0)
-    for l, (layer, weights) in enumerate(zip(model.layers, [HIDDEN_WEIGHTS, OUTPUT_WEIGHTS])):
+    for layer, weights in zip(model.layers, [HIDDEN_WEIGHTS, OUTPUT_WEIGHTS]):
         for j, neuron in enumerate(layer.neurons):
             for i, w in enumerate(neuron.w):
                 w.data = weights[i][j]
-                w.label = f"w{l}_{i + 1}{j}"
             neuron.b.data = 0.0
     return model
 
 
 def forward(model: nn.MLP) -> tuple[list[Value], Value]:
-    """The forward pass with every node labelled as in the article: z_lj, a_lj, E."""
-    signal = [Value(x, label=f"x{i + 1}") for i, x in enumerate(X)]
-    for l, layer in enumerate(model.layers, start=1):
-        signal = layer.forward(signal)
-        for j, a in enumerate(signal):
-            a.label, a.parents[0].label = f"a{l}{j}", f"z{l}{j}"
-    E = error(signal)
+    """The forward pass: nn names x[i], z[l,j], a[l,j]; the error is E."""
+    outputs = model(X)
+    E = error(outputs)
     E.label = "E"
-    return signal, E
+    return outputs, E
 
 
 def error(outputs: list[Value]) -> Value:
@@ -91,12 +87,15 @@ def main() -> None:
     print(f"{'quantity':34} {'engine':>12} {'article':>10}")
     for name, value in ours.items():
         print(f"{name:34} {value:12.7g} {ARTICLE[name]:10.5g}")
-    for explanation in derivations():
-        print(f"\n{explanation}")
+    print("\nIn nn's names (layers count from 1, neurons and inputs from 0): the article's x1 is x[0],\n"
+          "its w^1_10 (hidden 1 -> output 1) is w[2,0,0], its w^0_10 (input 1 -> hidden 1) is w[1,0,0].")
+    for title, explanation in zip(["hidden 1 -> output 1", "input 1 -> hidden 1"], derivations()):
+        print(f"\ndE/dw({title}), every factor:\n\n{explanation}")
     print(
-        "\nThe article's dE/dw(input 1 -> hidden 1) is wrong: its last factor is dz/dw = x1 = 0.2,\n"
-        "the input that weight multiplies, but the article used the hidden activation a = 0.54.\n"
-        f"With x1 the gradient is {ours['dE/dw(input 1 -> hidden 1)']:.7f}, as the engine finds; the other\n"
+        "\nThe article's dE/dw(input 1 -> hidden 1) is wrong: its last factor is dz[1,0]/dw[1,0,0] =\n"
+        "x[0] = 0.2, the input that weight multiplies, but the article used the hidden activation\n"
+        "a[1,0] = 0.54.\n"
+        f"With x[0] the gradient is {ours['dE/dw(input 1 -> hidden 1)']:.7f}, as the engine finds; the other\n"
         "numbers agree once the article's rounding is allowed for."
     )
 

@@ -98,7 +98,7 @@ def first_step() -> tuple[float, autodiff.Explanation, float]:
     loss = 0.5 * nn.mse_loss(outputs, Y.tolist())
     loss.label = "E"
     loss.backward()
-    return loss.data, autodiff.explain(loss, weight, steps=1), weight.data - LEARNING_RATE * weight.grad
+    return loss.data, autodiff.explain(loss, weight), weight.data - LEARNING_RATE * weight.grad
 
 
 def main() -> None:

@@ -4,10 +4,21 @@ A neuron computes activation(w·x + b); its w·x + b is one node of the graph, s
 drawing shows a neuron as one step and the backward pass visits it once. With
 ``fused=False`` the same model builds the graph of micrograd's lecture instead: one
 ``*`` per weight and a chain of ``+``, with the same numbers (see ``Neuron``).
+
+Every node a model computes is labelled as the textbooks name it, so that ``explain``
+and the drawings read like a derivation: in an MLP, neuron j of layer l computes
+``z[l,j]`` (its w·x + b) and ``a[l,j]`` (its activation; a linear neuron has only
+``z[l,j]``), with layers counted from 1 (the inputs are layer 0) and neurons and inputs
+from 0, as Python counts them: ``model.layers[l - 1].neurons[j]``. Inputs the model
+made from numbers are ``x[i]``. A Layer alone names its nodes ``z[j]``, ``a[j]``, a
+Neuron alone ``z``, ``a``. ``explain`` writes the parameters' dotted names short in the
+same scheme: ``layers.1.neurons.0.w.2`` is ``w[2,0,2]``. The label strings are made
+once, when the model is built, so a forward pass only stores them.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Sequence
 
@@ -86,12 +97,27 @@ def products_and_sums(w: Sequence[Value], x: Sequence[Value], b: Value) -> Value
 
 
 def as_inputs(x: Sequence[Value | float], nin: int, who: str) -> list[Value]:
-    """``x`` as ``nin`` Values: numbers become constant leaves, once per call."""
+    """``x`` as ``nin`` Values: numbers become constant leaves named x[i], once per call.
+
+    >>> [v.label for v in as_inputs([0.5, Value(1.0, label="mine")], 2, "a model")]
+    ['x[0]', 'mine']
+    """
     if isinstance(x, (Value, str, bytes)) or not hasattr(x, "__len__"):
         raise TypeError(f"{who} takes a list of {nin} numbers or Values, got {type(x).__name__}")
     if len(x) != nin:
         raise ValueError(f"{who} takes {nin} inputs, got {len(x)}")
-    return [v if isinstance(v, Value) else Value(v) for v in x]
+    return [v if isinstance(v, Value) else Value(v, name) for v, name in zip(x, _input_names(nin))]
+
+
+@functools.lru_cache(maxsize=64)
+def _input_names(nin: int) -> tuple[str, ...]:
+    return tuple(f"x[{i}]" for i in range(nin))
+
+
+def _node_names(where: tuple[int, ...]) -> tuple[str, str]:
+    """The labels of a neuron's w·x + b and activation: z[l,j], a[l,j] (z, a alone)."""
+    index = f"[{','.join(map(str, where))}]" if where else ""
+    return f"z{index}", f"a{index}"
 
 
 class Neuron(Module):
@@ -135,6 +161,7 @@ class Neuron(Module):
             raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
         self.w = [Value(float(v)) for v in w]
         self.b = Value(float(b))
+        self._name_nodes(())
         self.label_parameters()
         self.store_parameters()
 
@@ -157,7 +184,17 @@ class Neuron(Module):
     def forward(self, x: list[Value]) -> Value:
         """The neuron on inputs already made Values (no checks: the hot path)."""
         z = autodiff.dot(self.w, x, self.b) if self._fused else products_and_sums(self.w, x, self.b)
-        return z if self.activation == "linear" else getattr(z, self.activation)()
+        z.label = self._z_label
+        if self.activation == "linear":
+            return z
+        a = getattr(z, self.activation)()
+        a.label = self._a_label
+        return a
+
+    def _name_nodes(self, where: tuple[int, ...]) -> None:
+        """Name the nodes this neuron computes after its place: ``where`` is (layer,
+        neuron) in an MLP, (neuron,) in a Layer, () alone."""
+        self._z_label, self._a_label = _node_names(where)
 
     def architecture(self) -> dict[str, Any]:
         return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
@@ -186,6 +223,7 @@ class Layer(Module):
         self.neurons = [
             Neuron(nin, activation, rng, init=init, fan_out=nout, fused=fused) for _ in range(nout)
         ]
+        self._name_nodes(())
         self.label_parameters()
         self.store_parameters()
 
@@ -205,6 +243,11 @@ class Layer(Module):
 
     def forward(self, x: list[Value]) -> list[Value]:
         return [neuron.forward(x) for neuron in self.neurons]
+
+    def _name_nodes(self, where: tuple[int, ...]) -> None:
+        """Name each neuron's nodes after its place: ``where`` is (layer,) in an MLP."""
+        for j, neuron in enumerate(self.neurons):
+            neuron._name_nodes((*where, j))
 
     def architecture(self) -> dict[str, Any]:
         return {"type": "Layer", "nin": self.nin, "nout": len(self.neurons), "activation": self.activation}
@@ -246,6 +289,8 @@ class MLP(Module):
                   init=init, fused=fused)
             for i in range(len(nouts))
         ]
+        for l, layer in enumerate(self.layers, start=1):
+            layer._name_nodes((l,))
         self.label_parameters()
         self.store_parameters()
 

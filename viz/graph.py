@@ -98,8 +98,11 @@ class Drawing:
 
     @classmethod
     def of(cls, root: Value, *, rankdir: str = "LR", budget: int = 300, colour: bool = True,
-           edge_width: bool = False, vanishing: float = 1e-8, exploding: float = 1e3) -> Drawing:
-        """The drawing of ``root`` with ``draw_dot``'s options, checked."""
+           edge_width: bool = False, vanishing: float = 1e-8, exploding: float = 1e3,
+           grads: bool = True) -> Drawing:
+        """The drawing of ``root`` with ``draw_dot``'s options, checked. Without ``grads``
+        every gradient is drawn as ``?``, in boxes and tooltips alike: for a page that
+        must not give them away (the quiz), whatever an earlier ``backward`` left."""
         if not isinstance(root, Value):
             raise TypeError(f"drawing a graph needs a Value, got {type(root).__name__}")
         if rankdir not in ("LR", "RL", "TB", "BT"):
@@ -108,10 +111,11 @@ class Drawing:
             raise ValueError(f"budget must be an int of at least 10, got {budget!r}")
         view = build_view(root, budget)
         scale = GradientScale.fit((n.grad for n in view.order if view.shown[n] is n), vanishing, exploding)
-        return cls(view, scale if colour else None, edge_width, rankdir)
+        return cls(view, scale if colour and grads else None, edge_width, rankdir, grads)
 
-    def __init__(self, view: View, scale: GradientScale | None, edge_width: bool, rankdir: str = "LR") -> None:
-        self.view, self.scale, self.edge_width = view, scale, edge_width
+    def __init__(self, view: View, scale: GradientScale | None, edge_width: bool, rankdir: str = "LR",
+                 grads: bool = True) -> None:
+        self.view, self.scale, self.edge_width, self.grads = view, scale, edge_width, grads
         self.ids: dict[int, str] = {}
         for i, node in enumerate(view.order):
             if view.shown[node] is node:
@@ -165,8 +169,9 @@ class Drawing:
         node_id = self.ids[id(node)]
         label = _text(node.label)
         short = label[len(cluster) + 1:] if cluster and label.startswith(cluster + ".") else label
-        graph.node(node_id, _record(short, node.data, node.grad, self.scale), shape="plaintext",
-                   tooltip=_tooltip(label, node), id=node_id)
+        grad = node.grad if self.grads else None
+        graph.node(node_id, _record(short, node.data, grad, self.scale), shape="plaintext",
+                   tooltip=_tooltip(label, node.data, grad), id=node_id)
         if node.parents:
             graph.node(f"{node_id}_op", _plain(node.op), shape="ellipse", width="0", height="0", margin="0.05",
                        id=f"{node_id}_op")
@@ -178,7 +183,8 @@ class Drawing:
         colour = ""
         if len(outputs) == 1:
             (out,) = outputs
-            lines.append(f"output: data {out.data:.4g}, grad {out.grad:.4g}")
+            grad = f"{out.grad:.4g}" if self.grads else "?"
+            lines.append(f"output: data {out.data:.4g}, grad {grad}")
             if self.scale:
                 colour = f' bgcolor="{self.scale.colours(out.grad)[0]}"'
         elif outputs:
@@ -281,12 +287,14 @@ def run_dot(source: str, fmt: str, *, timeout: float = 60.0) -> bytes:
     return done.stdout
 
 
-def _record(label: str, data: float, grad: float, scale: GradientScale | None) -> str:
-    data, grad = data + 0.0, grad + 0.0  # -0.0 shows as 0
-    grad_cell = f"grad {grad:.4g}"
-    if scale is not None:
+def _record(label: str, data: float, grad: float | None, scale: GradientScale | None) -> str:
+    data = data + 0.0  # -0.0 shows as 0
+    grad_cell = "grad ?" if grad is None else f"grad {grad + 0.0:.4g}"
+    if scale is not None and grad is not None:
         background, text = scale.colours(grad)
         grad_cell = f'<td bgcolor="{background}"><font color="{text}">{grad_cell}</font></td>'
+    elif grad is None:  # room for the widest gradient (grad -1.234e-05), for the page that fills it in
+        grad_cell = f'<td width="90">{grad_cell}</td>'
     else:
         grad_cell = f"<td>{grad_cell}</td>"
     cells = f"<td>data {data:.4g}</td>{grad_cell}"
@@ -295,8 +303,8 @@ def _record(label: str, data: float, grad: float, scale: GradientScale | None) -
     return f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4"><tr>{cells}</tr></table>>'
 
 
-def _tooltip(label: str, node: Value) -> str:
-    numbers = f"data = {node.data!r}, grad = {node.grad!r}"
+def _tooltip(label: str, data: float, grad: float | None) -> str:
+    numbers = f"data = {data!r}, grad = {'?' if grad is None else repr(grad)}"
     if len(label) <= LABEL_LIMIT:
         return _plain(numbers)
     return _plain(f"{_fitted(label, TOOLTIP_LIMIT - 200)}: {numbers}")  # 200: room for the numbers

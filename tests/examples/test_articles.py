@@ -62,10 +62,17 @@ def test_six_sample_network_matches_plain_numpy_after_ten_thousand_steps():
 
 def test_2_2_2_derivations_read_as_the_article_writes_them():
     first, second = (str(e).splitlines() for e in load("article_2_2_2")["derivations"]())
-    assert first[:2] == ["dE/dw1_10 = dE/da20 · da20/dz20 · dz20/dw1_10",
-                         "          = 0.3669 × 0.2455 × 0.5424 = 0.04886"]
-    assert second[0] == "dE/dw0_10 = dE/da10 · da10/dz10 · dz10/dw0_10"
-    assert second[1].endswith("× 0.2 = 0.001228")  # the input x1 = 0.2, not the activation
+    # by hand: the forward pass, then each factor the article multiplies
+    h = [sigmoid(0.2 * 0.1 + 0.5 * 0.3), sigmoid(0.2 * 0.2 + 0.5 * 0.1)]
+    y = [sigmoid(h[0] * 0.4 + h[1] * 0.1), sigmoid(h[0] * 0.5 + h[1] * 0.3)]
+    dE_dy = [y[0] - 0.2, y[1] - 0.7]
+    assert first[:2] == ["dE/dw[2,0,0] = dE/da[2,0] · da[2,0]/dz[2,0] · dz[2,0]/dw[2,0,0]",
+                         f"             = {dE_dy[0]:.5g} × {y[0] * (1 - y[0]):.5g} × {h[0]:.5g} = "
+                         f"{dE_dy[0] * y[0] * (1 - y[0]) * h[0]:.5g}"]
+    assert f"dz[2,0]/dw[2,0,0] = a[1,0] = {h[0]:.5g}, where z[2,0] = w[2,0,0]·a[1,0] + w[2,0,1]·a[1,1] + b[2,0]" in first
+    assert second[0] == "dE/dw[1,0,0] = dE/da[1,0] · da[1,0]/dz[1,0] · dz[1,0]/dw[1,0,0]"
+    assert second[1].endswith("× 0.2 = 0.0012277")  # the input x[0] = 0.2, not the activation
+    assert "dz[1,0]/dw[1,0,0] = x[0] = 0.2, where z[1,0] = w[1,0,0]·x[0] + w[1,0,1]·x[1] + b[1,0]" in second
 
 
 def test_3_4_1_network_climbs_toward_its_label():
@@ -80,7 +87,7 @@ def test_3_4_1_network_climbs_toward_its_label():
     yhat = sigmoid(sum(vi * h for vi, h in zip(v, hidden)))
     assert predictions[0] == pytest.approx(yhat, rel=1e-14)
     expected = (yhat - 1.0) * v[3] * hidden[3] * (1 - hidden[3]) * x[2]
-    assert str(explanation).splitlines()[1].endswith(f"= {expected:.4g}")
+    assert str(explanation).splitlines()[1].endswith(f"= {expected:.5g}")
 
 
 def test_six_sample_first_step_is_the_delta_rule():
@@ -93,7 +100,7 @@ def test_six_sample_first_step_is_the_delta_rule():
     error = out[:, 0] - Y
     assert loss == pytest.approx(0.5 * np.mean(error**2), rel=1e-13)
     delta = np.mean(error * hidden[:, 0])  # the article's rule for the weight from hidden unit 1
-    assert str(derivation).splitlines()[1].endswith(f"= {delta:.4g}")
+    assert str(derivation).splitlines()[1].endswith(f"= {delta:.5g}")
     assert updated == pytest.approx(output_w[1, 0] - 0.1 * delta, rel=1e-13)
 
 

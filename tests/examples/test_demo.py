@@ -25,7 +25,7 @@ def test_the_demo_writes_everything_it_promises(tmp_path):
     y = math.tanh(0.5 - 0.25 + 0.1)
     explained = (tmp_path / "explain_w1.txt").read_text()
     assert explained.startswith("dloss/dw1 = ")
-    assert f"= {2 * (y - 0.5) * (1 - y * y):.4g}" in explained
+    assert f"= {2 * (y - 0.5) * (1 - y * y):.5g}" in explained
     assert "open backward_steps.html in a browser" in done.stdout
     page = (tmp_path / "training.html").read_text()
     assert '<script type="application/json" id="record-data">{' in page and "open training.html" in done.stdout

@@ -197,6 +197,24 @@ def one_label_everywhere(label):
     return root
 
 
+# What a page holds that no label may change, read after its script has run: as ``shape``.
+PAGE_SHAPE = """
+const active = [];
+for (const element of document.querySelectorAll("*")) {
+  for (const attribute of element.attributes) {
+    const name = attribute.name.toLowerCase();
+    if (name.startsWith("on") || name.endsWith("href") || name === "src") { active.push(element.tagName + " " + name); }
+  }
+}
+const shape = {
+  title: document.title, pwned: window.pwned === 1, alerts: window.caughtAlerts, active: active,
+  head: Array.from(document.head.children, e => e.tagName),
+  body: Array.from(document.body.children, e => e.tagName + "#" + e.id),
+  graph: Array.from(document.getElementById("graph").children, e => e.tagName),
+  foreign: document.querySelectorAll("img, iframe, object, embed, image, foreignObject, base, #graph script, body style").length,
+};
+"""
+
 # One round trip: the slider through every step, and what the page holds afterwards.
 READ_THE_PAGE = """
 const seen = [];
@@ -205,22 +223,10 @@ for (let k = 0; k < steps.length; k++) {
   slider.dispatchEvent(new Event("input"));
   seen.push([document.getElementById("counter").textContent, document.getElementById("explain").textContent]);
 }
-const active = [];
-for (const element of document.querySelectorAll("*")) {
-  for (const attribute of element.attributes) {
-    const name = attribute.name.toLowerCase();
-    if (name.startsWith("on") || name.endsWith("href") || name === "src") { active.push(element.tagName + " " + name); }
-  }
-}
-return {
-  seen: seen, title: document.title, pwned: window.pwned === 1, alerts: window.caughtAlerts,
-  head: Array.from(document.head.children, e => e.tagName),
-  body: Array.from(document.body.children, e => e.tagName + "#" + e.id),
-  graph: Array.from(document.getElementById("graph").children, e => e.tagName),
-  foreign: document.querySelectorAll("img, iframe, object, embed, image, foreignObject, base, #graph script, body style").length,
-  active: active,
-  svgText: Array.from(document.querySelectorAll("#graph text"), t => t.textContent).join(""),
-};
+""" + PAGE_SHAPE + """
+return Object.assign(shape, {
+  seen: seen, svgText: Array.from(document.querySelectorAll("#graph text"), t => t.textContent).join(""),
+});
 """
 
 
