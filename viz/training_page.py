@@ -26,6 +26,7 @@ import numpy as np
 
 import autodiff
 from autodiff import Value
+from autodiff.local_derivatives import DIGITS
 
 from .colours import EXPLODING, PALETTE, VANISHING
 from .graph import Drawing
@@ -67,6 +68,7 @@ def page_data(record: TrainingRecord, title: str = "Training") -> dict[str, Any]
         "names": record.names,
         "index": [{"w": weights.tolist(), "b": biases.tolist()} for weights, biases, _ in record.layout],
         "threshold": record.threshold,
+        "digits": DIGITS,
         "count": len(record),
         "steps": record.steps.tolist(),
         "losses": record.losses.tolist(),

@@ -15,6 +15,7 @@ import autodiff
 import nn
 import viz
 from autodiff import Value
+from autodiff.local_derivatives import number
 from nn.train import LOSSES
 from tests.viz.test_steps import HOSTILE_LABELS, browser  # noqa: F401  (the suite's Chromium, offline)
 from tests.without_dot import hide_dot
@@ -240,7 +241,7 @@ def test_a_weight_shows_its_history_and_derivation_with_the_recorded_numbers(bro
         t, s, l, j, i)
     assert page_value == pytest.approx(weight.grad, rel=1e-12, abs=1e-300)
     assert weight.grad != 0.0  # a sample whose gradient flows: the check means something
-    assert f"= {weight.grad:.4g}" in str(autodiff.explain(loss, weight))
+    assert f"= {number(weight.grad)}" in str(autodiff.explain(loss, weight))  # the derivations' digits
     assert f"dE/dw[{l},{j},{i}] = dE/da[{l},{j}] · da[{l},{j}]/dz[{l},{j}] · dz[{l},{j}]/dw[{l},{j},{i}]\n" in text
     # each factor is the engine's: dE/da of the neuron's output, relu's slope, the input
     hidden = model.layers[0].forward([Value(v) for v in X[s]])
@@ -248,12 +249,12 @@ def test_a_weight_shows_its_history_and_derivation_with_the_recorded_numbers(bro
     model.zero_grad()
     loss.backward()
     factors = [hidden[j].grad, 1.0 if hidden[j].data > 0 else 0.0, X[s][i]]
-    written = " × ".join(f"{v:.4g}" if k == 0 or v >= 0 else f"({v:.4g})" for k, v in enumerate(factors))
-    assert f"\n    = {written} = {weight.grad:.4g}\n" in text
+    written = " × ".join(number(v) if k == 0 or v >= 0 else f"({number(v)})" for k, v in enumerate(factors))
+    assert f"\n    = {written} = {number(weight.grad)}\n" in text
     # summed over the data it is the recorded batch gradient, which PyTorch confirms
     recorded = rec.gradients[t][rec.names.index(name)]
     assert recorded == pytest.approx(torch_gradient(model, rec.parameters[t], X, y, 1e-3)[rec.names.index(name)], rel=1e-10)
-    assert f"recorded gradient at this step: {recorded:.4g}  (the same" in text
+    assert f"recorded gradient at this step: {number(recorded)}  (the same" in text
     # and the small curves hold its value and gradient at every step
     curves = browser.execute_script("return Array.from(document.querySelectorAll('#weight-curves polyline'), p => p.getAttribute('points').split(' ').length)")
     assert curves == [len(rec), len(rec)]
