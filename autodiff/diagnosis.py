@@ -1,0 +1,647 @@
+"""Diagnosis: the likely mistake behind a learner's hand-computed number.
+
+The number is rebuilt from the graph as an expression, the way it is worked by hand: a
+forward value as its op applied to its inputs (a neuron's w·x + b as a sum of
+products), a gradient as the chain rule's sum over paths of products of local
+derivatives, common factors outside the sum:
+
+    dE/dw = (dE/da2 · da2/dz2 · dz2/da1 + dE/da3 · da3/dz3 · dz3/da1) · da1/dz1 · dz1/dw
+
+A claimed number the expression does not give is tried against the same expression
+after one of the mistakes learners make, then after two of them: a number replaced by
+another number of the graph, a term (a path of the sum) left out, a sign flipped, the
+wrong activation's derivative, a factor forgotten or counted twice, two numbers
+swapped, the wrong op. The best few that give the claimed number are said in words.
+
+Claimed numbers are rounded by hand, so a match allows one unit in the last digit given
+(at most 5 %, at least 1 %). Every bound (leaves of an expression, numbers tried as
+substitutes) keeps the search small whatever the graph: a few thousand evaluations.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections import deque
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import combinations
+from typing import Union
+
+from . import ops
+from .backward import _backpropagate, local_gradients, topological_order
+from .explain import Explanation, _for_latex, _for_terminal, _label
+from .value import Value
+
+MAX_LEAVES = 64  # numbers in one expression; past it, a junction's derivative is one number
+MAX_POOL = 60  # numbers of the graph tried as substitutes, the nearest first
+MAX_DISTANCE = 8  # hops between nodes counted before a number counts as far
+MAX_SHOWN = 3  # hypotheses written out: the best and two others
+LATEX_TIMES = r" \times "
+
+
+@dataclass(frozen=True, eq=False)
+class Leaf:
+    """One number of an expression: the value of ``node`` or, with ``lower``, the
+    derivative d node / d lower (``folded``: through unnamed nodes between them)."""
+
+    value: float
+    node: Value
+    lower: Value | None = None
+    folded: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class Sum:
+    items: tuple
+
+
+@dataclass(frozen=True, eq=False)
+class Product:
+    items: tuple
+
+
+@dataclass(frozen=True, eq=False)
+class Apply:
+    """``node``'s op applied to ``items`` (an op with no sum or product form)."""
+
+    node: Value
+    items: tuple
+
+
+Expr = Union[Leaf, Sum, Product, Apply]
+Path = tuple[int, ...]
+
+
+@dataclass
+class Mistake:
+    """A change of the expression, in words: subtrees replaced by numbers (None: left
+    out), the result's sign flipped, and how plausible it is (lower: more)."""
+
+    words: str
+    changes: dict[Path, float | None]
+    sign: float = 1.0
+    cost: float = 1.0
+    substitutes: bool = False  # a number replaced by another from the graph
+    count: int = 1
+
+    def joined(self, other: Mistake) -> Mistake | None:
+        """Both mistakes made together, or None where they touch the same part."""
+        if self.sign < 0 and other.sign < 0:
+            return None
+        if any(p[:len(q)] == q or q[:len(p)] == p for p in self.changes for q in other.changes):
+            return None
+        return Mistake(f"{self.words}, and {other.words}", self.changes | other.changes,
+                       self.sign * other.sign, self.cost + other.cost, count=2)
+
+
+# --- the public entry points -------------------------------------------------------------------
+
+def explain_value(node: Value, claimed: float | None = None) -> Explanation:
+    """How ``node``'s forward value is computed from its inputs, with the numbers; with
+    ``claimed``, whether that number is right and, if not, the likely mistake.
+
+    >>> from autodiff import Value, dot
+    >>> w, x, b = Value(0.5, label="w"), Value(0.4, label="x"), Value(0.3, label="b")
+    >>> z = dot([w], [x], b); z.label = "z"
+    >>> print(explain_value(z, claimed=0.2))
+    z = w·x + b
+      = 0.5 × 0.4 + 0.3 = 0.5
+    <BLANKLINE>
+    Your z = 0.2; the engine finds 0.5. The likely mistake: you left out the term b = 0.3.
+      With it: 0.5 × 0.4 = 0.2, which matches your 0.2 (within ±0.01, 5 %).
+    """
+    if not isinstance(node, Value):
+        raise TypeError(f"explain needs a Value; node is a {type(node).__name__}")
+    claimed = checked_claim(claimed)
+    names = _Names()
+    name = names.text(node)
+    if not node.parents:
+        lines = [f"{name} = {_number(node.data)}: a leaf, its value is given, not computed"]
+        latex = [f"{_for_latex(names.raw(node))} = {_number(node.data)}"]
+        found = [] if claimed is None else _verdict(name, node.data, claimed, None, names, None)
+        return Explanation(lines, latex, diagnosis=found)
+    expr = _forward_expression(node)
+    lines = [f"{name} = {_text(expr, names)}",
+             f"{' ' * len(name)} = {_numbers(expr, {})} = {_number(node.data)}"]
+    latex = [f"{_for_latex(names.raw(node))} = {_latex(expr, names)} = "
+             f"{_numbers(expr, {}, times=LATEX_TIMES)} = {_number(node.data)}"]
+    found = [] if claimed is None else _verdict(name, node.data, claimed, expr, names, _Graph(node))
+    return Explanation(lines, latex, diagnosis=found)
+
+
+def diagnose_gradient(output: Value, node: Value, claimed: float) -> list[str]:
+    """Whether ``claimed`` is d output / d node and, if not, the likely mistake, in a few
+    lines of terminal text (labels escaped).
+
+    >>> from autodiff import Value
+    >>> w, x = Value(0.5, label="w"), Value(2.0, label="x")
+    >>> z = w * x; z.label = "z"
+    >>> a = z.sigmoid(); a.label = "a"
+    >>> print("\\n".join(diagnose_gradient(a, w, 0.93)))
+    Your da/dw = 0.93; the engine finds 0.3932. The likely mistake: for da/dz you used 1 − a² = 0.4656 (tanh's derivative), where sigmoid's derivative is a(1 − a) = 0.1966.
+      With it: 0.4656 × 2 = 0.9311, which matches your 0.93 (within ±0.01, one unit in your last digit).
+    """
+    claimed = checked_claim(claimed)
+    names = _Names()
+    grads = _backpropagate(output, 1.0, create_graph=False, wrt=[node])
+    expr = _GradientBuilder(output, grads, names).build(node)
+    symbol = f"d{names.text(output)}/d{names.text(node)}"
+    return _verdict(symbol, grads[node], claimed, expr, names, _Graph(output))
+
+
+def checked_claim(claimed: object) -> float | None:
+    """``claimed`` as a float: a real number, finite; None stays None.
+
+    >>> checked_claim(0.0034), checked_claim(None)
+    (0.0034, None)
+    """
+    if claimed is None:
+        return None
+    if isinstance(claimed, bool) or not isinstance(claimed, numbers.Real):
+        raise TypeError(f"claimed must be a number, got a {type(claimed).__name__}")
+    value = float(claimed)
+    if not math.isfinite(value):
+        raise ValueError(f"claimed must be a finite number, got {value!r}")
+    return value
+
+
+def tolerance(claimed: float) -> tuple[float, str]:
+    """How far from ``claimed`` a number still matches, and why: one unit in the last
+    digit given (a hand-worked number is rounded, its intermediate steps too), at most
+    5 % and at least 1 % of the number.
+
+    >>> tolerance(0.0034)
+    (0.0001, 'one unit in your last digit')
+    >>> tolerance(0.30000000000000004)[1]
+    '1 %'
+    """
+    unit = float(Decimal(10) ** Decimal(repr(abs(claimed))).as_tuple().exponent)
+    if claimed == 0:
+        return unit, "one unit in your last digit"
+    size = abs(claimed)
+    if unit < 0.01 * size:
+        return 0.01 * size, "1 %"
+    if unit > 0.05 * size:
+        return 0.05 * size, "5 %"
+    return unit, "one unit in your last digit"
+
+
+# --- the verdict --------------------------------------------------------------------------------
+
+def _verdict(symbol: str, right: float, claimed: float, expr: Expr | None, names: _Names,
+             graph: _Graph | None) -> list[str]:
+    tol, why = tolerance(claimed)
+    within = f"within ±{tol:.4g}, {why}"
+    if abs(right - claimed) <= tol:
+        return [f"Your {symbol} = {claimed:g} agrees with the engine's {right:.7g} ({within})."]
+    head = f"Your {symbol} = {claimed:g}; the engine finds {_number(right)}."
+    found = [] if expr is None else _explaining(expr, claimed, tol, names, graph)
+    if not found:
+        tried = ("a number replaced by another of the graph, a term left out, a sign flipped, the wrong "
+                 "activation's derivative, a factor forgotten or counted twice, two numbers swapped, the wrong op")
+        lines = [head, f"  No mistake looked for ({tried}), alone or two together, gives {claimed:g} ({within})."]
+        if expr is not None:
+            lines += ["  The right derivation:", f"  {symbol} = {_text(expr, names)}",
+                      f"  {' ' * len(symbol)} = {_numbers(expr, {})} = {_number(right)}"]
+        return lines
+    best, value = found[0]
+    what = "The likely mistake" if best.count == 1 else "Likely, two mistakes together"
+    lines = [f"{head} {what}: {best.words}.",
+             f"  With {'them' if best.count > 1 else 'it'}: {_numbers(expr, best.changes, sign=best.sign)} = {_number(value)}, "
+             f"which matches your {claimed:g} ({within})."]
+    others = [(m, v) for m, v in found[1:MAX_SHOWN] if m.cost <= best.cost]  # as likely
+    lines += [f"  Also gives {_number(v)}: {m.words}." for m, v in others]
+    return lines
+
+
+def _explaining(expr: Expr, claimed: float, tol: float, names: _Names, graph: _Graph) -> list[tuple[Mistake, float]]:
+    """The mistakes that turn ``expr`` into ``claimed``, the most plausible first: single
+    mistakes, else two together (at most one of them a substitution)."""
+    singles = _Mistakes(expr, names, graph).all()
+    found = _matching(expr, singles, claimed, tol)
+    if not found:
+        structural = [m for m in singles if not m.substitutes]
+        pairs = [joined for i, first in enumerate(structural) for second in singles
+                 if second not in structural[:i + 1] and (joined := first.joined(second))]
+        found = _matching(expr, pairs, claimed, tol)
+    return found
+
+
+def _matching(expr: Expr, mistakes: list[Mistake], claimed: float, tol: float) -> list[tuple[Mistake, float]]:
+    found, seen = [], set()
+    for m in mistakes:
+        value = m.sign * _evaluate(expr, m.changes)
+        if abs(value - claimed) <= tol and m.words not in seen:
+            seen.add(m.words)
+            found.append((m, value))
+    found.sort(key=lambda mv: (mv[0].cost, abs(mv[1] - claimed)))
+    return found
+
+
+# --- building the expressions -------------------------------------------------------------------
+
+def _forward_expression(node: Value) -> Expr:
+    """``node`` as its op applied to its inputs: a neuron, a dot or a sum as a sum of
+    products, a product as one, anything else as the op applied."""
+    leaves = tuple(Leaf(p.data, p) for p in node.parents)
+    op = node.op
+    if op in ("w·x+b", "dot"):
+        n = len(leaves) // 2
+        terms = tuple(Product((w, x)) for w, x in zip(leaves[:n], leaves[n:2 * n]))
+        return Sum(terms + leaves[2 * n:])
+    if op in ("+", "sum"):
+        return Sum(leaves)
+    if op == "*":
+        return Product(leaves)
+    return Apply(node, leaves)
+
+
+class _GradientBuilder:
+    """d output / d node as an expression: from ``node`` up, each step a local
+    derivative; unnamed nodes with one child folded into the step through them; where a
+    node has several children, a sum over them."""
+
+    def __init__(self, output: Value, grads: dict, names: _Names) -> None:
+        self.output, self.grads, self.names = output, grads, names
+        self.children: dict[Value, list[Value]] = {}
+        for n in topological_order(output):
+            if n in grads:
+                for parent in dict.fromkeys(n.parents):
+                    if parent in grads:
+                        self.children.setdefault(parent, []).append(n)
+        self.shown: set[Value] = set()
+        self.leaves = 0
+
+    def build(self, node: Value) -> Expr:
+        if node is self.output:
+            return Leaf(1.0, node, node)
+        return self._derivative(node)
+
+    def _derivative(self, node: Value) -> Expr:
+        """d output / d node, output first as a learner writes it."""
+        factors: list[Expr] = []
+        while node is not self.output:
+            children = self.children[node]
+            if len(children) == 1 or self.leaves >= MAX_LEAVES:
+                if len(children) > 1:  # the budget is spent: the backward pass's number
+                    factors.append(Leaf(self.grads[node], self.output, node, folded=True))
+                    break
+                top, leaf = self._step(children[0], node)
+                factors.append(leaf)
+                node = top
+                continue
+            steps = self._steps(children, node)
+            factors.append(Sum(tuple(self._through(top, leaf) for top, leaf in steps)))
+            break
+        return _product(factors[::-1])
+
+    def _through(self, top: Value, leaf: Leaf) -> Expr:
+        if top is self.output:
+            return leaf
+        return _product([self._derivative(top), leaf])
+
+    def _steps(self, children: list[Value], node: Value) -> list[tuple[Value, Leaf]]:
+        """One step per child; folds that would give two the same name are not folded."""
+        while True:
+            steps = [self._step(child, node) for child in children]
+            tops = [top for top, _ in steps]
+            clashes = [child for child, top in zip(children, tops) if tops.count(top) > 1 and child is not top]
+            if not clashes:
+                return steps
+            self.shown.update(clashes)
+
+    def _step(self, child: Value, lower: Value) -> tuple[Value, Leaf]:
+        """From ``lower`` through ``child`` up to the next named node, as one leaf."""
+        value, below, top, folded = _local(child, lower), child, child, False
+        while not self._named(top):
+            top = self.children[top][0]
+            value *= _local(top, below)
+            below, folded = top, True
+        self.leaves += 1
+        return top, Leaf(value, top, lower, folded)
+
+    def _named(self, node: Value) -> bool:
+        return (bool(node.label) or node is self.output or node in self.shown
+                or len(self.children.get(node, [])) != 1)
+
+
+def _product(factors: list[Expr]) -> Expr:
+    """The factors as one product, nested products flattened."""
+    flat = [f for factor in factors for f in (factor.items if isinstance(factor, Product) else (factor,))]
+    return flat[0] if len(flat) == 1 else Product(tuple(flat))
+
+
+def _local(child: Value, parent: Value) -> float:
+    """d child / d parent (summed where parent is used twice, as in a * a)."""
+    return math.fsum(d for p, d in zip(child.parents, local_gradients(child)) if p is parent)
+
+
+# --- evaluating and writing -----------------------------------------------------------------------
+
+def _evaluate(expr: Expr, changes: dict[Path, float | None], path: Path = ()) -> float:
+    """The expression's value with some subtrees replaced (None: left out)."""
+    if path in changes:
+        changed = changes[path]
+        return 0.0 if changed is None else changed  # a left-out factor is written as 1 below
+    if isinstance(expr, Leaf):
+        return expr.value
+    values = [_evaluate(item, changes, path + (i,)) for i, item in enumerate(expr.items)]
+    if isinstance(expr, Sum):
+        return math.fsum(values)
+    if isinstance(expr, Product):
+        left_out = {i for i in range(len(values)) if changes.get(path + (i,), 0.0) is None}
+        return math.prod(v for i, v in enumerate(values) if i not in left_out)
+    return _apply(expr.node._op, values)
+
+
+def _apply(op: ops.Op, values: list[float]) -> float:
+    try:
+        return float(op.forward(values) if op.arity is None else op.forward(*values))
+    except (ArithmeticError, ValueError):
+        return math.nan
+
+
+def _text(expr: Expr, names: _Names) -> str:
+    """The expression in names, for a terminal."""
+    if isinstance(expr, Leaf):
+        return names.leaf(expr)
+    items = [_text(item, names) for item in expr.items]
+    if isinstance(expr, Sum):
+        return " + ".join(items)
+    if isinstance(expr, Product):
+        # w·x as a neuron's sum writes it; a chain of derivatives spaced out, as explain writes it
+        dot = "·" if all(isinstance(i, Leaf) and i.lower is None for i in expr.items) else " · "
+        return dot.join(f"({t})" if isinstance(i, Sum) else t for t, i in zip(items, expr.items))
+    return _applied(expr.node.op, items)
+
+
+def _latex(expr: Expr, names: _Names) -> str:
+    """The expression in names, as LaTeX that holds every label as literal text."""
+    if isinstance(expr, Leaf):
+        if expr.lower is None:
+            return _for_latex(names.raw(expr.node))
+        return rf"\frac{{\partial {_for_latex(names.raw(expr.node))}}}{{\partial {_for_latex(names.raw(expr.lower))}}}"
+    items = [_latex(item, names) for item in expr.items]
+    if isinstance(expr, Sum):
+        return " + ".join(items)
+    if isinstance(expr, Product):
+        return r" \cdot ".join(rf"\left({t}\right)" if isinstance(i, Sum) else t for t, i in zip(items, expr.items))
+    return _for_latex(_applied(expr.node.op, [f"x{i + 1}" for i in range(len(items))])) if len(items) > 4 else \
+        rf"\mathrm{{{_for_latex(expr.node.op)}}}\left({', '.join(items)}\right)"
+
+
+def _numbers(expr: Expr, changes: dict, path: Path = (), *, sign: float = 1.0, times: str = " × ") -> str:
+    """The expression in numbers, with ``changes`` made: a left-out item is not written."""
+    text = _numbers_inner(expr, changes, path, times)
+    return f"−({text})" if sign < 0 else text
+
+
+def _numbers_inner(expr: Expr, changes: dict, path: Path, times: str) -> str:
+    if path in changes:
+        return _number(changes[path])
+    if isinstance(expr, Leaf):
+        return _number(expr.value)
+    kept = [(i, item) for i, item in enumerate(expr.items) if changes.get(path + (i,), 0.0) is not None]
+    items = [_numbers_inner(item, changes, path + (i,), times) for i, item in kept]
+    if isinstance(expr, Sum):
+        return " + ".join(items) or "0"
+    if isinstance(expr, Product):
+        return times.join(f"({t})" if isinstance(i, Sum) else t for t, (_, i) in zip(items, kept)) or "1"
+    return _applied(expr.node.op, items)
+
+
+def _applied(op: str, items: list[str]) -> str:
+    if op in ("-", "/", "**") and len(items) == 2:
+        return f"{items[0]} {op} {items[1]}"
+    return f"{op}({', '.join(items)})"
+
+
+def _number(x: float) -> str:
+    return f"{x:.4g}"
+
+
+class _Names:
+    """Each node's name: its label; a leaf's number; else its op and a count (⟨tanh 1⟩)."""
+
+    def __init__(self) -> None:
+        self.names: dict[Value, str] = {}
+        self.unnamed = 0
+
+    def raw(self, node: Value) -> str:
+        if node not in self.names:
+            if node.label:
+                self.names[node] = _label(node)
+            elif not node.parents:
+                self.names[node] = _number(node.data)
+            else:
+                self.unnamed += 1
+                self.names[node] = f"⟨{node.op} {self.unnamed}⟩"
+        return self.names[node]
+
+    def text(self, node: Value) -> str:
+        return _for_terminal(self.raw(node))
+
+    def leaf(self, leaf: Leaf) -> str:
+        if leaf.lower is None:
+            return self.text(leaf.node)
+        return f"d{self.text(leaf.node)}/d{self.text(leaf.lower)}"
+
+
+# --- the mistakes -----------------------------------------------------------------------------------
+
+def _sigmoid(x: float) -> float:
+    return ops.SIGMOID.forward(x)
+
+
+# Each activation's derivative as a learner writes it, from the input z and the output a.
+DERIVATIVE_FORMULAS = {
+    "sigmoid": ("{a}(1 − {a})", lambda z, a: a * (1 - a)),
+    "tanh": ("1 − {a}²", lambda z, a: 1 - a * a),
+    "relu": ("1 if {z} > 0 else 0", lambda z, a: 1.0 if z > 0 else 0.0),
+}
+# The right formula at the wrong point: written at the input z where the output a
+# belongs, or the derivative of σ or tanh taken at a as if a were the input.
+WRONG_POINT = {
+    "sigmoid": [("{z}(1 − {z})", "sigmoid's derivative written with {z} in place of {a}", lambda z, a: z * (1 - z)),
+                ("σ({a})(1 − σ({a}))", "sigmoid's derivative taken at {a}, not at {z}",
+                 lambda z, a: _sigmoid(a) * (1 - _sigmoid(a)))],
+    "tanh": [("1 − {z}²", "tanh's derivative written with {z} in place of {a}", lambda z, a: 1 - z * z),
+             ("1 − tanh({a})²", "tanh's derivative taken at {a}, not at {z}", lambda z, a: 1 - math.tanh(a) ** 2)],
+    "relu": [],
+}
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "id", "exp")
+ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+              "/": lambda a, b: a / b if b else math.nan}
+
+
+class _Mistakes:
+    """Every single mistake of one expression, each with its words."""
+
+    def __init__(self, expr: Expr, names: _Names, graph: _Graph) -> None:
+        self.expr, self.names, self.graph = expr, names, graph
+        self.found: list[Mistake] = [Mistake("the sign is flipped", {}, sign=-1.0)]
+
+    def all(self) -> list[Mistake]:
+        pool = self._pool()
+        for path, expr, parent in _walk(self.expr):
+            self._of_item(path, expr, parent)
+            if isinstance(expr, Leaf):
+                self._substitutions(path, expr, pool)
+                self._wrong_derivative(path, expr)
+            if isinstance(expr, Apply):
+                self._wrong_op(path, expr)
+            if isinstance(expr, Sum):
+                self._swaps(path, expr)
+        return self.found
+
+    def _of_item(self, path: Path, expr: Expr, parent: Expr | None) -> None:
+        """An item of a sum left out or with the wrong sign; a factor forgotten or twice."""
+        value = _evaluate(expr, {})
+        words = f"{_text(expr, self.names)} = {_number(value)}"
+        if isinstance(parent, Sum) and value != 0:
+            self.found.append(Mistake(f"you left out the term {words}", {path: None}))
+            self.found.append(Mistake(f"the term {words} has the wrong sign", {path: -value}))
+        if isinstance(parent, Product) and value != 1:
+            self.found.append(Mistake(f"you left out the factor {words}", {path: None}))
+            if value not in (0.0, -1.0):
+                self.found.append(Mistake(f"you counted the factor {words} twice", {path: value * value}, cost=1.5))
+
+    def _pool(self) -> list[Leaf]:
+        """The graph's named numbers and the expression's own derivatives, nearest first,
+        one per value."""
+        distance = self.graph.hops(_nodes_of(self.expr))
+        candidates = sorted(distance, key=distance.get)
+        values = [Leaf(n.data, n) for n in candidates if (n.label or not n.parents) and n is not self.graph.root]
+        derivatives = [e for _, e, _ in _walk(self.expr) if isinstance(e, Leaf) and e.lower is not None]
+        pool, seen = [], set()
+        for leaf in values[:MAX_POOL] + derivatives:
+            if leaf.value not in seen and math.isfinite(leaf.value):
+                seen.add(leaf.value)
+                pool.append(leaf)
+        return pool
+
+    def _substitutions(self, path: Path, leaf: Leaf, pool: list[Leaf]) -> None:
+        """The number replaced by another of the graph. A number of the same kind (a
+        value for a value, as an activation for the input a weight multiplies) that sits
+        near is the likeliest; a value in place of a derivative's formula, less so."""
+        partner = _partner(leaf)
+        meaning = (f"{self.names.leaf(leaf)} is {partner[0]} {self.names.text(partner[1])} = {_number(leaf.value)}"
+                   if partner else f"{self.names.leaf(leaf)} is {_number(leaf.value)}")
+        ends = [n for n in (leaf.node, leaf.lower) if n is not None]
+        for other in pool:
+            if other.value == leaf.value or other.node in ends and other.lower in (leaf.lower, None):
+                continue
+            hops = self.graph.hops(ends).get(other.node, MAX_DISTANCE)
+            same_kind = (other.lower is None) == (leaf.lower is None or partner is not None)
+            self.found.append(Mistake(f"you used {self.names.leaf(other)} = {_number(other.value)} where {meaning}",
+                                      {path: other.value}, cost=(1.0 if same_kind else 2.0) + 0.5 * max(0, hops - 1),
+                                      substitutes=True))
+
+    def _wrong_derivative(self, path: Path, leaf: Leaf) -> None:
+        """The derivative of another activation, or this one's at the wrong point."""
+        node, lower = leaf.node, leaf.lower
+        if lower is None or leaf.folded or node.op not in DERIVATIVE_FORMULAS or node.parents[0] is not lower:
+            return
+        z, a = lower.data, node.data
+        names = {"z": self.names.text(lower), "a": self.names.text(node)}
+        right = DERIVATIVE_FORMULAS[node.op][0].format(**names)
+        others = [(form, f"{op}'s derivative", f) for op, (form, f) in DERIVATIVE_FORMULAS.items() if op != node.op]
+        for form, why, formula in others + WRONG_POINT[node.op]:
+            value = formula(z, a)
+            if value != leaf.value:
+                self.found.append(Mistake(
+                    f"for {self.names.leaf(leaf)} you used {form.format(**names)} = {_number(value)} "
+                    f"({why.format(**names)}), where {node.op}'s derivative is {right} = {_number(leaf.value)}",
+                    {path: value}))
+
+    def _wrong_op(self, path: Path, expr: Apply) -> None:
+        """Another activation, or another arithmetic op, on the same inputs; two inputs
+        swapped where the order matters."""
+        values = [item.value if isinstance(item, Leaf) else _evaluate(item, {}) for item in expr.items]
+        op, right = expr.node.op, _evaluate(expr, {})
+        if op in ACTIVATIONS and len(values) == 1:
+            for other in ACTIVATIONS:
+                value = values[0] if other == "id" else ops.UNARY_METHODS.get(other, ops.EXP).forward(values[0])
+                what = "left out the activation" if other == "id" else f"applied {other}"
+                if other != op and value != right:
+                    self.found.append(Mistake(f"you {what} where the graph applies {op}", {path: value}))
+        if op in ARITHMETIC and len(values) == 2:
+            for other, f in ARITHMETIC.items():
+                if other != op and f(*values) != right:
+                    self.found.append(Mistake(f"you computed {other} where the graph has {op}", {path: f(*values)}))
+            if op in ("-", "/") and values[0] != values[1]:
+                swapped = ARITHMETIC[op](values[1], values[0])
+                self.found.append(Mistake(f"you swapped the two sides of {op}", {path: swapped}))
+
+    def _swaps(self, path: Path, expr: Sum) -> None:
+        """Two numbers swapped between terms of the same form (w_1·x_1 + w_2·x_2: the
+        weights, or the inputs)."""
+        products = [(i, item) for i, item in enumerate(expr.items) if isinstance(item, Product)]
+        for (i, p), (j, q) in combinations(products, 2):
+            if len(p.items) != len(q.items):
+                continue
+            for k, (u, v) in enumerate(zip(p.items, q.items)):
+                if isinstance(u, Leaf) and isinstance(v, Leaf) and u.value != v.value:
+                    self.found.append(Mistake(
+                        f"you swapped {self.names.leaf(u)} = {_number(u.value)} and {self.names.leaf(v)} = "
+                        f"{_number(v.value)}", {path + (i, k): v.value, path + (j, k): u.value}))
+
+
+def _partner(leaf: Leaf) -> tuple[str, Value] | None:
+    """For d z / d w where z is a product or a neuron: what the derivative is, the other
+    side of w's product (("the input", x) for a weight w, ("the weight", w) for an input)."""
+    node, lower = leaf.node, leaf.lower
+    if lower is None or leaf.folded or node.op not in ("w·x+b", "dot", "*"):
+        return None
+    parents = node.parents
+    n = len(parents) // 2
+    if node.op == "*":
+        return ("the other factor", parents[1] if parents[0] is lower else parents[0]) if parents[0] is not parents[1] else None
+    i = next(i for i, p in enumerate(parents) if p is lower)
+    if i < n and parents.count(lower) == 1:
+        return "the input", parents[n + i]
+    if i < 2 * n and parents.count(lower) == 1:
+        return "the weight", parents[i - n]
+    return None
+
+
+def _walk(expr: Expr, path: Path = (), parent: Expr | None = None):
+    """Every subtree with its path and its parent, top first."""
+    yield path, expr, parent
+    if not isinstance(expr, Leaf):
+        for i, item in enumerate(expr.items):
+            yield from _walk(item, path + (i,), expr)
+
+
+def _nodes_of(expr: Expr) -> list[Value]:
+    return [n for _, e, _ in _walk(expr) if isinstance(e, Leaf) for n in (e.node, e.lower) if n is not None]
+
+
+class _Graph:
+    """The graph's nodes with their neighbours (edges taken both ways), to tell how
+    near one number sits to another: a learner mixes up numbers that sit close."""
+
+    def __init__(self, root: Value) -> None:
+        self.root = root
+        self.neighbours: dict[Value, list[Value]] = {n: list(n.parents) for n in topological_order(root)}
+        for n in list(self.neighbours):
+            for p in n.parents:
+                self.neighbours[p].append(n)
+        self.cache: dict[tuple[Value, ...], dict[Value, int]] = {}
+
+    def hops(self, sources: list[Value]) -> dict[Value, int]:
+        """Hops from the nearest of ``sources`` to each node, up to MAX_DISTANCE."""
+        key = tuple(dict.fromkeys(sources))
+        if key not in self.cache:
+            distance = {s: 0 for s in key if s in self.neighbours}
+            queue = deque(distance)
+            while queue:
+                n = queue.popleft()
+                if distance[n] < MAX_DISTANCE:
+                    for m in self.neighbours[n]:
+                        if m not in distance:
+                            distance[m] = distance[n] + 1
+                            queue.append(m)
+            self.cache[key] = distance
+        return self.cache[key]
