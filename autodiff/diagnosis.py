@@ -37,6 +37,8 @@ MAX_LEAVES = 64  # numbers in one expression; past it, a junction's derivative i
 MAX_POOL = 60  # numbers of the graph tried as substitutes, the nearest first
 MAX_DISTANCE = 8  # hops between nodes counted before a number counts as far
 MAX_SHOWN = 3  # hypotheses written out: the best and two others
+MAX_PAIRED = 200  # single mistakes combined two at a time: at most 20,000 pairs
+MAX_COST = 2.0  # the least plausible single mistake tried (a substitution 3 hops away)
 LATEX_TIMES = r" \times "
 
 
@@ -119,14 +121,15 @@ def explain_value(node: Value, claimed: float | None = None) -> Explanation:
     if not node.parents:
         lines = [f"{name} = {_number(node.data)}: a leaf, its value is given, not computed"]
         latex = [f"{_for_latex(names.raw(node))} = {_number(node.data)}"]
-        found = [] if claimed is None else _verdict(name, node.data, claimed, None, names, None)
+        found = [] if claimed is None else _verdict(name, node.data, claimed, None, names, None, derivation_above=True)
         return Explanation(lines, latex, diagnosis=found)
     expr = _forward_expression(node)
     lines = [f"{name} = {_text(expr, names)}",
              f"{' ' * len(name)} = {_numbers(expr, {})} = {_number(node.data)}"]
     latex = [f"{_for_latex(names.raw(node))} = {_latex(expr, names)} = "
-             f"{_numbers(expr, {}, times=LATEX_TIMES)} = {_number(node.data)}"]
-    found = [] if claimed is None else _verdict(name, node.data, claimed, expr, names, _Graph(node))
+             f"{_numbers(expr, {}, latex=True)} = {_number(node.data)}"]
+    found = [] if claimed is None else _verdict(name, node.data, claimed, expr, names, _Graph(node),
+                                                       derivation_above=True)
     return Explanation(lines, latex, diagnosis=found)
 
 
@@ -190,7 +193,8 @@ def tolerance(claimed: float) -> tuple[float, str]:
 # --- the verdict --------------------------------------------------------------------------------
 
 def _verdict(symbol: str, right: float, claimed: float, expr: Expr | None, names: _Names,
-             graph: _Graph | None) -> list[str]:
+             graph: _Graph | None, *, derivation_above: bool = False) -> list[str]:
+    """The lines that say whether ``claimed`` is ``right`` and, if not, why."""
     tol, why = tolerance(claimed)
     within = f"within ±{tol:.4g}, {why}"
     if abs(right - claimed) <= tol:
@@ -201,7 +205,9 @@ def _verdict(symbol: str, right: float, claimed: float, expr: Expr | None, names
         tried = ("a number replaced by another of the graph, a term left out, a sign flipped, the wrong "
                  "activation's derivative, a factor forgotten or counted twice, two numbers swapped, the wrong op")
         lines = [head, f"  No mistake looked for ({tried}), alone or two together, gives {claimed:g} ({within})."]
-        if expr is not None:
+        if derivation_above:
+            lines.append("  The right derivation is above.")
+        elif expr is not None:
             lines += ["  The right derivation:", f"  {symbol} = {_text(expr, names)}",
                       f"  {' ' * len(symbol)} = {_numbers(expr, {})} = {_number(right)}"]
         return lines
@@ -218,20 +224,22 @@ def _verdict(symbol: str, right: float, claimed: float, expr: Expr | None, names
 def _explaining(expr: Expr, claimed: float, tol: float, names: _Names, graph: _Graph) -> list[tuple[Mistake, float]]:
     """The mistakes that turn ``expr`` into ``claimed``, the most plausible first: single
     mistakes, else two together (at most one of them a substitution)."""
-    singles = _Mistakes(expr, names, graph).all()
-    found = _matching(expr, singles, claimed, tol)
-    if not found:
-        structural = [m for m in singles if not m.substitutes]
-        pairs = [joined for i, first in enumerate(structural) for second in singles
-                 if second not in structural[:i + 1] and (joined := first.joined(second))]
-        found = _matching(expr, pairs, claimed, tol)
+    values = _Values(expr)
+    singles = _Mistakes(expr, values, names, graph).all()
+    found = _matching(values, singles, claimed, tol)
+    if not found:  # the likeliest few hundred single mistakes, two at a time
+        paired = sorted(singles, key=lambda m: m.cost)[:MAX_PAIRED]
+        pairs = [joined for first, second in combinations(paired, 2)
+                 if not (first.substitutes and second.substitutes) and (joined := first.joined(second))
+                 and joined.cost <= MAX_COST + 1]
+        found = _matching(values, pairs, claimed, tol)
     return found
 
 
-def _matching(expr: Expr, mistakes: list[Mistake], claimed: float, tol: float) -> list[tuple[Mistake, float]]:
+def _matching(values: _Values, mistakes: list[Mistake], claimed: float, tol: float) -> list[tuple[Mistake, float]]:
     found, seen = [], set()
     for m in mistakes:
-        value = m.sign * _evaluate(expr, m.changes)
+        value = m.sign * values.changed(m.changes)
         if abs(value - claimed) <= tol and m.words not in seen:
             seen.add(m.words)
             found.append((m, value))
@@ -241,20 +249,25 @@ def _matching(expr: Expr, mistakes: list[Mistake], claimed: float, tol: float) -
 
 # --- building the expressions -------------------------------------------------------------------
 
-def _forward_expression(node: Value) -> Expr:
+def _forward_expression(node: Value, budget: list[int] | None = None) -> Expr:
     """``node`` as its op applied to its inputs: a neuron, a dot or a sum as a sum of
-    products, a product as one, anything else as the op applied."""
-    leaves = tuple(Leaf(p.data, p) for p in node.parents)
+    products, a product as one, anything else as the op applied. An unlabelled input
+    computed from others is written out the same way (up to MAX_LEAVES numbers), as
+    (0.8 − y)² is written rather than named."""
+    budget = [MAX_LEAVES] if budget is None else budget
+    budget[0] -= len(node.parents)
+    items = tuple(_forward_expression(p, budget) if p.parents and not p.label and budget[0] > 0 else Leaf(p.data, p)
+                  for p in node.parents)
     op = node.op
     if op in ("w·x+b", "dot"):
-        n = len(leaves) // 2
-        terms = tuple(Product((w, x)) for w, x in zip(leaves[:n], leaves[n:2 * n]))
-        return Sum(terms + leaves[2 * n:])
+        n = len(items) // 2
+        terms = tuple(Product((w, x)) for w, x in zip(items[:n], items[n:2 * n]))
+        return Sum(terms + items[2 * n:])
     if op in ("+", "sum"):
-        return Sum(leaves)
+        return Sum(tuple(t for item in items for t in (item.items if isinstance(item, Sum) else (item,))))
     if op == "*":
-        return Product(leaves)
-    return Apply(node, leaves)
+        return _product(list(items))
+    return Apply(node, items)
 
 
 class _GradientBuilder:
@@ -339,20 +352,42 @@ def _local(child: Value, parent: Value) -> float:
 
 # --- evaluating and writing -----------------------------------------------------------------------
 
-def _evaluate(expr: Expr, changes: dict[Path, float | None], path: Path = ()) -> float:
-    """The expression's value with some subtrees replaced (None: left out)."""
-    if path in changes:
-        changed = changes[path]
-        return 0.0 if changed is None else changed  # a left-out factor is written as 1 below
-    if isinstance(expr, Leaf):
-        return expr.value
-    values = [_evaluate(item, changes, path + (i,)) for i, item in enumerate(expr.items)]
-    if isinstance(expr, Sum):
-        return math.fsum(values)
-    if isinstance(expr, Product):
-        left_out = {i for i in range(len(values)) if changes.get(path + (i,), 0.0) is None}
-        return math.prod(v for i, v in enumerate(values) if i not in left_out)
-    return _apply(expr.node._op, values)
+class _Values:
+    """The value of every part of an expression, kept, so that the expression with a
+    few parts changed is worked out again only along the paths above the changes."""
+
+    def __init__(self, expr: Expr) -> None:
+        self.expr = expr
+        self.original: dict[Path, float] = {}
+        self.original[()] = self._value(expr, (), {}, None)
+
+    def at(self, path: Path) -> float:
+        return self.original[path]
+
+    def changed(self, changes: dict[Path, float | None]) -> float:
+        """The value with subtrees replaced by numbers (None: left out of its sum or product)."""
+        above = {p[:k] for p in changes for k in range(len(p))}
+        return self._value(self.expr, (), changes, above)
+
+    def _value(self, expr: Expr, path: Path, changes: dict, above: set | None) -> float:
+        if path in changes:
+            changed = changes[path]
+            return 0.0 if changed is None else changed  # a left-out factor is skipped below
+        if above is not None and path not in above:
+            return self.original[path]
+        if isinstance(expr, Leaf):
+            value = expr.value
+        else:
+            kept = [(i, self._value(item, path + (i,), changes, above)) for i, item in enumerate(expr.items)]
+            if isinstance(expr, Sum):
+                value = math.fsum(v for _, v in kept)
+            elif isinstance(expr, Product):
+                value = math.prod(v for i, v in kept if changes.get(path + (i,), 0.0) is not None)
+            else:
+                value = _apply(expr.node._op, [v for _, v in kept])
+        if above is None:
+            self.original[path] = value
+        return value
 
 
 def _apply(op: ops.Op, values: list[float]) -> float:
@@ -364,56 +399,66 @@ def _apply(op: ops.Op, values: list[float]) -> float:
 
 def _text(expr: Expr, names: _Names) -> str:
     """The expression in names, for a terminal."""
-    if isinstance(expr, Leaf):
-        return names.leaf(expr)
-    items = [_text(item, names) for item in expr.items]
-    if isinstance(expr, Sum):
-        return " + ".join(items)
-    if isinstance(expr, Product):
-        # w·x as a neuron's sum writes it; a chain of derivatives spaced out, as explain writes it
-        dot = "·" if all(isinstance(i, Leaf) and i.lower is None for i in expr.items) else " · "
-        return dot.join(f"({t})" if isinstance(i, Sum) else t for t, i in zip(items, expr.items))
-    return _applied(expr.node.op, items)
+    return _render(expr, names.leaf, {}, (), times=" · ", latex=False)
 
 
 def _latex(expr: Expr, names: _Names) -> str:
     """The expression in names, as LaTeX that holds every label as literal text."""
-    if isinstance(expr, Leaf):
-        if expr.lower is None:
-            return _for_latex(names.raw(expr.node))
-        return rf"\frac{{\partial {_for_latex(names.raw(expr.node))}}}{{\partial {_for_latex(names.raw(expr.lower))}}}"
-    items = [_latex(item, names) for item in expr.items]
-    if isinstance(expr, Sum):
-        return " + ".join(items)
-    if isinstance(expr, Product):
-        return r" \cdot ".join(rf"\left({t}\right)" if isinstance(i, Sum) else t for t, i in zip(items, expr.items))
-    return _for_latex(_applied(expr.node.op, [f"x{i + 1}" for i in range(len(items))])) if len(items) > 4 else \
-        rf"\mathrm{{{_for_latex(expr.node.op)}}}\left({', '.join(items)}\right)"
+    def leaf(leaf: Leaf) -> str:
+        if leaf.lower is None:
+            return _for_latex(names.raw(leaf.node))
+        return rf"\frac{{\partial {_for_latex(names.raw(leaf.node))}}}{{\partial {_for_latex(names.raw(leaf.lower))}}}"
+
+    return _render(expr, leaf, {}, (), times=r" \cdot ", latex=True)
 
 
-def _numbers(expr: Expr, changes: dict, path: Path = (), *, sign: float = 1.0, times: str = " × ") -> str:
+def _numbers(expr: Expr, changes: dict, *, sign: float = 1.0, latex: bool = False) -> str:
     """The expression in numbers, with ``changes`` made: a left-out item is not written."""
-    text = _numbers_inner(expr, changes, path, times)
+    text = _render(expr, lambda leaf: _number(leaf.value), changes, (), times=r" \times " if latex else " × ",
+                   latex=latex)
     return f"−({text})" if sign < 0 else text
 
 
-def _numbers_inner(expr: Expr, changes: dict, path: Path, times: str) -> str:
+def _render(expr: Expr, leaf, changes: dict, path: Path, *, times: str, latex: bool) -> str:
+    """The expression written out: each leaf by ``leaf``, a changed part as its number,
+    a left-out item not at all."""
     if path in changes:
         return _number(changes[path])
     if isinstance(expr, Leaf):
-        return _number(expr.value)
+        return leaf(expr)
     kept = [(i, item) for i, item in enumerate(expr.items) if changes.get(path + (i,), 0.0) is not None]
-    items = [_numbers_inner(item, changes, path + (i,), times) for i, item in kept]
+    items = [_render(item, leaf, changes, path + (i,), times=times, latex=latex) for i, item in kept]
     if isinstance(expr, Sum):
         return " + ".join(items) or "0"
     if isinstance(expr, Product):
-        return times.join(f"({t})" if isinstance(i, Sum) else t for t, (_, i) in zip(items, kept)) or "1"
-    return _applied(expr.node.op, items)
+        if not latex and times == " · " and all(isinstance(i, Leaf) and i.lower is None for _, i in kept):
+            times = "·"  # w·x, as a neuron's sum is written; a chain of derivatives spaced out
+        return times.join(_wrapped(t, i, latex) for t, (_, i) in zip(items, kept)) or "1"
+    return _applied(expr.node.op, [_wrapped(t, i, latex) for t, (_, i) in zip(items, kept)], latex)
 
 
-def _applied(op: str, items: list[str]) -> str:
-    if op in ("-", "/", "**") and len(items) == 2:
-        return f"{items[0]} {op} {items[1]}"
+def _wrapped(text: str, expr: Expr, latex: bool) -> str:
+    """``text`` in parentheses where it is a sum or an op's result used inside another."""
+    if isinstance(expr, Sum) or isinstance(expr, Apply) and expr.node.op not in ACTIVATIONS + ("exp", "log"):
+        return rf"\left({text}\right)" if latex else f"({text})"
+    return text
+
+
+def _applied(op: str, items: list[str], latex: bool) -> str:
+    """The op applied to its (already written) inputs, as it is written by hand."""
+    if op in ("-", "/") and len(items) == 2:
+        return f"{items[0]} {'−' if op == '-' and not latex else op} {items[1]}"
+    if op.startswith("**") and len(items) == 1:
+        power = op[2:]
+        if latex:
+            return f"{items[0]}^{{{power}}}"
+        return items[0] + ("²" if power == "2" else f"^{power}")
+    if op == "**" and len(items) == 2:
+        return f"{items[0]}^{{{items[1]}}}" if latex else f"{items[0]}^{items[1]}"
+    if op == "neg" and len(items) == 1:
+        return f"-{items[0]}" if latex else f"−{items[0]}"
+    if latex:
+        return rf"{_for_latex(op)}\left({', '.join(items)}\right)"
     return f"{op}({', '.join(items)})"
 
 
@@ -470,16 +515,19 @@ WRONG_POINT = {
              ("1 − tanh({a})²", "tanh's derivative taken at {a}, not at {z}", lambda z, a: 1 - math.tanh(a) ** 2)],
     "relu": [],
 }
+FORGOTTEN_DERIVATIVE = ("{a}", "the activation itself, not its derivative", lambda z, a: a)
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "id", "exp")
 ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
               "/": lambda a, b: a / b if b else math.nan}
+DOING = {"+": ("added", "adds"), "-": ("subtracted", "subtracts"), "*": ("multiplied", "multiplies"),
+         "/": ("divided", "divides")}
 
 
 class _Mistakes:
     """Every single mistake of one expression, each with its words."""
 
-    def __init__(self, expr: Expr, names: _Names, graph: _Graph) -> None:
-        self.expr, self.names, self.graph = expr, names, graph
+    def __init__(self, expr: Expr, values: _Values, names: _Names, graph: _Graph) -> None:
+        self.expr, self.values, self.names, self.graph = expr, values, names, graph
         self.found: list[Mistake] = [Mistake("the sign is flipped", {}, sign=-1.0)]
 
     def all(self) -> list[Mistake]:
@@ -497,7 +545,7 @@ class _Mistakes:
 
     def _of_item(self, path: Path, expr: Expr, parent: Expr | None) -> None:
         """An item of a sum left out or with the wrong sign; a factor forgotten or twice."""
-        value = _evaluate(expr, {})
+        value = self.values.at(path)
         words = f"{_text(expr, self.names)} = {_number(value)}"
         if isinstance(parent, Sum) and value != 0:
             self.found.append(Mistake(f"you left out the term {words}", {path: None}))
@@ -522,21 +570,30 @@ class _Mistakes:
         return pool
 
     def _substitutions(self, path: Path, leaf: Leaf, pool: list[Leaf]) -> None:
-        """The number replaced by another of the graph. A number of the same kind (a
-        value for a value, as an activation for the input a weight multiplies) that sits
-        near is the likeliest; a value in place of a derivative's formula, less so."""
+        """The number replaced by another of the graph of the same kind (a weight for a
+        weight, an activation for the input a weight multiplies, a derivative for a
+        derivative), the nearer the likelier. Numbers of other kinds are not tried: with
+        them, some number would match almost any claim by chance."""
         partner = _partner(leaf)
         meaning = (f"{self.names.leaf(leaf)} is {partner[0]} {self.names.text(partner[1])} = {_number(leaf.value)}"
                    if partner else f"{self.names.leaf(leaf)} is {_number(leaf.value)}")
+        kind = self._kind(leaf, partner)
         ends = [n for n in (leaf.node, leaf.lower) if n is not None]
         for other in pool:
-            if other.value == leaf.value or other.node in ends and other.lower in (leaf.lower, None):
+            if other.value == leaf.value or not kind & self._kind(other, _partner(other)):
                 continue
             hops = self.graph.hops(ends).get(other.node, MAX_DISTANCE)
-            same_kind = (other.lower is None) == (leaf.lower is None or partner is not None)
-            self.found.append(Mistake(f"you used {self.names.leaf(other)} = {_number(other.value)} where {meaning}",
-                                      {path: other.value}, cost=(1.0 if same_kind else 2.0) + 0.5 * max(0, hops - 1),
-                                      substitutes=True))
+            cost = 1.0 + 0.5 * max(0, hops - 1)
+            if cost <= MAX_COST:
+                self.found.append(Mistake(f"you used {self.names.leaf(other)} = {_number(other.value)} where {meaning}",
+                                          {path: other.value}, cost=cost, substitutes=True))
+
+    def _kind(self, leaf: Leaf, partner: tuple[str, Value] | None) -> set[str]:
+        """What a number is used as: a derivative that is a node's value (dz/dw = x) is of
+        that node's kind; any other derivative is a derivative."""
+        if partner:
+            return self.graph.roles(partner[1])
+        return {"derivative"} if leaf.lower is not None else self.graph.roles(leaf.node)
 
     def _wrong_derivative(self, path: Path, leaf: Leaf) -> None:
         """The derivative of another activation, or this one's at the wrong point."""
@@ -546,8 +603,10 @@ class _Mistakes:
         z, a = lower.data, node.data
         names = {"z": self.names.text(lower), "a": self.names.text(node)}
         right = DERIVATIVE_FORMULAS[node.op][0].format(**names)
-        others = [(form, f"{op}'s derivative", f) for op, (form, f) in DERIVATIVE_FORMULAS.items() if op != node.op]
-        for form, why, formula in others + WRONG_POINT[node.op]:
+        # relu's 1 (or 0) for a smooth activation is a forgotten factor: said as such already
+        others = [(form, f"{op}'s derivative", f) for op, (form, f) in DERIVATIVE_FORMULAS.items()
+                  if op not in (node.op, "relu")]
+        for form, why, formula in others + WRONG_POINT[node.op] + [FORGOTTEN_DERIVATIVE]:
             value = formula(z, a)
             if value != leaf.value:
                 self.found.append(Mistake(
@@ -558,8 +617,8 @@ class _Mistakes:
     def _wrong_op(self, path: Path, expr: Apply) -> None:
         """Another activation, or another arithmetic op, on the same inputs; two inputs
         swapped where the order matters."""
-        values = [item.value if isinstance(item, Leaf) else _evaluate(item, {}) for item in expr.items]
-        op, right = expr.node.op, _evaluate(expr, {})
+        values = [self.values.at(path + (i,)) for i in range(len(expr.items))]
+        op, right = expr.node.op, self.values.at(path)
         if op in ACTIVATIONS and len(values) == 1:
             for other in ACTIVATIONS:
                 value = values[0] if other == "id" else ops.UNARY_METHODS.get(other, ops.EXP).forward(values[0])
@@ -569,7 +628,7 @@ class _Mistakes:
         if op in ARITHMETIC and len(values) == 2:
             for other, f in ARITHMETIC.items():
                 if other != op and f(*values) != right:
-                    self.found.append(Mistake(f"you computed {other} where the graph has {op}", {path: f(*values)}))
+                    self.found.append(Mistake(f"you {DOING[other][0]} where the graph {DOING[op][1]}", {path: f(*values)}))
             if op in ("-", "/") and values[0] != values[1]:
                 swapped = ARITHMETIC[op](values[1], values[0])
                 self.found.append(Mistake(f"you swapped the two sides of {op}", {path: swapped}))
@@ -625,10 +684,27 @@ class _Graph:
     def __init__(self, root: Value) -> None:
         self.root = root
         self.neighbours: dict[Value, list[Value]] = {n: list(n.parents) for n in topological_order(root)}
+        self.children: dict[Value, list[Value]] = {}
         for n in list(self.neighbours):
             for p in n.parents:
                 self.neighbours[p].append(n)
+                self.children.setdefault(p, []).append(n)
         self.cache: dict[tuple[Value, ...], dict[Value, int]] = {}
+
+    def roles(self, node: Value) -> set[str]:
+        """What ``node`` is used as by its children: a weight, an input or a bias of a
+        neuron, the input of an activation, an operand of an op."""
+        found = set()
+        for child in self.children.get(node, []):
+            parents, op = child.parents, child.op
+            n = len(parents) // 2
+            for i, p in enumerate(parents):
+                if p is node:
+                    if op in ("w·x+b", "dot"):
+                        found.add("weight" if i < n else "input" if i < 2 * n else "bias")
+                    else:
+                        found.add("activation input" if op in ACTIVATIONS else f"operand of {op}")
+        return found or {"result"}
 
     def hops(self, sources: list[Value]) -> dict[Value, int]:
         """Hops from the nearest of ``sources`` to each node, up to MAX_DISTANCE."""

@@ -60,7 +60,7 @@ class Explanation:
         equations = "\n".join(f"$$ {line} $$" for line in self.latex)
         if not self.notes and not self.diagnosis:
             return equations
-        notes = "\n".join(f"- {_for_markdown(note)}" for note in self.notes + self.diagnosis)
+        notes = "\n".join(f"- {_for_markdown(note.strip())}" for note in self.notes + self.diagnosis)
         # The notes are text: the classes tell MathJax (2 and 3) to find no math in them,
         # so a label's dollar signs stay dollar signs.
         return f'{equations}\n\n<div class="tex2jax_ignore mathjax_ignore">\n\n{notes}\n\n</div>'
