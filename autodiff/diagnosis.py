@@ -8,14 +8,17 @@ derivatives, common factors outside the sum:
     dE/dw = (dE/da2 · da2/dz2 · dz2/da1 + dE/da3 · da3/dz3 · dz3/da1) · da1/dz1 · dz1/dw
 
 A claimed number the expression does not give is tried against the same expression
-after one of the mistakes learners make, then after two of them: a number replaced by
-another number of the graph, a term (a path of the sum) left out, a sign flipped, the
-wrong activation's derivative, a factor forgotten or counted twice, two numbers
-swapped, the wrong op. The best few that give the claimed number are said in words.
+after one of the mistakes learners make: a number replaced by another of the graph of
+the same kind (an activation for the input a weight multiplies), a term (a path of the
+sum) left out, a sign flipped, the wrong activation's derivative, a factor forgotten or
+counted twice, two numbers swapped, the wrong op. Then after two of them, where the
+claim has digits enough that a pair matching by chance is unlikely. The most plausible
+that give the claimed number (fewest mistakes, numbers mixed up that sit nearest in the
+graph, the closest) are said in words; when none does, the right derivation is shown.
 
 Claimed numbers are rounded by hand, so a match allows one unit in the last digit given
 (at most 5 %, at least 1 %). Every bound (leaves of an expression, numbers tried as
-substitutes) keeps the search small whatever the graph: a few thousand evaluations.
+substitutes, pairs) keeps the search small whatever the graph: about a second at most.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ MAX_POOL = 60  # numbers of the graph tried as substitutes, the nearest first
 MAX_DISTANCE = 8  # hops between nodes counted before a number counts as far
 MAX_SHOWN = 3  # hypotheses written out: the best and two others
 MAX_PAIRED = 200  # single mistakes combined two at a time: at most 20,000 pairs
+MAX_CHANCE_MATCHES = 5  # pairs × relative tolerance: roughly the pairs that match by chance
 MAX_COST = 2.0  # the least plausible single mistake tried (a substitution 3 hops away)
 LATEX_TIMES = r" \times "
 
@@ -232,7 +236,10 @@ def _explaining(expr: Expr, claimed: float, tol: float, names: _Names, graph: _G
         pairs = [joined for first, second in combinations(paired, 2)
                  if not (first.substitutes and second.substitutes) and (joined := first.joined(second))
                  and joined.cost <= MAX_COST + 1]
-        found = _matching(values, pairs, claimed, tol)
+        # With few digits claimed and many pairs, some pair matches by chance, and says
+        # nothing: pairs are tried only where the expected count of chance matches is small.
+        if len(pairs) * tol / abs(claimed) <= MAX_CHANCE_MATCHES:
+            found = _matching(values, pairs, claimed, tol)
     return found
 
 
