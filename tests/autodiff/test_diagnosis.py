@@ -4,7 +4,9 @@ Every expected number is worked out here by hand (closed forms with math), never
 from the diagnosis itself.
 """
 
+import html
 import math
+import re
 import time
 
 import pytest
@@ -205,3 +207,35 @@ def test_a_big_graph_is_searched_in_bounded_time_and_text():
     lines = autodiff.explain(loss, weight, claimed=12345.0).diagnosis
     assert time.perf_counter() - start < 10 and "No mistake looked for" in lines[1]
     assert len(lines) <= 5 and all(len(line) < 5000 for line in lines)
+
+
+# ---- hostile labels: the diagnosis and the forward derivation escape them as explain does ----
+
+from tests.autodiff.test_explain_safety import HOSTILE, Elements, check_latex, check_text, graph, shown  # noqa: E402
+
+
+def check_notes_are_text(explanation, label):
+    """The Markdown notes (explain's notes, then the diagnosis) decode to the terminal
+    text, hold no markup, and make no element but the template's div."""
+    markdown = explanation._repr_markdown_()
+    notes = [line[2:] for line in markdown.split("\n") if line.startswith("- ")]
+    assert [html.unescape(n) for n in notes] == [n.strip() for n in explanation.notes + explanation.diagnosis]
+    assert any(shown(label) in html.unescape(n) for n in notes) or not label
+    for note in notes:
+        body = re.sub(r"&#\d+;", "", note)
+        assert not set(body) & set("<>&\\`*_[]!~|$#"), note
+        assert not re.search(r"https?:|www\.|@", body), note
+    reader = Elements()
+    reader.feed(markdown)
+    reader.close()
+    assert reader.found == [("div", [("class", "tex2jax_ignore mathjax_ignore")])]
+
+
+@pytest.mark.parametrize("label", HOSTILE, ids=lambda s: ascii(s)[:40])
+def test_hostile_labels_stay_text_in_the_diagnosis_and_the_forward_derivation(label):
+    out, w = graph(label)
+    for explanation in (autodiff.explain(out, w, claimed=-0.25), autodiff.explain(out, claimed=1.5)):
+        check_text(str(explanation), label)
+        if label:  # unlabelled, the nodes are named otherwise (by number, by op): not the reader's names
+            check_latex(explanation._repr_markdown_(), label)
+        check_notes_are_text(explanation, label)
