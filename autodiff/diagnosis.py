@@ -43,7 +43,6 @@ MAX_SHOWN = 3  # hypotheses written out: the best and two others
 MAX_PAIRED = 200  # single mistakes combined two at a time: at most 20,000 pairs
 MAX_CHANCE_MATCHES = 5  # pairs × relative tolerance: roughly the pairs that match by chance
 MAX_COST = 2.0  # the least plausible single mistake tried (a substitution 3 hops away)
-LATEX_TIMES = r" \times "
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,7 +124,8 @@ def explain_value(node: Value, claimed: float | None = None) -> Explanation:
     if not node.parents:
         lines = [f"{name} = {_number(node.data)}: a leaf, its value is given, not computed"]
         latex = [f"{_for_latex(names.raw(node))} = {_number(node.data)}"]
-        found = [] if claimed is None else _verdict(name, node.data, claimed, None, names, None, derivation_above=True)
+        found = [] if claimed is None else _verdict(name, node.data, claimed, None, names, None,
+                                                    derivation_above=True)
         return Explanation(lines, latex, diagnosis=found)
     expr = _forward_expression(node)
     lines = [f"{name} = {_text(expr, names)}",
@@ -133,7 +133,7 @@ def explain_value(node: Value, claimed: float | None = None) -> Explanation:
     latex = [f"{_for_latex(names.raw(node))} = {_latex(expr, names)} = "
              f"{_numbers(expr, {}, latex=True)} = {_number(node.data)}"]
     found = [] if claimed is None else _verdict(name, node.data, claimed, expr, names, _Graph(node),
-                                                       derivation_above=True)
+                                                derivation_above=True)
     return Explanation(lines, latex, diagnosis=found)
 
 
@@ -201,9 +201,10 @@ def _verdict(symbol: str, right: float, claimed: float, expr: Expr | None, names
     """The lines that say whether ``claimed`` is ``right`` and, if not, why."""
     tol, why = tolerance(claimed)
     within = f"within ±{tol:.4g}, {why}"
+    given = repr(claimed)  # as the learner wrote it, every digit
     if abs(right - claimed) <= tol:
-        return [f"Your {symbol} = {claimed:g} agrees with the engine's {right:.7g} ({within})."]
-    head = f"Your {symbol} = {claimed:g}; the engine finds {_number(right)}."
+        return [f"Your {symbol} = {given} agrees with the engine's {right:.7g} ({within})."]
+    head = f"Your {symbol} = {given}; the engine finds {_number(right)}."
     found = [] if expr is None else _explaining(expr, claimed, tol, names, graph)
     if not found:
         tried = ("a number replaced by another of the graph, a term left out, a sign flipped, the wrong "
@@ -217,15 +218,17 @@ def _verdict(symbol: str, right: float, claimed: float, expr: Expr | None, names
         return lines
     best, value = found[0]
     what = "The likely mistake" if best.count == 1 else "Likely, two mistakes together"
+    with_it = _numbers(expr, best.changes, sign=best.sign)
     lines = [f"{head} {what}: {best.words}.",
-             f"  With {'them' if best.count > 1 else 'it'}: {_numbers(expr, best.changes, sign=best.sign)} = {_number(value)}, "
-             f"which matches your {claimed:g} ({within})."]
+             f"  With {'them' if best.count > 1 else 'it'}: {with_it} = {_number(value)}, "
+             f"which matches your {given} ({within})."]
     others = [(m, v) for m, v in found[1:MAX_SHOWN] if m.cost <= best.cost]  # as likely
     lines += [f"  Also gives {_number(v)}: {m.words}." for m, v in others]
     return lines
 
 
-def _explaining(expr: Expr, claimed: float, tol: float, names: _Names, graph: _Graph) -> list[tuple[Mistake, float]]:
+def _explaining(expr: Expr, claimed: float, tol: float, names: _Names,
+                graph: _Graph) -> list[tuple[Mistake, float]]:
     """The mistakes that turn ``expr`` into ``claimed``, the most plausible first: single
     mistakes, else two together (at most one of them a substitution)."""
     values = _Values(expr)
@@ -482,14 +485,12 @@ class _Names:
 
     def raw(self, node: Value) -> str:
         if node not in self.names:
-            if node.label:
-                self.names[node] = _label(node)
-            elif not node.parents:
-                self.names[node] = _number(node.data)
-            else:
-                self.unnamed += 1
-                self.names[node] = f"⟨{node.op} {self.unnamed}⟩"
+            self.names[node] = _label(node) or (_number(node.data) if not node.parents else self._fallback(node))
         return self.names[node]
+
+    def _fallback(self, node: Value) -> str:
+        self.unnamed += 1
+        return f"⟨{node.op} {self.unnamed}⟩"
 
     def text(self, node: Value) -> str:
         return _for_terminal(self.raw(node))
@@ -635,7 +636,8 @@ class _Mistakes:
         if op in ARITHMETIC and len(values) == 2:
             for other, f in ARITHMETIC.items():
                 if other != op and f(*values) != right:
-                    self.found.append(Mistake(f"you {DOING[other][0]} where the graph {DOING[op][1]}", {path: f(*values)}))
+                    words = f"you {DOING[other][0]} where the graph {DOING[op][1]}"
+                    self.found.append(Mistake(words, {path: f(*values)}))
             if op in ("-", "/") and values[0] != values[1]:
                 swapped = ARITHMETIC[op](values[1], values[0])
                 self.found.append(Mistake(f"you swapped the two sides of {op}", {path: swapped}))
@@ -663,13 +665,14 @@ def _partner(leaf: Leaf) -> tuple[str, Value] | None:
     parents = node.parents
     n = len(parents) // 2
     if node.op == "*":
-        return ("the other factor", parents[1] if parents[0] is lower else parents[0]) if parents[0] is not parents[1] else None
-    i = next(i for i, p in enumerate(parents) if p is lower)
-    if i < n and parents.count(lower) == 1:
-        return "the input", parents[n + i]
-    if i < 2 * n and parents.count(lower) == 1:
-        return "the weight", parents[i - n]
-    return None
+        if parents[0] is parents[1]:  # a * a: no other factor
+            return None
+        return "the other factor", parents[1] if parents[0] is lower else parents[0]
+    places = [i for i, p in enumerate(parents) if p is lower]
+    if len(places) != 1 or places[0] >= 2 * n:  # used twice, or the bias: no one partner
+        return None
+    i = places[0]
+    return ("the input", parents[n + i]) if i < n else ("the weight", parents[i - n])
 
 
 def _walk(expr: Expr, path: Path = (), parent: Expr | None = None):
