@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import combinations
 from typing import Union
@@ -89,6 +89,7 @@ class Mistake:
     cost: float = 1.0
     substitutes: bool = False  # a number replaced by another from the graph
     count: int = 1
+    texts: dict[Path, str] = field(default_factory=dict)  # how a changed part is written
 
     def joined(self, other: Mistake) -> Mistake | None:
         """Both mistakes made together, or None where they touch the same part."""
@@ -97,7 +98,7 @@ class Mistake:
         if any(p[:len(q)] == q or q[:len(p)] == p for p in self.changes for q in other.changes):
             return None
         return Mistake(f"{self.words}, and {other.words}", self.changes | other.changes,
-                       self.sign * other.sign, self.cost + other.cost, count=2)
+                       self.sign * other.sign, self.cost + other.cost, count=2, texts=self.texts | other.texts)
 
 
 # --- the public entry points -------------------------------------------------------------------
@@ -218,7 +219,7 @@ def _verdict(symbol: str, right: float, claimed: float, expr: Expr | None, names
         return lines
     best, value = found[0]
     what = "The likely mistake" if best.count == 1 else "Likely, two mistakes together"
-    with_it = _numbers(expr, best.changes, sign=best.sign)
+    with_it = _numbers(expr, best.changes, sign=best.sign, texts=best.texts)
     lines = [f"{head} {what}: {best.words}.",
              f"  With {'them' if best.count > 1 else 'it'}: {with_it} = {_number(value)}, "
              f"which matches your {given} ({within})."]
@@ -299,7 +300,12 @@ class _GradientBuilder:
     def build(self, node: Value) -> Expr:
         if node is self.output:
             return Leaf(1.0, node, node)
-        return self._derivative(node)
+        expr = self._derivative(node)
+        while isinstance(expr, Leaf) and expr.folded:  # one factor, d output / d node itself:
+            self.shown.add(self.children[node][0])  # name the first step, so it says something
+            self.leaves = 0
+            expr = self._derivative(node)
+        return expr
 
     def _derivative(self, node: Value) -> Expr:
         """d output / d node, output first as a learner writes it."""
@@ -345,8 +351,11 @@ class _GradientBuilder:
         return top, Leaf(value, top, lower, folded)
 
     def _named(self, node: Value) -> bool:
-        return (bool(node.label) or node is self.output or node in self.shown
-                or len(self.children.get(node, [])) != 1)
+        """Whether a factor stops at ``node``: labelled, the output, where paths part, or
+        an activation or its input (so that its derivative is a factor of its own)."""
+        children = self.children.get(node, [])
+        return (bool(node.label) or node is self.output or node in self.shown or len(children) != 1
+                or node.op in ACTIVATIONS or children[0].op in ACTIVATIONS)
 
 
 def _product(factors: list[Expr]) -> Expr:
@@ -422,54 +431,63 @@ def _latex(expr: Expr, names: _Names) -> str:
     return _render(expr, leaf, {}, (), times=r" \cdot ", latex=True)
 
 
-def _numbers(expr: Expr, changes: dict, *, sign: float = 1.0, latex: bool = False) -> str:
-    """The expression in numbers, with ``changes`` made: a left-out item is not written."""
+def _numbers(expr: Expr, changes: dict, *, sign: float = 1.0, latex: bool = False, texts: dict | None = None) -> str:
+    """The expression in numbers, with ``changes`` made: a left-out item is not written,
+    a changed part as ``texts`` writes it, else as its number."""
     text = _render(expr, lambda leaf: _number(leaf.value), changes, (), times=r" \times " if latex else " × ",
-                   latex=latex)
+                   latex=latex, texts=texts or {})
     return f"−({text})" if sign < 0 else text
 
 
-def _render(expr: Expr, leaf, changes: dict, path: Path, *, times: str, latex: bool) -> str:
-    """The expression written out: each leaf by ``leaf``, a changed part as its number,
-    a left-out item not at all."""
+def _render(expr: Expr, leaf, changes: dict, path: Path, *, times: str, latex: bool, texts: dict | None = None) -> str:
+    """The expression written out: each leaf by ``leaf``, a changed part as ``texts``
+    writes it or as its number, a left-out item not at all."""
+    texts = texts or {}
+    if path in texts:
+        return texts[path]
     if path in changes:
         return _number(changes[path])
     if isinstance(expr, Leaf):
         return leaf(expr)
     kept = [(i, item) for i, item in enumerate(expr.items) if changes.get(path + (i,), 0.0) is not None]
-    items = [_render(item, leaf, changes, path + (i,), times=times, latex=latex) for i, item in kept]
+    items = [(_render(item, leaf, changes, path + (i,), times=times, latex=latex, texts=texts), item)
+             for i, item in kept]
     if isinstance(expr, Sum):
-        return " + ".join(items) or "0"
+        return " + ".join(t for t, _ in items) or "0"
     if isinstance(expr, Product):
         if not latex and times == " · " and all(isinstance(i, Leaf) and i.lower is None for _, i in kept):
             times = "·"  # w·x, as a neuron's sum is written; a chain of derivatives spaced out
-        return times.join(_wrapped(t, i, latex) for t, (_, i) in zip(items, kept)) or "1"
-    return _applied(expr.node.op, [_wrapped(t, i, latex) for t, (_, i) in zip(items, kept)], latex)
+        return times.join(_parenthesised(t, latex) if isinstance(i, Sum) else t for t, i in items) or "1"
+    return _applied(expr.node.op, items, latex)
 
 
-def _wrapped(text: str, expr: Expr, latex: bool) -> str:
-    """``text`` in parentheses where it is a sum or an op's result used inside another."""
-    if isinstance(expr, Sum) or isinstance(expr, Apply) and expr.node.op not in ACTIVATIONS + ("exp", "log"):
-        return rf"\left({text}\right)" if latex else f"({text})"
-    return text
+def _is_operator(op: str) -> bool:
+    """Whether the op is written between or around its operands (a − b, x²), not as f(x)."""
+    return op in ("-", "/", "**", "neg") or op.startswith("**")
 
 
-def _applied(op: str, items: list[str], latex: bool) -> str:
-    """The op applied to its (already written) inputs, as it is written by hand."""
-    if op in ("-", "/") and len(items) == 2:
-        return f"{items[0]} {'−' if op == '-' and not latex else op} {items[1]}"
-    if op.startswith("**") and len(items) == 1:
+def _parenthesised(text: str, latex: bool) -> str:
+    return rf"\left({text}\right)" if latex else f"({text})"
+
+
+def _applied(op: str, items: list[tuple[str, Expr]], latex: bool) -> str:
+    """The op applied to its (already written) inputs, as it is written by hand: an
+    operator's compound operands in parentheses, a function's arguments as they are."""
+    if not _is_operator(op):
+        args = ", ".join(t for t, _ in items)
+        return rf"{_for_latex(op)}\left({args}\right)" if latex else f"{op}({args})"
+    texts = [t if isinstance(e, Leaf) or isinstance(e, Apply) and not _is_operator(e.node.op)
+             else _parenthesised(t, latex) for t, e in items]
+    if op in ("-", "/") and len(texts) == 2:
+        return f"{texts[0]} {'−' if op == '-' and not latex else op} {texts[1]}"
+    if op.startswith("**") and len(texts) == 1:
         power = op[2:]
         if latex:
-            return f"{items[0]}^{{{power}}}"
-        return items[0] + ("²" if power == "2" else f"^{power}")
-    if op == "**" and len(items) == 2:
-        return f"{items[0]}^{{{items[1]}}}" if latex else f"{items[0]}^{items[1]}"
-    if op == "neg" and len(items) == 1:
-        return f"-{items[0]}" if latex else f"−{items[0]}"
-    if latex:
-        return rf"{_for_latex(op)}\left({', '.join(items)}\right)"
-    return f"{op}({', '.join(items)})"
+            return f"{texts[0]}^{{{power}}}"
+        return texts[0] + ("²" if power == "2" else f"^{power}")
+    if op == "**" and len(texts) == 2:
+        return f"{texts[0]}^{{{texts[1]}}}" if latex else f"{texts[0]}^{texts[1]}"
+    return f"-{texts[0]}" if latex else f"−{texts[0]}"  # neg
 
 
 def _number(x: float) -> str:
@@ -626,21 +644,26 @@ class _Mistakes:
         """Another activation, or another arithmetic op, on the same inputs; two inputs
         swapped where the order matters."""
         values = [self.values.at(path + (i,)) for i in range(len(expr.items))]
+        numbers = [_number(v) for v in values]
         op, right = expr.node.op, self.values.at(path)
         if op in ACTIVATIONS and len(values) == 1:
             for other in ACTIVATIONS:
                 value = values[0] if other == "id" else ops.UNARY_METHODS.get(other, ops.EXP).forward(values[0])
                 what = "left out the activation" if other == "id" else f"applied {other}"
                 if other != op and value != right:
-                    self.found.append(Mistake(f"you {what} where the graph applies {op}", {path: value}))
+                    self.found.append(Mistake(f"you {what} where the graph applies {op}", {path: value},
+                                              texts={path: numbers[0] if other == "id" else f"{other}({numbers[0]})"}))
         if op in ARITHMETIC and len(values) == 2:
             for other, f in ARITHMETIC.items():
                 if other != op and f(*values) != right:
                     words = f"you {DOING[other][0]} where the graph {DOING[op][1]}"
-                    self.found.append(Mistake(words, {path: f(*values)}))
+                    symbol = {"-": "−", "*": "×"}.get(other, other)
+                    self.found.append(Mistake(words, {path: f(*values)},
+                                              texts={path: f"{numbers[0]} {symbol} {numbers[1]}"}))
             if op in ("-", "/") and values[0] != values[1]:
                 swapped = ARITHMETIC[op](values[1], values[0])
-                self.found.append(Mistake(f"you swapped the two sides of {op}", {path: swapped}))
+                self.found.append(Mistake(f"you swapped the two sides of {op}", {path: swapped},
+                                          texts={path: f"{numbers[1]} {'−' if op == '-' else op} {numbers[0]}"}))
 
     def _swaps(self, path: Path, expr: Sum) -> None:
         """Two numbers swapped between terms of the same form (w_1·x_1 + w_2·x_2: the

@@ -157,6 +157,27 @@ def test_a_wrong_op():
     assert "The likely mistake: you added where the graph subtracts." in text
 
 
+def test_unlabelled_steps_are_split_at_the_activation_and_the_wrong_one_is_found():
+    x = Value(1.5, label="x")
+    t = (x * 0.5).tanh()
+    t.label = "t"
+    a = math.tanh(0.75)
+    lines = autodiff.explain(t, x, claimed=a * (1 - a) * 0.5).diagnosis  # sigmoid's formula at tanh's output
+    assert f"you used t(1 − t) = {a * (1 - a):.4g} (sigmoid's derivative), where tanh's derivative is " \
+           f"1 − t² = {1 - a * a:.4g}" in lines[0]
+    forward = autodiff.explain(t, claimed=sigmoid(0.75)).diagnosis
+    assert forward[0].endswith("The likely mistake: you applied sigmoid where the graph applies tanh.")
+    assert forward[1].startswith(f"  With it: sigmoid(0.75) = {sigmoid(0.75):.4g}")
+
+
+def test_a_relu_taken_as_on_where_it_is_off():
+    x = Value(1.5, label="x")
+    r = (x - 2.0).relu()
+    r.label = "r"
+    lines = autodiff.explain(r, x, claimed=1.0).diagnosis  # relu is off at -0.5: the gradient is 0
+    assert "The likely mistake: you left out the factor dr/d" in lines[0] and lines[0].endswith("= 0.")
+
+
 def test_a_forward_value_written_out_through_unlabelled_nodes():
     y = Value(0.75, label="y")
     loss = (0.8 - y) ** 2
