@@ -1,20 +1,16 @@
-"""Diagnosis: the likely mistake behind a learner's hand-computed number.
+"""Diagnosis: the likely mistake behind a learner's hand-worked number.
 
-The number is rebuilt from the graph as an expression, the way it is worked by hand: a
-forward value as its op applied to its inputs (a neuron's w·x + b as a sum of
-products), a gradient as the chain rule's sum over paths of products of local
-derivatives, common factors outside the sum:
-
-    dE/dw = (dE/da2 · da2/dz2 · dz2/da1 + dE/da3 · da3/dz3 · dz3/da1) · da1/dz1 · dz1/dw
-
-A claimed number the expression does not give is tried against the same expression
-after one of the mistakes learners make: a number replaced by another of the graph of
-the same kind (an activation for the input a weight multiplies), a term (a path of the
-sum) left out, a sign flipped, the wrong activation's derivative, a factor forgotten or
-counted twice, two numbers swapped, the wrong op. Then after two of them, where the
-claim has digits enough that a pair matching by chance is unlikely. The most plausible
-that give the claimed number (fewest mistakes, numbers mixed up that sit nearest in the
-graph, the closest) are said in words; when none does, the right derivation is shown.
+The number is rebuilt from the graph as an expression, as it is worked by hand
+(``derivation.py``): a forward value as its op applied to its inputs, a gradient as the
+chain rule's sum over paths of products of local derivatives. A claimed number the
+expression does not give is tried against the same expression after one of the
+mistakes learners make: a number replaced by another of the graph of the same kind (an
+activation for the input a weight multiplies), a term (a path of the sum) left out, a
+sign flipped, the wrong activation's derivative, a factor forgotten or counted twice,
+two numbers swapped, the wrong op. Then after two of them, where the claim has digits
+enough that a pair matching by chance is unlikely. The most plausible that give the
+claimed number (fewest mistakes, numbers mixed up that sit nearest in the graph, the
+closest) are said in words; when none does, the right derivation is shown.
 
 Claimed numbers are rounded by hand, so a match allows one unit in the last digit given
 (at most 5 %, at least 1 %). Every bound (leaves of an expression, numbers tried as
@@ -29,53 +25,20 @@ from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import combinations
-from typing import Union
 
 from . import ops
-from .backward import _backpropagate, local_gradients, topological_order
-from .explain import Explanation, _for_latex, _for_terminal, _label
+from .backward import _backpropagate, topological_order
+from .derivation import (ACTIVATIONS, Apply, Expr, GradientBuilder, Leaf, Names, Path, Product, Sum, Values,
+                         forward_expression, latex_of, nodes_of, number, numbers_of, text_of, walk)
+from .explain import Explanation, _for_latex
 from .value import Value
 
-MAX_LEAVES = 64  # numbers in one expression; past it, a junction's derivative is one number
 MAX_POOL = 60  # numbers of the graph tried as substitutes, the nearest first
 MAX_DISTANCE = 8  # hops between nodes counted before a number counts as far
 MAX_SHOWN = 3  # hypotheses written out: the best and two others
 MAX_PAIRED = 200  # single mistakes combined two at a time: at most 20,000 pairs
 MAX_CHANCE_MATCHES = 5  # pairs × relative tolerance: roughly the pairs that match by chance
 MAX_COST = 2.0  # the least plausible single mistake tried (a substitution 3 hops away)
-
-
-@dataclass(frozen=True, eq=False)
-class Leaf:
-    """One number of an expression: the value of ``node`` or, with ``lower``, the
-    derivative d node / d lower (``folded``: through unnamed nodes between them)."""
-
-    value: float
-    node: Value
-    lower: Value | None = None
-    folded: bool = False
-
-
-@dataclass(frozen=True, eq=False)
-class Sum:
-    items: tuple
-
-
-@dataclass(frozen=True, eq=False)
-class Product:
-    items: tuple
-
-
-@dataclass(frozen=True, eq=False)
-class Apply:
-    """``node``'s op applied to ``items`` (an op with no sum or product form)."""
-
-    node: Value
-    items: tuple
-
-
-Expr = Union[Leaf, Sum, Product, Apply]
-Path = tuple[int, ...]
 
 
 @dataclass
@@ -120,19 +83,19 @@ def explain_value(node: Value, claimed: float | None = None) -> Explanation:
     if not isinstance(node, Value):
         raise TypeError(f"explain needs a Value; node is a {type(node).__name__}")
     claimed = checked_claim(claimed)
-    names = _Names()
+    names = Names()
     name = names.text(node)
     if not node.parents:
-        lines = [f"{name} = {_number(node.data)}: a leaf, its value is given, not computed"]
-        latex = [f"{_for_latex(names.raw(node))} = {_number(node.data)}"]
+        lines = [f"{name} = {number(node.data)}: a leaf, its value is given, not computed"]
+        latex = [f"{_for_latex(names.raw(node))} = {number(node.data)}"]
         found = [] if claimed is None else _verdict(name, node.data, claimed, None, names, None,
                                                     derivation_above=True)
         return Explanation(lines, latex, diagnosis=found)
-    expr = _forward_expression(node)
-    lines = [f"{name} = {_text(expr, names)}",
-             f"{' ' * len(name)} = {_numbers(expr, {})} = {_number(node.data)}"]
-    latex = [f"{_for_latex(names.raw(node))} = {_latex(expr, names)} = "
-             f"{_numbers(expr, {}, latex=True)} = {_number(node.data)}"]
+    expr = forward_expression(node)
+    lines = [f"{name} = {text_of(expr, names)}",
+             f"{' ' * len(name)} = {numbers_of(expr, {})} = {number(node.data)}"]
+    latex = [f"{_for_latex(names.raw(node))} = {latex_of(expr, names)} = "
+             f"{numbers_of(expr, {}, latex=True)} = {number(node.data)}"]
     found = [] if claimed is None else _verdict(name, node.data, claimed, expr, names, _Graph(node),
                                                 derivation_above=True)
     return Explanation(lines, latex, diagnosis=found)
@@ -151,9 +114,9 @@ def diagnose_gradient(output: Value, node: Value, claimed: float) -> list[str]:
       With it: 0.4656 × 2 = 0.9311, which matches your 0.93 (within ±0.01, one unit in your last digit).
     """
     claimed = checked_claim(claimed)
-    names = _Names()
+    names = Names()
     grads = _backpropagate(output, 1.0, create_graph=False, wrt=[node])
-    expr = _GradientBuilder(output, grads, names).build(node)
+    expr = GradientBuilder(output, grads).build(node)
     symbol = f"d{names.text(output)}/d{names.text(node)}"
     return _verdict(symbol, grads[node], claimed, expr, names, _Graph(output))
 
@@ -197,7 +160,7 @@ def tolerance(claimed: float) -> tuple[float, str]:
 
 # --- the verdict --------------------------------------------------------------------------------
 
-def _verdict(symbol: str, right: float, claimed: float, expr: Expr | None, names: _Names,
+def _verdict(symbol: str, right: float, claimed: float, expr: Expr | None, names: Names,
              graph: _Graph | None, *, derivation_above: bool = False) -> list[str]:
     """The lines that say whether ``claimed`` is ``right`` and, if not, why."""
     tol, why = tolerance(claimed)
@@ -205,7 +168,7 @@ def _verdict(symbol: str, right: float, claimed: float, expr: Expr | None, names
     given = repr(claimed)  # as the learner wrote it, every digit
     if abs(right - claimed) <= tol:
         return [f"Your {symbol} = {given} agrees with the engine's {right:.7g} ({within})."]
-    head = f"Your {symbol} = {given}; the engine finds {_number(right)}."
+    head = f"Your {symbol} = {given}; the engine finds {number(right)}."
     found = [] if expr is None else _explaining(expr, claimed, tol, names, graph)
     if not found:
         tried = ("a number replaced by another of the graph, a term left out, a sign flipped, the wrong "
@@ -214,25 +177,25 @@ def _verdict(symbol: str, right: float, claimed: float, expr: Expr | None, names
         if derivation_above:
             lines.append("  The right derivation is above.")
         elif expr is not None:
-            lines += ["  The right derivation:", f"  {symbol} = {_text(expr, names)}",
-                      f"  {' ' * len(symbol)} = {_numbers(expr, {})} = {_number(right)}"]
+            lines += ["  The right derivation:", f"  {symbol} = {text_of(expr, names)}",
+                      f"  {' ' * len(symbol)} = {numbers_of(expr, {})} = {number(right)}"]
         return lines
     best, value = found[0]
     what = "The likely mistake" if best.count == 1 else "Likely, two mistakes together"
-    with_it = _numbers(expr, best.changes, sign=best.sign, texts=best.texts)
+    with_it = numbers_of(expr, best.changes, sign=best.sign, texts=best.texts)
     lines = [f"{head} {what}: {best.words}.",
-             f"  With {'them' if best.count > 1 else 'it'}: {with_it} = {_number(value)}, "
+             f"  With {'them' if best.count > 1 else 'it'}: {with_it} = {number(value)}, "
              f"which matches your {given} ({within})."]
     others = [(m, v) for m, v in found[1:MAX_SHOWN] if m.cost <= best.cost]  # as likely
-    lines += [f"  Also gives {_number(v)}: {m.words}." for m, v in others]
+    lines += [f"  Also gives {number(v)}: {m.words}." for m, v in others]
     return lines
 
 
-def _explaining(expr: Expr, claimed: float, tol: float, names: _Names,
+def _explaining(expr: Expr, claimed: float, tol: float, names: Names,
                 graph: _Graph) -> list[tuple[Mistake, float]]:
     """The mistakes that turn ``expr`` into ``claimed``, the most plausible first: single
     mistakes, else two together (at most one of them a substitution)."""
-    values = _Values(expr)
+    values = Values(expr)
     singles = _Mistakes(expr, values, names, graph).all()
     found = _matching(values, singles, claimed, tol)
     if not found:  # the likeliest few hundred single mistakes, two at a time
@@ -247,7 +210,7 @@ def _explaining(expr: Expr, claimed: float, tol: float, names: _Names,
     return found
 
 
-def _matching(values: _Values, mistakes: list[Mistake], claimed: float, tol: float) -> list[tuple[Mistake, float]]:
+def _matching(values: Values, mistakes: list[Mistake], claimed: float, tol: float) -> list[tuple[Mistake, float]]:
     found, seen = [], set()
     for m in mistakes:
         value = m.sign * values.changed(m.changes)
@@ -256,267 +219,6 @@ def _matching(values: _Values, mistakes: list[Mistake], claimed: float, tol: flo
             found.append((m, value))
     found.sort(key=lambda mv: (mv[0].cost, abs(mv[1] - claimed)))
     return found
-
-
-# --- building the expressions -------------------------------------------------------------------
-
-def _forward_expression(node: Value, budget: list[int] | None = None) -> Expr:
-    """``node`` as its op applied to its inputs: a neuron, a dot or a sum as a sum of
-    products, a product as one, anything else as the op applied. An unlabelled input
-    computed from others is written out the same way (up to MAX_LEAVES numbers), as
-    (0.8 − y)² is written rather than named."""
-    budget = [MAX_LEAVES] if budget is None else budget
-    budget[0] -= len(node.parents)
-    items = tuple(_forward_expression(p, budget) if p.parents and not p.label and budget[0] > 0 else Leaf(p.data, p)
-                  for p in node.parents)
-    op = node.op
-    if op in ("w·x+b", "dot"):
-        n = len(items) // 2
-        terms = tuple(Product((w, x)) for w, x in zip(items[:n], items[n:2 * n]))
-        return Sum(terms + items[2 * n:])
-    if op in ("+", "sum"):
-        return Sum(tuple(t for item in items for t in (item.items if isinstance(item, Sum) else (item,))))
-    if op == "*":
-        return _product(list(items))
-    return Apply(node, items)
-
-
-class _GradientBuilder:
-    """d output / d node as an expression: from ``node`` up, each step a local
-    derivative; unnamed nodes with one child folded into the step through them; where a
-    node has several children, a sum over them."""
-
-    def __init__(self, output: Value, grads: dict, names: _Names) -> None:
-        self.output, self.grads, self.names = output, grads, names
-        self.children: dict[Value, list[Value]] = {}
-        for n in topological_order(output):
-            if n in grads:
-                for parent in dict.fromkeys(n.parents):
-                    if parent in grads:
-                        self.children.setdefault(parent, []).append(n)
-        self.shown: set[Value] = set()
-        self.leaves = 0
-
-    def build(self, node: Value) -> Expr:
-        if node is self.output:
-            return Leaf(1.0, node, node)
-        expr = self._derivative(node)
-        while isinstance(expr, Leaf) and expr.folded:  # one factor, d output / d node itself:
-            self.shown.add(self.children[node][0])  # name the first step, so it says something
-            self.leaves = 0
-            expr = self._derivative(node)
-        return expr
-
-    def _derivative(self, node: Value) -> Expr:
-        """d output / d node, output first as a learner writes it."""
-        factors: list[Expr] = []
-        while node is not self.output:
-            children = self.children[node]
-            if len(children) == 1 or self.leaves >= MAX_LEAVES:
-                if len(children) > 1:  # the budget is spent: the backward pass's number
-                    factors.append(Leaf(self.grads[node], self.output, node, folded=True))
-                    break
-                top, leaf = self._step(children[0], node)
-                factors.append(leaf)
-                node = top
-                continue
-            steps = self._steps(children, node)
-            factors.append(Sum(tuple(self._through(top, leaf) for top, leaf in steps)))
-            break
-        return _product(factors[::-1])
-
-    def _through(self, top: Value, leaf: Leaf) -> Expr:
-        if top is self.output:
-            return leaf
-        return _product([self._derivative(top), leaf])
-
-    def _steps(self, children: list[Value], node: Value) -> list[tuple[Value, Leaf]]:
-        """One step per child; folds that would give two the same name are not folded."""
-        while True:
-            steps = [self._step(child, node) for child in children]
-            tops = [top for top, _ in steps]
-            clashes = [child for child, top in zip(children, tops) if tops.count(top) > 1 and child is not top]
-            if not clashes:
-                return steps
-            self.shown.update(clashes)
-
-    def _step(self, child: Value, lower: Value) -> tuple[Value, Leaf]:
-        """From ``lower`` through ``child`` up to the next named node, as one leaf."""
-        value, below, top, folded = _local(child, lower), child, child, False
-        while not self._named(top):
-            top = self.children[top][0]
-            value *= _local(top, below)
-            below, folded = top, True
-        self.leaves += 1
-        return top, Leaf(value, top, lower, folded)
-
-    def _named(self, node: Value) -> bool:
-        """Whether a factor stops at ``node``: labelled, the output, where paths part, or
-        an activation or its input (so that its derivative is a factor of its own)."""
-        children = self.children.get(node, [])
-        return (bool(node.label) or node is self.output or node in self.shown or len(children) != 1
-                or node.op in ACTIVATIONS or children[0].op in ACTIVATIONS)
-
-
-def _product(factors: list[Expr]) -> Expr:
-    """The factors as one product, nested products flattened."""
-    flat = [f for factor in factors for f in (factor.items if isinstance(factor, Product) else (factor,))]
-    return flat[0] if len(flat) == 1 else Product(tuple(flat))
-
-
-def _local(child: Value, parent: Value) -> float:
-    """d child / d parent (summed where parent is used twice, as in a * a)."""
-    return math.fsum(d for p, d in zip(child.parents, local_gradients(child)) if p is parent)
-
-
-# --- evaluating and writing -----------------------------------------------------------------------
-
-class _Values:
-    """The value of every part of an expression, kept, so that the expression with a
-    few parts changed is worked out again only along the paths above the changes."""
-
-    def __init__(self, expr: Expr) -> None:
-        self.expr = expr
-        self.original: dict[Path, float] = {}
-        self.original[()] = self._value(expr, (), {}, None)
-
-    def at(self, path: Path) -> float:
-        return self.original[path]
-
-    def changed(self, changes: dict[Path, float | None]) -> float:
-        """The value with subtrees replaced by numbers (None: left out of its sum or product)."""
-        above = {p[:k] for p in changes for k in range(len(p))}
-        return self._value(self.expr, (), changes, above)
-
-    def _value(self, expr: Expr, path: Path, changes: dict, above: set | None) -> float:
-        if path in changes:
-            changed = changes[path]
-            return 0.0 if changed is None else changed  # a left-out factor is skipped below
-        if above is not None and path not in above:
-            return self.original[path]
-        if isinstance(expr, Leaf):
-            value = expr.value
-        else:
-            kept = [(i, self._value(item, path + (i,), changes, above)) for i, item in enumerate(expr.items)]
-            if isinstance(expr, Sum):
-                value = math.fsum(v for _, v in kept)
-            elif isinstance(expr, Product):
-                value = math.prod(v for i, v in kept if changes.get(path + (i,), 0.0) is not None)
-            else:
-                value = _apply(expr.node._op, [v for _, v in kept])
-        if above is None:
-            self.original[path] = value
-        return value
-
-
-def _apply(op: ops.Op, values: list[float]) -> float:
-    try:
-        return float(op.forward(values) if op.arity is None else op.forward(*values))
-    except (ArithmeticError, ValueError):
-        return math.nan
-
-
-def _text(expr: Expr, names: _Names) -> str:
-    """The expression in names, for a terminal."""
-    return _render(expr, names.leaf, {}, (), times=" · ", latex=False)
-
-
-def _latex(expr: Expr, names: _Names) -> str:
-    """The expression in names, as LaTeX that holds every label as literal text."""
-    def leaf(leaf: Leaf) -> str:
-        if leaf.lower is None:
-            return _for_latex(names.raw(leaf.node))
-        return rf"\frac{{\partial {_for_latex(names.raw(leaf.node))}}}{{\partial {_for_latex(names.raw(leaf.lower))}}}"
-
-    return _render(expr, leaf, {}, (), times=r" \cdot ", latex=True)
-
-
-def _numbers(expr: Expr, changes: dict, *, sign: float = 1.0, latex: bool = False, texts: dict | None = None) -> str:
-    """The expression in numbers, with ``changes`` made: a left-out item is not written,
-    a changed part as ``texts`` writes it, else as its number."""
-    text = _render(expr, lambda leaf: _number(leaf.value), changes, (), times=r" \times " if latex else " × ",
-                   latex=latex, texts=texts or {})
-    return f"−({text})" if sign < 0 else text
-
-
-def _render(expr: Expr, leaf, changes: dict, path: Path, *, times: str, latex: bool, texts: dict | None = None) -> str:
-    """The expression written out: each leaf by ``leaf``, a changed part as ``texts``
-    writes it or as its number, a left-out item not at all."""
-    texts = texts or {}
-    if path in texts:
-        return texts[path]
-    if path in changes:
-        return _number(changes[path])
-    if isinstance(expr, Leaf):
-        return leaf(expr)
-    kept = [(i, item) for i, item in enumerate(expr.items) if changes.get(path + (i,), 0.0) is not None]
-    items = [(_render(item, leaf, changes, path + (i,), times=times, latex=latex, texts=texts), item)
-             for i, item in kept]
-    if isinstance(expr, Sum):
-        return " + ".join(t for t, _ in items) or "0"
-    if isinstance(expr, Product):
-        if not latex and times == " · " and all(isinstance(i, Leaf) and i.lower is None for _, i in kept):
-            times = "·"  # w·x, as a neuron's sum is written; a chain of derivatives spaced out
-        return times.join(_parenthesised(t, latex) if isinstance(i, Sum) else t for t, i in items) or "1"
-    return _applied(expr.node.op, items, latex)
-
-
-def _is_operator(op: str) -> bool:
-    """Whether the op is written between or around its operands (a − b, x²), not as f(x)."""
-    return op in ("-", "/", "**", "neg") or op.startswith("**")
-
-
-def _parenthesised(text: str, latex: bool) -> str:
-    return rf"\left({text}\right)" if latex else f"({text})"
-
-
-def _applied(op: str, items: list[tuple[str, Expr]], latex: bool) -> str:
-    """The op applied to its (already written) inputs, as it is written by hand: an
-    operator's compound operands in parentheses, a function's arguments as they are."""
-    if not _is_operator(op):
-        args = ", ".join(t for t, _ in items)
-        return rf"{_for_latex(op)}\left({args}\right)" if latex else f"{op}({args})"
-    texts = [t if isinstance(e, Leaf) or isinstance(e, Apply) and not _is_operator(e.node.op)
-             else _parenthesised(t, latex) for t, e in items]
-    if op in ("-", "/") and len(texts) == 2:
-        return f"{texts[0]} {'−' if op == '-' and not latex else op} {texts[1]}"
-    if op.startswith("**") and len(texts) == 1:
-        power = op[2:]
-        if latex:
-            return f"{texts[0]}^{{{power}}}"
-        return texts[0] + ("²" if power == "2" else f"^{power}")
-    if op == "**" and len(texts) == 2:
-        return f"{texts[0]}^{{{texts[1]}}}" if latex else f"{texts[0]}^{texts[1]}"
-    return f"-{texts[0]}" if latex else f"−{texts[0]}"  # neg
-
-
-def _number(x: float) -> str:
-    return f"{x:.4g}"
-
-
-class _Names:
-    """Each node's name: its label; a leaf's number; else its op and a count (⟨tanh 1⟩)."""
-
-    def __init__(self) -> None:
-        self.names: dict[Value, str] = {}
-        self.unnamed = 0
-
-    def raw(self, node: Value) -> str:
-        if node not in self.names:
-            self.names[node] = _label(node) or (_number(node.data) if not node.parents else self._fallback(node))
-        return self.names[node]
-
-    def _fallback(self, node: Value) -> str:
-        self.unnamed += 1
-        return f"⟨{node.op} {self.unnamed}⟩"
-
-    def text(self, node: Value) -> str:
-        return _for_terminal(self.raw(node))
-
-    def leaf(self, leaf: Leaf) -> str:
-        if leaf.lower is None:
-            return self.text(leaf.node)
-        return f"d{self.text(leaf.node)}/d{self.text(leaf.lower)}"
 
 
 # --- the mistakes -----------------------------------------------------------------------------------
@@ -542,7 +244,6 @@ WRONG_POINT = {
     "relu": [],
 }
 FORGOTTEN_DERIVATIVE = ("{a}", "the activation itself, not its derivative", lambda z, a: a)
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "id", "exp")
 ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
               "/": lambda a, b: a / b if b else math.nan}
 DOING = {"+": ("added", "adds"), "-": ("subtracted", "subtracts"), "*": ("multiplied", "multiplies"),
@@ -552,13 +253,13 @@ DOING = {"+": ("added", "adds"), "-": ("subtracted", "subtracts"), "*": ("multip
 class _Mistakes:
     """Every single mistake of one expression, each with its words."""
 
-    def __init__(self, expr: Expr, values: _Values, names: _Names, graph: _Graph) -> None:
+    def __init__(self, expr: Expr, values: Values, names: Names, graph: _Graph) -> None:
         self.expr, self.values, self.names, self.graph = expr, values, names, graph
         self.found: list[Mistake] = [Mistake("the sign is flipped", {}, sign=-1.0)]
 
     def all(self) -> list[Mistake]:
         pool = self._pool()
-        for path, expr, parent in _walk(self.expr):
+        for path, expr, parent in walk(self.expr):
             self._of_item(path, expr, parent)
             if isinstance(expr, Leaf):
                 self._substitutions(path, expr, pool)
@@ -572,7 +273,7 @@ class _Mistakes:
     def _of_item(self, path: Path, expr: Expr, parent: Expr | None) -> None:
         """An item of a sum left out or with the wrong sign; a factor forgotten or twice."""
         value = self.values.at(path)
-        words = f"{_text(expr, self.names)} = {_number(value)}"
+        words = f"{text_of(expr, self.names)} = {number(value)}"
         if isinstance(parent, Sum) and value != 0:
             self.found.append(Mistake(f"you left out the term {words}", {path: None}))
             self.found.append(Mistake(f"the term {words} has the wrong sign", {path: -value}))
@@ -584,10 +285,10 @@ class _Mistakes:
     def _pool(self) -> list[Leaf]:
         """The graph's named numbers and the expression's own derivatives, nearest first,
         one per value."""
-        distance = self.graph.hops(_nodes_of(self.expr))
+        distance = self.graph.hops(nodes_of(self.expr))
         candidates = sorted(distance, key=distance.get)
         values = [Leaf(n.data, n) for n in candidates if (n.label or not n.parents) and n is not self.graph.root]
-        derivatives = [e for _, e, _ in _walk(self.expr) if isinstance(e, Leaf) and e.lower is not None]
+        derivatives = [e for _, e, _ in walk(self.expr) if isinstance(e, Leaf) and e.lower is not None]
         pool, seen = [], set()
         for leaf in values[:MAX_POOL] + derivatives:
             if leaf.value not in seen and math.isfinite(leaf.value):
@@ -601,8 +302,8 @@ class _Mistakes:
         derivative), the nearer the likelier. Numbers of other kinds are not tried: with
         them, some number would match almost any claim by chance."""
         partner = _partner(leaf)
-        meaning = (f"{self.names.leaf(leaf)} is {partner[0]} {self.names.text(partner[1])} = {_number(leaf.value)}"
-                   if partner else f"{self.names.leaf(leaf)} is {_number(leaf.value)}")
+        meaning = (f"{self.names.leaf(leaf)} is {partner[0]} {self.names.text(partner[1])} = {number(leaf.value)}"
+                   if partner else f"{self.names.leaf(leaf)} is {number(leaf.value)}")
         kind = self._kind(leaf, partner)
         ends = [n for n in (leaf.node, leaf.lower) if n is not None]
         for other in pool:
@@ -611,7 +312,7 @@ class _Mistakes:
             hops = self.graph.hops(ends).get(other.node, MAX_DISTANCE)
             cost = 1.0 + 0.5 * max(0, hops - 1)
             if cost <= MAX_COST:
-                self.found.append(Mistake(f"you used {self.names.leaf(other)} = {_number(other.value)} where {meaning}",
+                self.found.append(Mistake(f"you used {self.names.leaf(other)} = {number(other.value)} where {meaning}",
                                           {path: other.value}, cost=cost, substitutes=True))
 
     def _kind(self, leaf: Leaf, partner: tuple[str, Value] | None) -> set[str]:
@@ -636,15 +337,15 @@ class _Mistakes:
             value = formula(z, a)
             if value != leaf.value:
                 self.found.append(Mistake(
-                    f"for {self.names.leaf(leaf)} you used {form.format(**names)} = {_number(value)} "
-                    f"({why.format(**names)}), where {node.op}'s derivative is {right} = {_number(leaf.value)}",
+                    f"for {self.names.leaf(leaf)} you used {form.format(**names)} = {number(value)} "
+                    f"({why.format(**names)}), where {node.op}'s derivative is {right} = {number(leaf.value)}",
                     {path: value}))
 
     def _wrong_op(self, path: Path, expr: Apply) -> None:
         """Another activation, or another arithmetic op, on the same inputs; two inputs
         swapped where the order matters."""
         values = [self.values.at(path + (i,)) for i in range(len(expr.items))]
-        numbers = [_number(v) for v in values]
+        written = [number(v) for v in values]
         op, right = expr.node.op, self.values.at(path)
         if op in ACTIVATIONS and len(values) == 1:
             for other in ACTIVATIONS:
@@ -652,18 +353,18 @@ class _Mistakes:
                 what = "left out the activation" if other == "id" else f"applied {other}"
                 if other != op and value != right:
                     self.found.append(Mistake(f"you {what} where the graph applies {op}", {path: value},
-                                              texts={path: numbers[0] if other == "id" else f"{other}({numbers[0]})"}))
+                                              texts={path: written[0] if other == "id" else f"{other}({written[0]})"}))
         if op in ARITHMETIC and len(values) == 2:
             for other, f in ARITHMETIC.items():
                 if other != op and f(*values) != right:
                     words = f"you {DOING[other][0]} where the graph {DOING[op][1]}"
                     symbol = {"-": "−", "*": "×"}.get(other, other)
                     self.found.append(Mistake(words, {path: f(*values)},
-                                              texts={path: f"{numbers[0]} {symbol} {numbers[1]}"}))
+                                              texts={path: f"{written[0]} {symbol} {written[1]}"}))
             if op in ("-", "/") and values[0] != values[1]:
                 swapped = ARITHMETIC[op](values[1], values[0])
                 self.found.append(Mistake(f"you swapped the two sides of {op}", {path: swapped},
-                                          texts={path: f"{numbers[1]} {'−' if op == '-' else op} {numbers[0]}"}))
+                                          texts={path: f"{written[1]} {'−' if op == '-' else op} {written[0]}"}))
 
     def _swaps(self, path: Path, expr: Sum) -> None:
         """Two numbers swapped between terms of the same form (w_1·x_1 + w_2·x_2: the
@@ -675,8 +376,8 @@ class _Mistakes:
             for k, (u, v) in enumerate(zip(p.items, q.items)):
                 if isinstance(u, Leaf) and isinstance(v, Leaf) and u.value != v.value:
                     self.found.append(Mistake(
-                        f"you swapped {self.names.leaf(u)} = {_number(u.value)} and {self.names.leaf(v)} = "
-                        f"{_number(v.value)}", {path + (i, k): v.value, path + (j, k): u.value}))
+                        f"you swapped {self.names.leaf(u)} = {number(u.value)} and {self.names.leaf(v)} = "
+                        f"{number(v.value)}", {path + (i, k): v.value, path + (j, k): u.value}))
 
 
 def _partner(leaf: Leaf) -> tuple[str, Value] | None:
@@ -696,18 +397,6 @@ def _partner(leaf: Leaf) -> tuple[str, Value] | None:
         return None
     i = places[0]
     return ("the input", parents[n + i]) if i < n else ("the weight", parents[i - n])
-
-
-def _walk(expr: Expr, path: Path = (), parent: Expr | None = None):
-    """Every subtree with its path and its parent, top first."""
-    yield path, expr, parent
-    if not isinstance(expr, Leaf):
-        for i, item in enumerate(expr.items):
-            yield from _walk(item, path + (i,), expr)
-
-
-def _nodes_of(expr: Expr) -> list[Value]:
-    return [n for _, e, _ in _walk(expr) if isinstance(e, Leaf) for n in (e.node, e.lower) if n is not None]
 
 
 class _Graph:
