@@ -71,7 +71,8 @@ def fit(
     that ``compile`` can trace (no Python ``if`` on a sample's number). Otherwise
     ``compiled="auto"``, the default, trains with the scalar engine and warns once, in
     one line, why; ``compiled=True`` raises that error instead, and ``compiled=False``
-    always uses the scalar engine, without a word.
+    always uses the scalar engine, without a word. The model is traced once, so a
+    forward that draws random numbers or keeps state needs ``compiled=False``.
 
     Training never destroys a model silently. Before the first update every option,
     weight, feature and target is checked (a finite number, of the kind the loss takes)
