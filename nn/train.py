@@ -108,8 +108,9 @@ def fit(
     X, y = _samples(model, X, y, loss_fn)
     n = len(X)
     batch_size = n if batch_size is None else batch_size
-    steps = _steps(model, loss_fn, l2, X, y, {batch_size, n % batch_size or batch_size}, compiled)
     targets = np.array(y, dtype=float)
+    batch_sizes = {min(batch_size, n - start) for start in range(0, n, batch_size)}  # the last may be smaller
+    steps = _steps(model, loss_fn, l2, X, y, targets, batch_sizes, compiled)
     names = _names(model, optimizer.params)
     correct = _CORRECT.get(loss_fn)
     history: dict[str, list[float]] = {"loss": []} | ({"accuracy": []} if correct else {})
@@ -141,8 +142,8 @@ def fit(
     return history
 
 
-def _steps(model: Module, loss_fn: Callable, l2: float, X: list[list[float]], y: list, batch_sizes: set[int],
-           compiled: bool | str) -> ScalarSteps | CompiledSteps:
+def _steps(model: Module, loss_fn: Callable, l2: float, X: list[list[float]], y: list, targets: np.ndarray,
+           batch_sizes: set[int], compiled: bool | str) -> ScalarSteps | CompiledSteps:
     """How each batch's loss and gradients are computed: compiled where asked and possible."""
     scalar = ScalarSteps(model, loss_fn, l2, X, y)
     if compiled is False:
@@ -154,7 +155,7 @@ def _steps(model: Module, loss_fn: Callable, l2: float, X: list[list[float]], y:
             raise ValueError(f"compiled=True: {why}")
     else:
         try:
-            return CompiledSteps(model, loss_fn, l2, np.array(X), np.array(y, dtype=float), batch_sizes, scalar)
+            return CompiledSteps(model, loss_fn, l2, np.array(X), targets, batch_sizes, scalar)
         except Exception as error:  # noqa: BLE001 (any reason not to compile: the scalar engine trains instead)
             if compiled is True:
                 raise

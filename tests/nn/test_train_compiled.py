@@ -192,3 +192,36 @@ def test_a_weight_the_trace_branched_on_traces_again_when_an_update_moves_it():
                                 progress=False, compiled=compiled, on_step=lambda: weights.append(model.w.data)))
         assert min(weights) < 0 < max(weights)  # across the branch, both ways
     np.testing.assert_allclose(histories[0]["loss"], histories[1]["loss"], rtol=1e-12)
+
+
+def test_a_compiled_step_that_is_not_finite_changes_nothing_and_says_so_as_the_scalar_engine_does():
+    messages = []
+    for compiled in (True, False):
+        model = nn.MLP(3, [2, 1], seed=0)
+        opt = nn.Adam(model.parameters(), lr=0.01)
+        seen = []
+
+        def blow_up():  # after the first step: the output neuron's bias makes every (p - t)² overflow
+            seen.append(1)
+            model.layers[1].neurons[0].b.data = 1e200
+
+        with pytest.raises(FloatingPointError) as error:
+            nn.fit(model, X, TARGETS["mse"], optimizer=opt, batch_size=4, progress=False, compiled=compiled,
+                   on_step=blow_up)
+        messages.append(str(error.value))
+        assert seen == [1] and opt.steps == 1 and model.layers[1].neurons[0].b.data == 1e200
+    assert messages[0] == messages[1] == ("epoch 1, batch 2 (step 2): the loss is inf; the weights and the "
+                                          "optimizer's state are as they were before this step")
+
+
+def test_parameters_left_out_of_the_optimizer_gather_gradients_as_in_the_scalar_engine():
+    """Not zeroed by the optimizer, their .grad adds up step after step, in both engines."""
+    runs = []
+    for compiled in (True, False):
+        model = model_for("mse", "tanh")
+        grads = []
+        nn.fit(model, X, TARGETS["mse"], optimizer=nn.SGD(model.parameters()[:7], lr=0.1), epochs=3, batch_size=4,
+               progress=False, compiled=compiled, on_step=lambda: grads.append([p.grad for p in model.parameters()]))
+        runs.append(np.array(grads))
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-9, atol=1e-13)
+    assert abs(runs[0][-1, -1]) > abs(runs[0][0, -1])  # the output bias, left out: its gradients added up

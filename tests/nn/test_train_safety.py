@@ -19,6 +19,9 @@ from autodiff import Value
 from tests.nn.test_optim_state import bits, run_traced
 
 NAN, INF = float("nan"), float("inf")
+# Losses of the tests' own, and a model that cannot be traced, train in the scalar
+# engine after a note (test_train_compiled.py tests the note).
+pytestmark = pytest.mark.filterwarnings("ignore:nn.fit trains with the scalar engine")
 
 
 def state_of(model, opt):
