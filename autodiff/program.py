@@ -393,7 +393,7 @@ class Program:
                 return self._sample_values[self._rows[node]].copy()
             if any(node is static for static in self.static):  # the same for every sample
                 return np.full(n, node.data)
-            raise ValueError(f"{node.label or node.op or 'this node'} is not a node of the program's graph")
+            raise ValueError(f"{repr(node.label) if node.label else 'this node'} is not a node of the program's graph")
 
     def backward(self, weights: np.ndarray | None = None) -> list[np.ndarray]:
         """Accumulate d sum(w_i out_i) / d leaf into ``.grad`` of every leaf that is not an
