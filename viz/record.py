@@ -35,7 +35,11 @@ _ACTIVATIONS = {
 
 def _recorded(array: str, doc: str) -> property:
     """A read-only view of the snapshots kept so far in one of a record's arrays (a copy)."""
-    return property(lambda record: getattr(record, array)[:record._count].copy(), doc=doc)
+    def read(record: TrainingRecord) -> np.ndarray:
+        record._measure()
+        return getattr(record, array)[:record._count].copy()
+
+    return property(read, doc=doc)
 
 
 class TrainingRecord:
@@ -111,6 +115,7 @@ class TrainingRecord:
         self._parameters = np.zeros((self.capacity, size))
         self._gradients = np.zeros((self.capacity, size))
         self._grid = np.zeros((self.capacity, self.resolution, self.resolution), dtype=np.float32)
+        self._measured = np.zeros(self.capacity, dtype=bool)  # loss, accuracy and grid computed
         self._count = 0
         self._stride = 1
         self._calls = 0
@@ -135,9 +140,7 @@ class TrainingRecord:
         self._steps[k] = step
         self._parameters[k] = before
         self._gradients[k] = self._arrays.read_grad()
-        self._loss[k], self._accuracy[k] = self._loss_and_accuracy(before)
-        if self.resolution:
-            self._grid[k] = self.decision(before, self._grid_points).reshape(self.resolution, self.resolution)
+        self._measured[k] = False  # measured when first read: training pays only for two copies
         self._count += 1
         if self._live is not None:
             self._live.snapshot_added()
@@ -146,9 +149,21 @@ class TrainingRecord:
         """Keep every other snapshot, and record every other step from now on."""
         kept = slice(0, self._count, 2)
         n = len(range(self._count)[kept])
-        for array in (self._steps, self._loss, self._accuracy, self._parameters, self._gradients, self._grid):
+        for array in (self._steps, self._loss, self._accuracy, self._parameters, self._gradients, self._grid,
+                      self._measured):
             array[:n] = array[kept].copy()
         self._count, self._stride = n, self._stride * 2
+
+    def _measure(self) -> None:
+        """The loss, the accuracy and the decision grid of every snapshot not yet measured:
+        functions of its parameters and the data, computed when first read, not while
+        training, and never for snapshots thinned away before then."""
+        for k in np.flatnonzero(~self._measured[:self._count]):
+            parameters = self._parameters[k]
+            self._loss[k], self._accuracy[k] = self._loss_and_accuracy(parameters)
+            if self.resolution:
+                self._grid[k] = self.decision(parameters, self._grid_points).reshape(self.resolution, self.resolution)
+            self._measured[k] = True
 
     def decision(self, parameters: np.ndarray, X: np.ndarray) -> np.ndarray:
         """The model's output on each row of ``X`` with the given parameters (numpy, float64).
