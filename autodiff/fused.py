@@ -1,0 +1,413 @@
+"""The numba backend of ``compile``: a program's per-sample steps as one native loop.
+
+``compile(f, backend="numba")`` builds the same ``Program`` as the numpy backend (the same
+levels, layers, static part and buffers) and then writes its per-sample forward and
+backward passes as Python source, one loop over the samples each, which numba compiles to
+machine code. numpy runs a step as one call per op over the whole batch, and for a small
+network the cost of those calls is most of the time; one native loop has none.
+
+One rule per op serves here too: the derivative rules of the op table are evaluated on
+``Code``, numbers that write themselves as source text (``CODE_MATH``), so that the
+generated backward pass is the rule the scalar engine and numpy use, written out. Only
+the forwards, a line of source per op, live here (``FORWARDS``), beside their numerics in
+``ieee.py``: numba's math gives IEEE results (inf, nan) where Python's raises, and the
+division runs with numpy's error model (1.0 / 0.0 is inf).
+
+The numbers equal the numpy backend's to rounding: a layer's sums are added in the
+scalar engine's order here, in BLAS's order there. An op that checks its numbers (a
+class index, a probability) stops the loop at the first sample that fails; the numpy
+steps then run on the batch and raise their error, with its message.
+
+numba is optional (``pip install autodiff[fast]``): ``numba_available()`` says whether it
+is installed, and ``backend="numba"`` without it raises ``ImportError`` saying so.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from types import SimpleNamespace
+from typing import Callable, Sequence
+
+import numpy as np
+
+from . import ieee, ops
+
+
+def numba_available() -> bool:
+    """Whether numba is installed, so that ``compile(..., backend="numba")`` can run.
+
+    >>> isinstance(numba_available(), bool)
+    True
+    """
+    return importlib.util.find_spec("numba") is not None
+
+
+# --- numbers that write themselves as source ------------------------------------------------
+class Code:
+    """An expression of the generated source; arithmetic on it writes more source.
+
+    >>> x = Code("x")
+    >>> str(1.0 - x * x), str(CODE_MATH.select(x < 0, 0.0, x))
+    ('(1.0 - (x * x))', '(0.0 if (x < 0.0) else x)')
+    """
+
+    __slots__ = ("text",)
+    __hash__ = None  # equality writes source: a Code is no key
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _binary(self, symbol: str, other, reflected: bool = False) -> Code:
+        left, right = (literal(other), self.text) if reflected else (self.text, literal(other))
+        return Code(f"({left} {symbol} {right})")
+
+    def __add__(self, other): return self._binary("+", other)
+    def __radd__(self, other): return self._binary("+", other, True)
+    def __sub__(self, other): return self._binary("-", other)
+    def __rsub__(self, other): return self._binary("-", other, True)
+    def __mul__(self, other): return self._binary("*", other)
+    def __rmul__(self, other): return self._binary("*", other, True)
+    def __neg__(self): return Code(f"(-{self.text})")
+    def __lt__(self, other): return self._binary("<", other)
+    def __le__(self, other): return self._binary("<=", other)
+    def __gt__(self, other): return self._binary(">", other)
+    def __ge__(self, other): return self._binary(">=", other)
+    def __eq__(self, other): return self._binary("==", other)  # type: ignore[override]
+    def __ne__(self, other): return self._binary("!=", other)  # type: ignore[override]
+    def __and__(self, other): return self._binary("and", other)
+    def __rand__(self, other): return self._binary("and", other, True)
+
+
+def literal(x: Code | float | int) -> str:
+    """Source for a number or an expression (inf and nan by name: they have no literal).
+
+    >>> literal(0.5), literal(-math.inf), literal(Code("x"))
+    ('0.5', '(-math.inf)', 'x')
+    """
+    if isinstance(x, Code):
+        return x.text
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(f"no source for {x!r}")
+    x = float(x)
+    if math.isnan(x):
+        return "math.nan"
+    if math.isinf(x):
+        return "math.inf" if x > 0 else "(-math.inf)"
+    return repr(x) if x >= 0 else f"({x!r})"
+
+
+def _call(name: str) -> Callable[..., Code]:
+    return lambda *xs: Code(f"{name}({', '.join(literal(x) for x in xs)})")
+
+
+CODE_MATH = SimpleNamespace(
+    data=lambda x: x,
+    select=lambda condition, if_true, if_false: Code(
+        f"({literal(if_true)} if {literal(condition)} else {literal(if_false)})"),
+    **ops.SEQUENCES,
+    div=lambda a, b: Code(f"({literal(a)} / {literal(b)})"),
+    pow=_call("_pow"),
+    pow_by_constant=lambda x, exponent: Code(_power_by_constant(literal(x), exponent)),
+    exp=_call("math.exp"), log=_call("math.log"), log1p=_call("math.log1p"), sqrt=_call("math.sqrt"),
+    sin=_call("math.sin"), cos=_call("math.cos"), tanh=_call("math.tanh"),
+    sigmoid=_call("_sigmoid"), softplus=_call("_softplus"), log_sigmoid=_call("_log_sigmoid"),
+    relu=_call("_relu"),
+)
+"""The math namespace that writes source: the op table's rules, evaluated on ``Code``."""
+
+
+def _power_by_constant(x: str, exponent: float) -> str:
+    """``ieee.power_by_constant`` as source: the same products and quotients."""
+    special = {2.0: f"({x} * {x})", 3.0: f"({x} * {x} * {x})", -1.0: f"(1.0 / {x})",
+               -2.0: f"(1.0 / ({x} * {x}))", 0.5: f"math.sqrt({x})", -0.5: f"(1.0 / math.sqrt({x}))"}
+    return special.get(exponent, f"_pow({x}, {literal(exponent)})")
+
+
+# --- the forwards, a line each (their numerics: ieee.py) --------------------------------------
+FORWARDS: dict[str, str] = {
+    "+": "({0} + {1})", "-": "({0} - {1})", "*": "({0} * {1})", "/": "({0} / {1})",
+    "neg": "(-{0})", "**": "_pow({0}, {1})", "exp": "math.exp({0})", "log": "math.log({0})",
+    "log1p": "math.log1p({0})", "sqrt": "math.sqrt({0})", "sin": "math.sin({0})",
+    "cos": "math.cos({0})", "tanh": "math.tanh({0})", "sigmoid": "_sigmoid({0})",
+    "softplus": "_softplus({0})", "log_sigmoid": "_log_sigmoid({0})", "relu": "_relu({0})",
+    "abs": "abs({0})", "id": "(+{0})",
+}
+"""Each op of fixed arity as source, ``{0}``, ``{1}`` its inputs (power_by ops and bce apart)."""
+
+_HELPERS = f'''
+import math
+import numba
+import numpy as np
+
+@numba.njit(error_model="numpy")
+def _pow(a, b):
+    return a ** b
+
+@numba.njit(error_model="numpy")
+def _sigmoid(x):
+    return 1.0 / (1.0 + math.exp(-x))
+
+@numba.njit(error_model="numpy")
+def _softplus(x):
+    if x > {ieee.SOFTPLUS_THRESHOLD!r}:
+        return x + math.log1p(math.exp(-x))
+    return math.log1p(math.exp(x))
+
+@numba.njit(error_model="numpy")
+def _log_sigmoid(x):
+    if x != x:
+        return x
+    return (x if x < 0.0 else 0.0) - math.log1p(math.exp(-abs(x)))
+
+@numba.njit(error_model="numpy")
+def _relu(x):
+    return 0.0 if x < 0 else x
+
+@numba.njit(error_model="numpy")
+def _clamp_log(y):
+    return -100.0 if y < -100.0 else y
+'''
+
+
+# --- writing a program's passes --------------------------------------------------------------
+class _Writer:
+    """Source lines and the index arrays they read (one int array, ``ix``, at offsets)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.indices: list[np.ndarray] = []
+        self.size = 0
+        self.names = 0
+        self.layers: dict[int, str] = {}
+        self.gather: list[str] = []  # before the loop over samples: weights, their gradients
+        self.grads_in: list[str] = []
+        self.grads_out: list[str] = []  # after it
+
+    def index(self, numbers: np.ndarray | Sequence[int] | slice) -> int:
+        """Store ``numbers`` in ``ix``; their offset there."""
+        if isinstance(numbers, slice):
+            numbers = np.arange(numbers.start, numbers.stop)
+        numbers = np.asarray(numbers, dtype=np.int64).ravel()
+        offset = self.size
+        self.indices.append(numbers)
+        self.size += numbers.size
+        return offset
+
+    def rows(self, numbers: np.ndarray | Sequence[int] | slice) -> Callable[[str], str]:
+        """Source for entry ``j`` of ``numbers``: ``start + j`` where they run
+        consecutively (no index to load), else a read of ``ix``."""
+        if not isinstance(numbers, slice):
+            numbers = np.asarray(numbers, dtype=np.int64).ravel()
+            if numbers.size and np.array_equal(numbers, np.arange(numbers[0], numbers[0] + numbers.size)):
+                numbers = slice(int(numbers[0]), int(numbers[0]) + numbers.size)
+        if isinstance(numbers, slice):
+            return lambda j: f"{numbers.start} + {j}"
+        offset = self.index(numbers)
+        return lambda j: f"ix[{offset} + {j}]"
+
+    def weights(self, layer) -> str:
+        """The name of ``layer``'s weights, (k, n) (and ``_b``, its biases), read from the
+        static values into arrays of their own before the loop over samples; their
+        gradients, ``d`` + the name, are added into the static gradients after it."""
+        if id(layer) not in self.layers:
+            k, n = layer.w_index.shape
+            name = f"w{len(self.layers)}"
+            self.layers[id(layer)] = name
+            at = self.index(layer.w_index)
+            self.gather += [f"{name} = np.empty(({k}, {n}))",
+                            f"for j in range({k}):",
+                            f"    for i in range({n}):",
+                            f"        {name}[j, i] = sv[ix[{at} + j * {n} + i]]"]
+            self.grads_in += [f"d{name} = np.full(({k}, {n}), -0.0)"]
+            self.grads_out += [f"for j in range({k}):",
+                               f"    for i in range({n}):",
+                               f"        sg[ix[{at} + j * {n} + i]] += d{name}[j, i]"]
+            if layer.b_index is not None:
+                b = self.index(layer.b_index)
+                self.gather += [f"{name}_b = np.empty({k})",
+                                f"for j in range({k}):",
+                                f"    {name}_b[j] = sv[ix[{b} + j]]"]
+                self.grads_in += [f"d{name}_b = np.full({k}, -0.0)"]
+                self.grads_out += [f"for j in range({k}):",
+                                   f"    sg[ix[{b} + j]] += d{name}_b[j]"]
+        return self.layers[id(layer)]
+
+    def name(self, stem: str) -> str:
+        self.names += 1
+        return f"{stem}{self.names}"
+
+    def line(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+
+
+def _forward_of(op: ops.Op, inputs: list[str]) -> str:
+    if op.name in FORWARDS:
+        return FORWARDS[op.name].format(*inputs)
+    if op.exponent is not None:
+        return _power_by_constant(inputs[0], op.exponent)
+    raise NotImplementedError(f"the numba backend has no forward for op {op.name!r}")
+
+
+def _write_group_forward(w: _Writer, group, depth: int) -> None:
+    op, (arity, k) = group.op, group.in_rows.shape
+    rows = [w.rows(position) for position in group.in_rows]  # input a of node j: rows[a](j)
+    out = w.rows(group.out)
+    j = w.name("j")
+    w.line(depth, f"for {j} in range({k}):")
+    xs = [f"v[{rows[a](j)}, s]" for a in range(arity)]
+    target = f"v[{out(j)}, s]"
+    if op is ops.SUM:
+        w.line(depth + 1, f"{target} = {' + '.join(['0.0', *xs])}")
+    elif op in (ops.DOT, ops.LINEAR):
+        n = len(xs) // 2
+        products = [f"{xs[i]} * {xs[n + i]}" for i in range(n)]
+        bias = f" + {xs[-1]}" if op is ops.LINEAR else ""
+        w.line(depth + 1, f"{target} = ({' + '.join(['0.0', *products])}){bias}")
+    elif op is ops.LOGSUMEXP:
+        top, total = w.name("top"), w.name("total")
+        w.line(depth + 1, f"{top} = {xs[0]}")
+        for x in xs[1:]:  # nan wins, as numpy's max
+            w.line(depth + 1, f"{top} = {x} if ({x} > {top} or {x} != {x}) else {top}")
+        w.line(depth + 1, f"if {top} != {top} or math.isinf({top}):")
+        w.line(depth + 2, f"{target} = {top}")
+        w.line(depth + 1, "else:")
+        w.line(depth + 2, f"{total} = {' + '.join(f'math.exp({x} - {top})' for x in xs)}")
+        w.line(depth + 2, f"{target} = {top} + math.log({total})")
+    elif op is ops.PICK:
+        index = w.name("index")
+        w.line(depth + 1, f"{index} = {xs[-1]}")
+        w.line(depth + 1, f"if not (0.0 <= {index} < {arity - 1}.0 and {index} == int({index})):")
+        w.line(depth + 2, "return s + 1")  # the numpy steps raise the error, with its message
+        every = w.index(group.in_rows)  # position-major: input a of node j at a * k + j
+        w.line(depth + 1, f"{target} = v[ix[{every} + int({index}) * {k} + {j}], s]")
+    elif op is ops.BCE:
+        p, t = w.name("p"), w.name("t")
+        w.line(depth + 1, f"{p} = {xs[0]}")
+        w.line(depth + 1, f"{t} = {xs[1]}")
+        w.line(depth + 1, f"if not (0.0 <= {p} <= 1.0 and 0.0 <= {t} <= 1.0):")
+        w.line(depth + 2, "return s + 1")
+        w.line(depth + 1, f"{target} = -({t} * _clamp_log(math.log({p})) + (1.0 - {t}) * _clamp_log(math.log1p(-{p})))")
+    elif op.arity is None:
+        raise NotImplementedError(f"the numba backend has no forward for op {op.name!r}")
+    else:
+        w.line(depth + 1, f"{target} = {_forward_of(op, xs)}")
+
+
+def _write_group_backward(w: _Writer, group, depth: int) -> None:
+    op, (arity, k) = group.op, group.in_rows.shape
+    rows = [w.rows(position) for position in group.in_rows]
+    out = w.rows(group.out)
+    j = w.name("j")
+    w.line(depth, f"for {j} in range({k}):")
+    names = [w.name("x") for _ in range(arity)]
+    for a, name in enumerate(names):
+        w.line(depth + 1, f"{name} = v[{rows[a](j)}, s]")
+    o, gr = w.name("o"), w.name("g")
+    w.line(depth + 1, f"{o} = v[{out(j)}, s]")
+    w.line(depth + 1, f"{gr} = g[{out(j)}, s]")
+    inputs = [Code(name) for name in names]
+    amounts = op.grads(CODE_MATH, Code(o), Code(gr), inputs)
+    for a, amount in enumerate(amounts):
+        w.line(depth + 1, f"g[{rows[a](j)}, s] += {literal(amount)}")
+
+
+def _write_layer_forward(w: _Writer, layer, depth: int) -> None:
+    k, n = layer.w_index.shape
+    weights, xs, out = w.weights(layer), w.rows(layer.x_rows), w.rows(layer.out)
+    j, i, total = w.name("j"), w.name("i"), w.name("total")
+    w.line(depth, f"for {j} in range({k}):")
+    w.line(depth + 1, f"{total} = 0.0")
+    w.line(depth + 1, f"for {i} in range({n}):")
+    w.line(depth + 2, f"{total} += {weights}[{j}, {i}] * v[{xs(i)}, s]")
+    if layer.b_index is not None:
+        w.line(depth + 1, f"{total} += {weights}_b[{j}]")
+    w.line(depth + 1, f"v[{out(j)}, s] = {total}")
+
+
+def _write_layer_backward(w: _Writer, layer, depth: int) -> None:
+    k, n = layer.w_index.shape
+    weights, xs, out = w.weights(layer), w.rows(layer.x_rows), w.rows(layer.out)
+    j, i, gr = w.name("j"), w.name("i"), w.name("g")
+    w.line(depth, f"for {j} in range({k}):")
+    w.line(depth + 1, f"{gr} = g[{out(j)}, s]")
+    if layer.b_index is not None:
+        w.line(depth + 1, f"d{weights}_b[{j}] += {gr}")
+    w.line(depth + 1, f"for {i} in range({n}):")
+    w.line(depth + 2, f"d{weights}[{j}, {i}] += {gr} * v[{xs(i)}, s]")
+    w.line(depth + 2, f"g[{xs(i)}, s] += {weights}[{j}, {i}] * {gr}")
+
+
+def write_source(steps: Sequence) -> tuple[str, np.ndarray]:
+    """The source of ``forward(v, sv, ix)`` and ``backward(v, g, sv, sg, ix)`` for a
+    program's per-sample steps (``_Group`` and ``_Layer``), and the ``ix`` they read.
+
+    ``v`` and ``g`` are the per-sample values and gradients, (rows, N); ``sv`` and ``sg``
+    the static part's (one entry per static node). ``forward`` returns 0, or 1 + the first
+    sample whose numbers an op refused. ``backward`` adds into ``g`` and ``sg``.
+    """
+    from .program import _Layer  # the steps' kinds (program imports this module lazily)
+
+    w = _Writer()
+    for step in steps:
+        (_write_layer_forward if isinstance(step, _Layer) else _write_group_forward)(w, step, 2)
+    forward, w.lines = w.lines, []
+    for step in reversed(steps):
+        (_write_layer_backward if isinstance(step, _Layer) else _write_group_backward)(w, step, 2)
+    backward = w.lines
+    indent = ["    " + line for line in w.gather]
+    source = "\n".join([
+        "def forward(v, sv, ix):", *indent, "    for s in range(v.shape[1]):", *forward, "    return 0", "",
+        "def backward(v, g, sv, sg, ix):", *indent, *("    " + line for line in w.grads_in),
+        "    for s in range(v.shape[1]):", *backward, *("    " + line for line in w.grads_out), "    return 0", "",
+    ])
+    ix = np.concatenate(w.indices) if w.indices else np.zeros(0, dtype=np.int64)
+    return source, ix
+
+
+def require_numba() -> None:
+    """Raise ``ImportError``, saying how to install it, where numba is missing."""
+    if not numba_available():
+        raise ImportError("compile(..., backend='numba') needs numba: pip install 'autodiff[fast]' "
+                          "(or pip install numba)")
+
+
+_HELPER_FUNCTIONS: dict[str, object] = {}
+
+
+def _helpers() -> dict[str, object]:
+    """The jitted helpers every generated pass calls, made once per process."""
+    if not _HELPER_FUNCTIONS:
+        exec(_HELPERS, _HELPER_FUNCTIONS)  # noqa: S102 (our own source)
+    return _HELPER_FUNCTIONS
+
+
+_KERNELS: dict[str, tuple] = {}  # source -> its compiled passes: a program traced again reuses them
+
+
+class Fused:
+    """A program's per-sample passes, compiled by numba: ``forward(values, static)``
+    and ``backward(values, grads, static, static_grads)`` run every sample in one call."""
+
+    def __init__(self, steps: Sequence) -> None:
+        require_numba()
+        self.source, self._ix = write_source(steps)
+        if self.source not in _KERNELS:
+            import numba
+
+            namespace = dict(_helpers())
+            exec(self.source, namespace)  # noqa: S102 (op names and numbers only, from the op table)
+            options = {"error_model": "numpy", "boundscheck": False}
+            _KERNELS[self.source] = (numba.njit(**options)(namespace["forward"]),
+                                     numba.njit(**options)(namespace["backward"]))
+        self._forward, self._backward = _KERNELS[self.source]
+
+    def forward(self, values: np.ndarray, static: np.ndarray) -> int:
+        """0, or 1 + the first sample an op refused (the caller raises its error)."""
+        return self._forward(values, static, self._ix)
+
+    def backward(self, values: np.ndarray, grads: np.ndarray, static: np.ndarray, static_grads: np.ndarray) -> None:
+        self._backward(values, grads, static, static_grads, self._ix)
