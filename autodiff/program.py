@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 import threading
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -359,6 +360,7 @@ class Program:
         # nodes that a batched step reads row-wise (a layer reads its weights elsewhere).
         row = _Rows()
         self._input_rows = [row[x] for x in self.inputs]
+        self._input_block = slice_if_consecutive(self._input_rows)
         self._steps = _schedule(level, row, static_index)
         for step in self._steps:
             if isinstance(step, _Layer):
@@ -389,7 +391,7 @@ class Program:
 
     def __call__(self, *columns: np.ndarray | float) -> np.ndarray:
         """The output for every sample: one column (1-D array, or a number for all) per input."""
-        columns, n = self._columns(columns)
+        columns, n, whole = self._columns(columns)
         with self._running(), np.errstate(all="ignore"):
             self._before_call()
             self._ran_in = None  # until this call's forward pass is whole: backward needs it
@@ -403,8 +405,11 @@ class Program:
             values = self._sample_values
             self._compute_static()
             values[self._static_rows] = self._static_values[self._static_row_index]
-            for row, column in zip(self._input_rows, columns):
-                values[row] = column
+            if whole and isinstance(self._input_block, slice):  # rows side by side: one copy
+                values[self._input_block] = columns
+            else:
+                for row, column in zip(self._input_rows, columns):
+                    values[row] = column
             if self._fused is None or self._fused.forward(values, self._static_values[:, 0]):
                 for call in self._forward:  # numpy's steps, or the ones that say what numba refused
                     call()
@@ -470,10 +475,19 @@ class Program:
         for node, value in zip(self._static_ops, self._static_op_values.tolist()):
             node._data = value
 
-    def _columns(self, columns: tuple) -> tuple[list[np.ndarray], int]:
+    def _columns(self, columns: tuple) -> tuple[list[np.ndarray] | tuple, int, bool]:
+        """The columns as arrays, the batch size, and whether every column is a 1-D array
+        of that size (which can be copied into the buffer as one block)."""
         if len(columns) != len(self.inputs):
             names = ", ".join(x.label or f"input {i}" for i, x in enumerate(self.inputs))
             raise ValueError(f"the program takes {len(self.inputs)} columns ({names}), got {len(columns)}")
+        # The common case in three passes over the columns, not one Python loop with several
+        # checks each (a 64-pixel image is 64 columns): arrays, all real, all 1-D of one length.
+        if set(map(type, columns)) == {np.ndarray} and set(map(_ndim, columns)) == {1}:
+            lengths = set(map(len, columns))
+            if (len(lengths) == 1 and (n := lengths.pop())
+                    and all(dtype.kind in "iuf" for dtype in set(map(_dtype, columns)))):
+                return columns, n, True
         arrays, lengths = [], set()
         for i, column in enumerate(columns):
             array = np.asarray(column)
@@ -490,7 +504,7 @@ class Program:
         n = lengths.pop() if lengths else 1
         if n == 0:
             raise ValueError("the batch is empty: the columns have no samples")
-        return arrays, n
+        return arrays, n, False
 
     @staticmethod
     def _seed(weights: np.ndarray | None, n: int) -> np.ndarray | float:
@@ -505,6 +519,9 @@ class Program:
     def __repr__(self) -> str:
         return (f"<Program: {len(self.order)} nodes, {len(self.inputs)} inputs, "
                 f"{len(self.static)} static, {len(self._steps)} batched steps>")
+
+
+_ndim, _dtype = operator.attrgetter("ndim"), operator.attrgetter("dtype")
 
 
 class _Running:
