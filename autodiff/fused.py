@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 from types import SimpleNamespace
 from typing import Callable, Sequence
 
@@ -100,8 +101,32 @@ def literal(x: Code | float | int) -> str:
     return repr(x) if x >= 0 else f"({x!r})"
 
 
-def _call(name: str) -> Callable[..., Code]:
-    return lambda *xs: Code(f"{name}({', '.join(literal(x) for x in xs)})")
+# --- the forwards, an expression each (their numerics: ieee.py) -----------------------------
+FORWARDS: dict[str, str] = {
+    "+": "({0} + {1})", "-": "({0} - {1})", "*": "({0} * {1})", "/": "({0} / {1})",
+    "neg": "(-{0})", "**": "({0} ** {1})", "exp": "math.exp({0})", "log": "math.log({0})",
+    "log1p": "math.log1p({0})", "sqrt": "math.sqrt({0})", "sin": "math.sin({0})",
+    "cos": "math.cos({0})", "tanh": "math.tanh({0})",
+    "sigmoid": "(1.0 / (1.0 + math.exp(-{0})))",
+    "softplus": f"({{0}} + math.log1p(math.exp(-{{0}})) if {{0}} > {ieee.SOFTPLUS_THRESHOLD!r} "
+                "else math.log1p(math.exp({0})))",
+    "log_sigmoid": "({0} if {0} != {0} else ({0} if {0} < 0.0 else 0.0) - math.log1p(math.exp(-abs({0}))))",
+    "relu": "(0.0 if {0} < 0 else {0})",  # relu(-0.0) is -0.0 and relu(nan) nan, as in PyTorch
+    "abs": "abs({0})", "id": "(+{0})",
+}
+"""Each op of fixed arity as an expression, ``{0}`` and ``{1}`` its inputs (a name or a
+read: naming one twice costs nothing); ``power_by`` ops and bce apart."""
+
+
+def _power_by_constant(x: str, exponent: float) -> str:
+    """``ieee.power_by_constant`` as source: the same products and quotients."""
+    special = {2.0: f"({x} * {x})", 3.0: f"({x} * {x} * {x})", -1.0: f"(1.0 / {x})",
+               -2.0: f"(1.0 / ({x} * {x}))", 0.5: f"math.sqrt({x})", -0.5: f"(1.0 / math.sqrt({x}))"}
+    return special.get(exponent, f"({x} ** {literal(exponent)})")
+
+
+def _written(op_name: str) -> Callable[..., Code]:
+    return lambda *xs: Code(FORWARDS[op_name].format(*map(literal, xs)))
 
 
 CODE_MATH = SimpleNamespace(
@@ -109,68 +134,12 @@ CODE_MATH = SimpleNamespace(
     select=lambda condition, if_true, if_false: Code(
         f"({literal(if_true)} if {literal(condition)} else {literal(if_false)})"),
     **ops.SEQUENCES,
-    div=lambda a, b: Code(f"({literal(a)} / {literal(b)})"),
-    pow=_call("_pow"),
+    div=_written("/"),
+    pow=_written("**"),
     pow_by_constant=lambda x, exponent: Code(_power_by_constant(literal(x), exponent)),
-    exp=_call("math.exp"), log=_call("math.log"), log1p=_call("math.log1p"), sqrt=_call("math.sqrt"),
-    sin=_call("math.sin"), cos=_call("math.cos"), tanh=_call("math.tanh"),
-    sigmoid=_call("_sigmoid"), softplus=_call("_softplus"), log_sigmoid=_call("_log_sigmoid"),
-    relu=_call("_relu"),
+    **{name: _written(name) for name in ops.UNARY_METHODS},
 )
 """The math namespace that writes source: the op table's rules, evaluated on ``Code``."""
-
-
-def _power_by_constant(x: str, exponent: float) -> str:
-    """``ieee.power_by_constant`` as source: the same products and quotients."""
-    special = {2.0: f"({x} * {x})", 3.0: f"({x} * {x} * {x})", -1.0: f"(1.0 / {x})",
-               -2.0: f"(1.0 / ({x} * {x}))", 0.5: f"math.sqrt({x})", -0.5: f"(1.0 / math.sqrt({x}))"}
-    return special.get(exponent, f"_pow({x}, {literal(exponent)})")
-
-
-# --- the forwards, a line each (their numerics: ieee.py) --------------------------------------
-FORWARDS: dict[str, str] = {
-    "+": "({0} + {1})", "-": "({0} - {1})", "*": "({0} * {1})", "/": "({0} / {1})",
-    "neg": "(-{0})", "**": "_pow({0}, {1})", "exp": "math.exp({0})", "log": "math.log({0})",
-    "log1p": "math.log1p({0})", "sqrt": "math.sqrt({0})", "sin": "math.sin({0})",
-    "cos": "math.cos({0})", "tanh": "math.tanh({0})", "sigmoid": "_sigmoid({0})",
-    "softplus": "_softplus({0})", "log_sigmoid": "_log_sigmoid({0})", "relu": "_relu({0})",
-    "abs": "abs({0})", "id": "(+{0})",
-}
-"""Each op of fixed arity as source, ``{0}``, ``{1}`` its inputs (power_by ops and bce apart)."""
-
-_HELPERS = f'''
-import math
-import numba
-import numpy as np
-
-@numba.njit(error_model="numpy")
-def _pow(a, b):
-    return a ** b
-
-@numba.njit(error_model="numpy")
-def _sigmoid(x):
-    return 1.0 / (1.0 + math.exp(-x))
-
-@numba.njit(error_model="numpy")
-def _softplus(x):
-    if x > {ieee.SOFTPLUS_THRESHOLD!r}:
-        return x + math.log1p(math.exp(-x))
-    return math.log1p(math.exp(x))
-
-@numba.njit(error_model="numpy")
-def _log_sigmoid(x):
-    if x != x:
-        return x
-    return (x if x < 0.0 else 0.0) - math.log1p(math.exp(-abs(x)))
-
-@numba.njit(error_model="numpy")
-def _relu(x):
-    return 0.0 if x < 0 else x
-
-@numba.njit(error_model="numpy")
-def _clamp_log(y):
-    return -100.0 if y < -100.0 else y
-'''
 
 
 # --- writing a program's passes --------------------------------------------------------------
@@ -210,31 +179,31 @@ class _Writer:
         return lambda j: f"ix[{offset} + {j}]"
 
     def weights(self, layer) -> str:
-        """The name of ``layer``'s weights, (k, n) (and ``_b``, its biases), read from the
-        static values into arrays of their own before the loop over samples; their
-        gradients, ``d`` + the name, are added into the static gradients after it."""
+        """The name of ``layer``'s weights, k x n in one array, row by row (``_b``: its
+        biases), read from the static values before the loop over samples; their gradients,
+        ``d`` + the name, start at -0.0 and are added into the static gradients after it.
+        (Flat arrays and plain loops: numba compiles them fastest.)"""
         if id(layer) not in self.layers:
-            k, n = layer.w_index.shape
             name = f"w{len(self.layers)}"
             self.layers[id(layer)] = name
-            at = self.index(layer.w_index)
-            self.gather += [f"{name} = np.empty(({k}, {n}))",
-                            f"for j in range({k}):",
-                            f"    for i in range({n}):",
-                            f"        {name}[j, i] = sv[ix[{at} + j * {n} + i]]"]
-            self.grads_in += [f"d{name} = np.full(({k}, {n}), -0.0)"]
-            self.grads_out += [f"for j in range({k}):",
-                               f"    for i in range({n}):",
-                               f"        sg[ix[{at} + j * {n} + i]] += d{name}[j, i]"]
-            if layer.b_index is not None:
-                b = self.index(layer.b_index)
-                self.gather += [f"{name}_b = np.empty({k})",
-                                f"for j in range({k}):",
-                                f"    {name}_b[j] = sv[ix[{b} + j]]"]
-                self.grads_in += [f"d{name}_b = np.full({k}, -0.0)"]
-                self.grads_out += [f"for j in range({k}):",
-                                   f"    sg[ix[{b} + j]] += d{name}_b[j]"]
+            for suffix, index in (("", layer.w_index), ("_b", layer.b_index)):
+                if index is not None:
+                    at, size = self.index(index), index.size
+                    self.gather += [f"{name}{suffix} = np.empty({size})",
+                                    f"for q in range({size}):", f"    {name}{suffix}[q] = sv[ix[{at} + q]]"]
+                    self.grads_in += [f"d{name}{suffix} = np.empty({size})",
+                                      f"for q in range({size}):", f"    d{name}{suffix}[q] = -0.0"]
+                    self.grads_out += [f"for q in range({size}):", f"    sg[ix[{at} + q]] += d{name}{suffix}[q]"]
         return self.layers[id(layer)]
+
+    def loop(self, depth: int, j: str, k: int) -> int:
+        """Open ``for j in range(k)``; the depth its body's lines take one deeper than.
+        One node needs no loop (numba compiles straight code faster): j is 0."""
+        if k == 1:
+            self.line(depth, f"{j} = 0")
+            return depth - 1
+        self.line(depth, f"for {j} in range({k}):")
+        return depth
 
     def name(self, stem: str) -> str:
         self.names += 1
@@ -257,7 +226,7 @@ def _write_group_forward(w: _Writer, group, depth: int) -> None:
     rows = [w.rows(position) for position in group.in_rows]  # input a of node j: rows[a](j)
     out = w.rows(group.out)
     j = w.name("j")
-    w.line(depth, f"for {j} in range({k}):")
+    depth = w.loop(depth, j, k)
     xs = [f"v[{rows[a](j)}, s]" for a in range(arity)]
     target = f"v[{out(j)}, s]"
     if op is ops.SUM:
@@ -290,7 +259,12 @@ def _write_group_forward(w: _Writer, group, depth: int) -> None:
         w.line(depth + 1, f"{t} = {xs[1]}")
         w.line(depth + 1, f"if not (0.0 <= {p} <= 1.0 and 0.0 <= {t} <= 1.0):")
         w.line(depth + 2, "return s + 1")
-        w.line(depth + 1, f"{target} = -({t} * _clamp_log(math.log({p})) + (1.0 - {t}) * _clamp_log(math.log1p(-{p})))")
+        logs = [w.name("log") for _ in range(2)]  # each clamped at -100, as PyTorch's
+        w.line(depth + 1, f"{logs[0]} = math.log({p})")
+        w.line(depth + 1, f"{logs[1]} = math.log1p(-{p})")
+        for log in logs:
+            w.line(depth + 1, f"{log} = -100.0 if {log} < -100.0 else {log}")
+        w.line(depth + 1, f"{target} = -({t} * {logs[0]} + (1.0 - {t}) * {logs[1]})")
     elif op.arity is None:
         raise NotImplementedError(f"the numba backend has no forward for op {op.name!r}")
     else:
@@ -302,43 +276,48 @@ def _write_group_backward(w: _Writer, group, depth: int) -> None:
     rows = [w.rows(position) for position in group.in_rows]
     out = w.rows(group.out)
     j = w.name("j")
-    w.line(depth, f"for {j} in range({k}):")
+    depth = w.loop(depth, j, k)
     names = [w.name("x") for _ in range(arity)]
-    for a, name in enumerate(names):
-        w.line(depth + 1, f"{name} = v[{rows[a](j)}, s]")
     o, gr = w.name("o"), w.name("g")
-    w.line(depth + 1, f"{o} = v[{out(j)}, s]")
-    w.line(depth + 1, f"{gr} = g[{out(j)}, s]")
-    inputs = [Code(name) for name in names]
-    amounts = op.grads(CODE_MATH, Code(o), Code(gr), inputs)
+    amounts = [literal(amount) for amount in op.grads(CODE_MATH, Code(o), Code(gr), [Code(x) for x in names])]
+    used = set(re.findall(r"[a-z]+\d+", " ".join(amounts)))  # read only what the rule uses
+    reads = [(name, f"v[{rows[a](j)}, s]") for a, name in enumerate(names)] + [(o, f"v[{out(j)}, s]"), (gr, f"g[{out(j)}, s]")]
+    for name, read in reads:
+        if name in used:
+            w.line(depth + 1, f"{name} = {read}")
     for a, amount in enumerate(amounts):
-        w.line(depth + 1, f"g[{rows[a](j)}, s] += {literal(amount)}")
+        w.line(depth + 1, f"g[{rows[a](j)}, s] += {amount}")
+
+
+def _layer_names(w: _Writer, layer) -> tuple:
+    """A layer's sizes (k neurons of n inputs), the name of its weights, where its
+    inputs and outputs are, and two fresh loop variables."""
+    k, n = layer.w_index.shape
+    return k, n, w.weights(layer), w.rows(layer.x_rows), w.rows(layer.out), w.name("j"), w.name("i")
 
 
 def _write_layer_forward(w: _Writer, layer, depth: int) -> None:
-    k, n = layer.w_index.shape
-    weights, xs, out = w.weights(layer), w.rows(layer.x_rows), w.rows(layer.out)
-    j, i, total = w.name("j"), w.name("i"), w.name("total")
+    k, n, weights, xs, out, j, i = _layer_names(w, layer)
+    total = w.name("total")
     w.line(depth, f"for {j} in range({k}):")
     w.line(depth + 1, f"{total} = 0.0")
     w.line(depth + 1, f"for {i} in range({n}):")
-    w.line(depth + 2, f"{total} += {weights}[{j}, {i}] * v[{xs(i)}, s]")
+    w.line(depth + 2, f"{total} += {weights}[{j} * {n} + {i}] * v[{xs(i)}, s]")
     if layer.b_index is not None:
         w.line(depth + 1, f"{total} += {weights}_b[{j}]")
     w.line(depth + 1, f"v[{out(j)}, s] = {total}")
 
 
 def _write_layer_backward(w: _Writer, layer, depth: int) -> None:
-    k, n = layer.w_index.shape
-    weights, xs, out = w.weights(layer), w.rows(layer.x_rows), w.rows(layer.out)
-    j, i, gr = w.name("j"), w.name("i"), w.name("g")
+    k, n, weights, xs, out, j, i = _layer_names(w, layer)
+    gr = w.name("g")
     w.line(depth, f"for {j} in range({k}):")
     w.line(depth + 1, f"{gr} = g[{out(j)}, s]")
     if layer.b_index is not None:
         w.line(depth + 1, f"d{weights}_b[{j}] += {gr}")
     w.line(depth + 1, f"for {i} in range({n}):")
-    w.line(depth + 2, f"d{weights}[{j}, {i}] += {gr} * v[{xs(i)}, s]")
-    w.line(depth + 2, f"g[{xs(i)}, s] += {weights}[{j}, {i}] * {gr}")
+    w.line(depth + 2, f"d{weights}[{j} * {n} + {i}] += {gr} * v[{xs(i)}, s]")
+    w.line(depth + 2, f"g[{xs(i)}, s] += {weights}[{j} * {n} + {i}] * {gr}")
 
 
 def write_source(steps: Sequence) -> tuple[str, np.ndarray]:
@@ -375,16 +354,6 @@ def require_numba() -> None:
                           "(or pip install numba)")
 
 
-_HELPER_FUNCTIONS: dict[str, object] = {}
-
-
-def _helpers() -> dict[str, object]:
-    """The jitted helpers every generated pass calls, made once per process."""
-    if not _HELPER_FUNCTIONS:
-        exec(_HELPERS, _HELPER_FUNCTIONS)  # noqa: S102 (our own source)
-    return _HELPER_FUNCTIONS
-
-
 _KERNELS: dict[str, tuple] = {}  # source -> its compiled passes: a program traced again reuses them
 
 
@@ -398,7 +367,7 @@ class Fused:
         if self.source not in _KERNELS:
             import numba
 
-            namespace = dict(_helpers())
+            namespace = {"math": math, "np": np}
             exec(self.source, namespace)  # noqa: S102 (op names and numbers only, from the op table)
             options = {"error_model": "numpy", "boundscheck": False}
             _KERNELS[self.source] = (numba.njit(**options)(namespace["forward"]),
