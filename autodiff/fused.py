@@ -9,9 +9,10 @@ network the cost of those calls is most of the time; one native loop has none.
 One rule per op serves here too: the derivative rules of the op table are evaluated on
 ``Code``, numbers that write themselves as source text (``CODE_MATH``), so that the
 generated backward pass is the rule the scalar engine and numpy use, written out. Only
-the forwards, a line of source per op, live here (``FORWARDS``), beside their numerics in
+the forwards, an expression per op, live here (``FORWARDS``), with the numerics of
 ``ieee.py``: numba's math gives IEEE results (inf, nan) where Python's raises, and the
-division runs with numpy's error model (1.0 / 0.0 is inf).
+division runs with numpy's error model (1.0 / 0.0 is inf). The source holds op names and
+numbers only, never a label or other user text.
 
 The numbers equal the numpy backend's to rounding: a layer's sums are added in the
 scalar engine's order here, in BLAS's order there. An op that checks its numbers (a
@@ -24,6 +25,7 @@ is installed, and ``backend="numba"`` without it raises ``ImportError`` saying s
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 import re
@@ -354,7 +356,16 @@ def require_numba() -> None:
                           "(or pip install numba)")
 
 
-_KERNELS: dict[str, tuple] = {}  # source -> its compiled passes: a program traced again reuses them
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str) -> tuple[Callable, Callable]:
+    """The passes ``source`` defines, compiled: a program traced again, or another of the
+    same structure, reuses them (the index array is an argument, not part of the source)."""
+    import numba
+
+    namespace = {"math": math, "np": np}
+    exec(source, namespace)  # noqa: S102 (op names and numbers from the op table only)
+    options = {"error_model": "numpy", "boundscheck": False}
+    return numba.njit(**options)(namespace["forward"]), numba.njit(**options)(namespace["backward"])
 
 
 class Fused:
@@ -364,15 +375,7 @@ class Fused:
     def __init__(self, steps: Sequence) -> None:
         require_numba()
         self.source, self._ix = write_source(steps)
-        if self.source not in _KERNELS:
-            import numba
-
-            namespace = {"math": math, "np": np}
-            exec(self.source, namespace)  # noqa: S102 (op names and numbers only, from the op table)
-            options = {"error_model": "numpy", "boundscheck": False}
-            _KERNELS[self.source] = (numba.njit(**options)(namespace["forward"]),
-                                     numba.njit(**options)(namespace["backward"]))
-        self._forward, self._backward = _KERNELS[self.source]
+        self._forward, self._backward = _compiled(self.source)
 
     def forward(self, values: np.ndarray, static: np.ndarray) -> int:
         """0, or 1 + the first sample an op refused (the caller raises its error)."""

@@ -627,8 +627,8 @@ def compile(  # noqa: A001 (autodiff.compile)
     updates flow in without recompiling.
 
     ``backend="numba"`` (numba installed: ``pip install autodiff[fast]``) runs each pass
-    over the samples as one native loop instead of one numpy call per step: several times
-    faster on small networks, the same numbers to rounding, about a second to compile
+    over the samples as one native loop instead of one numpy call per step: the same
+    numbers to rounding, seconds to compile, once per program structure and process
     (``fused.py``). The default, ``"numpy"``, needs nothing more.
 
     >>> x = Value(0.0, label="x")
