@@ -148,6 +148,8 @@ def logsumexp(xs: tuple[float, ...]) -> float:
 
 def logsumexp_array(stacked: np.ndarray) -> np.ndarray:
     top = stacked.max(axis=0)  # nan wins, as in the float form
+    if np.isfinite(top).all():  # the common case, in fewer calls: no top to set aside
+        return top + np.log(np.exp(stacked - top).sum(axis=0))
     finite_top = np.where(np.isinf(top), 0.0, top)
     total = np.exp(stacked - finite_top).sum(axis=0)
     return np.where(np.isinf(top), top, finite_top + np.log(total))

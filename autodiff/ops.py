@@ -60,6 +60,7 @@ class Op:
     batched: Callable[..., np.ndarray]
     local_grads: Callable[..., tuple] | None = None
     input_grads: Callable[..., tuple] | None = None
+    exponent: float | None = None  # x ** exponent's constant (``power_by``), for backends that write source
 
     def __post_init__(self) -> None:
         if (self.local_grads is None) == (self.input_grads is None):
@@ -169,12 +170,15 @@ def _pick(xs):
 def _pick_array(xs):
     """``_pick`` for every sample: xs stacked, (n + 1, k, N), indices in xs[-1]."""
     index, n = xs[-1], len(xs) - 1
-    wrong = ~((index == np.floor(index)) & (index >= 0) & (index < n))  # nan and inf too
-    if wrong.any():
-        node, sample = np.argwhere(wrong)[0]
+    with np.errstate(invalid="ignore"):  # nan and inf have no integer: they fail the test below
+        whole = index.astype(np.intp)
+    right = (whole == index) & (whole >= 0) & (whole < n)
+    if not right.all():
+        node, sample = np.argwhere(~right)[0]
         raise ValueError(f"pick: sample {sample} has index {index[node, sample].item()!r}, "
                          f"not an integer in 0..{n - 1} (a class index, as a cross-entropy target)")
-    return np.take_along_axis(xs[:-1], index.astype(np.intp)[None], axis=0)[0]
+    # Entry (whole[j, s], j, s) of xs, by its position in xs's entries: one gather.
+    return xs.reshape(n + 1, -1)[whole.ravel(), np.arange(index.size)].reshape(index.shape)
 
 
 def _pick_grads(m, out, grad, xs):
@@ -280,6 +284,7 @@ def power_by(exponent: float) -> Op:
         lambda x: ieee.power_by_constant(x, exponent),
         lambda x: ieee.power_by_constant_array(x, exponent),
         **({"input_grads": zero} if exponent == 0 else {"local_grads": local_grads}),
+        exponent=exponent,
     )
 
 

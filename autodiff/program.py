@@ -28,12 +28,12 @@ takes a graph already built, and cannot see how it was built: a Python ``if`` on
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
+import operator
 import threading
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -73,11 +73,20 @@ class _Group:
             self._overwrites.append(isinstance(numbers, range) and unique and written.isdisjoint(numbers))
             written.update(numbers)
 
+    def _stacked(self, values: np.ndarray) -> np.ndarray:
+        """The buffer an op of any arity reads its inputs from, (arity, k, N): filled by the
+        forward pass, read again by the backward pass (made once per batch size)."""
+        if getattr(self, "_stacked_for", None) is not values:
+            self._stacked_for, self._stacked_buffer = values, np.empty((*self.in_rows.shape, values.shape[1]))
+        return self._stacked_buffer
+
     def forward_calls(self, values: np.ndarray) -> list[Call]:
         out, batched, inputs = values[self.out], self.op.batched, self.inputs
-        if self.op.arity is None:
+        if self.op.arity is None:  # the inputs stacked, (arity, k, N), in a buffer of their own
+            stacked = self._stacked(values)
             in_rows = self.in_rows
-            return [lambda: np.copyto(out, batched(values[in_rows]))]
+            gather = functools.partial(np.take, values, in_rows, axis=0, out=stacked)
+            return [lambda: (gather(), np.copyto(out, batched(stacked)))]
         if not all(isinstance(rows, slice) for rows in inputs):
             return [lambda: np.copyto(out, batched(*[values[rows] for rows in inputs]))]
         ins = [values[rows] for rows in inputs]
@@ -88,11 +97,16 @@ class _Group:
     def backward_calls(self, values: np.ndarray, grads: np.ndarray) -> list[Call]:
         op, out, out_grad = self.op, values[self.out], grads[self.out]
         if op.arity is None:  # a rule of any arity answers with one stacked array
-            in_rows, every_row = self.in_rows, self.in_rows.ravel()
+            stacked, n = self._stacked(values), values.shape[1]
+            # The rows in runs with no row twice: each run is added as one (a view where its
+            # rows lie side by side), runs in order, as add.at would add them one by one.
+            runs = [(slice(start, stop), _Sink(grads, slice_if_consecutive(rows), True, False))
+                    for start, stop, rows in _unique_runs(self.in_rows.ravel())]
 
             def any_arity() -> None:
-                contributions = op.grads(ops.ARRAY_MATH, out, out_grad, values[in_rows])
-                _add_at(grads, every_row, contributions.reshape(every_row.size, -1))
+                contributions = op.grads(ops.ARRAY_MATH, out, out_grad, stacked).reshape(-1, n)
+                for positions, sink in runs:
+                    sink.take(contributions[positions])
             return [any_arity]
         inputs = self.inputs
         ins = [values[rows] for rows in inputs] if all(isinstance(rows, slice) for rows in inputs) else None
@@ -241,6 +255,23 @@ def _row_numbers(rows: Rows) -> range | list[int]:
     return range(rows.start, rows.stop) if isinstance(rows, slice) else rows.ravel().tolist()
 
 
+def _unique_runs(rows: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+    """``rows`` cut into runs (start, stop, rows[start:stop]) in which no row appears
+    twice: ``dot(w, w)`` reads each weight twice, as two runs.
+
+    >>> [(start, stop) for start, stop, _ in _unique_runs(np.array([0, 1, 2, 0, 1, 2, 3]))]
+    [(0, 3), (3, 7)]
+    """
+    runs, start, seen = [], 0, set()
+    for position, row in enumerate(rows.tolist()):
+        if row in seen:
+            runs.append((start, position, rows[start:position]))
+            start, seen = position, set()
+        seen.add(row)
+    runs.append((start, len(rows), rows[start:]))
+    return runs
+
+
 def _add_into(vector: np.ndarray, index: np.ndarray, view: np.ndarray | None, amounts: np.ndarray) -> None:
     """vector[index] += amounts, adding twice where an index appears twice."""
     if view is not None:
@@ -288,10 +319,11 @@ class Program:
     0.045177
     """
 
-    def __init__(self, output: Value, inputs: Sequence[Value]) -> None:
+    def __init__(self, output: Value, inputs: Sequence[Value], backend: str = "numpy") -> None:
         if not isinstance(output, Value):
             raise TypeError(f"compile needs a Value as output, got {type(output).__name__}")
         self._busy = threading.Lock()  # held by a call or a backward pass: see _running
+        self.backend = _check_backend(backend)
         self._build(output, inputs, every_input_used=True)
 
     def _build(self, output: Value, inputs: Sequence[Value], every_input_used: bool) -> None:
@@ -328,6 +360,7 @@ class Program:
         # nodes that a batched step reads row-wise (a layer reads its weights elsewhere).
         row = _Rows()
         self._input_rows = [row[x] for x in self.inputs]
+        self._input_block = slice_if_consecutive(self._input_rows)
         self._steps = _schedule(level, row, static_index)
         for step in self._steps:
             if isinstance(step, _Layer):
@@ -347,6 +380,9 @@ class Program:
         self._row_count = len(row)
         # Each pass is a list of numpy calls with their arrays bound; the per-sample ones are
         # made again when the batch size changes (with the buffers, (rows, N) each).
+        # The numba backend runs the per-sample steps as two native loops (fused.py); the
+        # numpy calls stay, to raise an op's error with its message.
+        self._fused = _fused_steps(self._steps) if self.backend == "numba" else None
         self._static_forward = _forward_calls(self._static_steps, self._static_values)
         self._static_backward = _Backward(self._static_steps, self._static_values, self._static_grads)
         self._sample_values = self._sample_grads = np.empty((self._row_count, 0))
@@ -356,22 +392,28 @@ class Program:
 
     def __call__(self, *columns: np.ndarray | float) -> np.ndarray:
         """The output for every sample: one column (1-D array, or a number for all) per input."""
-        columns, n = self._columns(columns)
+        columns, n, whole = self._columns(columns)
         with self._running(), np.errstate(all="ignore"):
             self._before_call()
             self._ran_in = None  # until this call's forward pass is whole: backward needs it
             if self._sample_values.shape[1] != n:
-                values, grads = np.empty((self._row_count, n)), np.empty((self._row_count, n))
+                # numba's loop runs sample by sample: each sample's rows side by side.
+                shape, order = (self._row_count, n), "F" if self._fused is not None else "C"
+                values, grads = np.empty(shape, order=order), np.empty(shape, order=order)
                 self._sample_values, self._sample_grads = values, grads
                 self._forward = _forward_calls(self._steps, values)
                 self._backward = _Backward(self._steps, values, grads)
             values = self._sample_values
             self._compute_static()
             values[self._static_rows] = self._static_values[self._static_row_index]
-            for row, column in zip(self._input_rows, columns):
-                values[row] = column
-            for call in self._forward:
-                call()
+            if whole and isinstance(self._input_block, slice):  # rows side by side: one copy
+                values[self._input_block] = columns
+            else:
+                for row, column in zip(self._input_rows, columns):
+                    values[row] = column
+            if self._fused is None or self._fused.forward(values, self._static_values[:, 0]):
+                for call in self._forward:  # numpy's steps, or the ones that say what numba refused
+                    call()
             self._ran_in = threading.get_ident()
             return values[self._output_row].copy()
 
@@ -411,17 +453,10 @@ class Program:
             self._leaves.add_grad(self._static_leaf_grads)
             return list(input_grads)
 
-    @contextlib.contextmanager
-    def _running(self) -> Iterator[None]:
+    def _running(self) -> _Running:
         """The block has the program's buffers to itself, or a RuntimeError says another
         thread is using them (two batches in one set of buffers would mix silently)."""
-        if not self._busy.acquire(blocking=False):
-            raise RuntimeError("this program is running in another thread; a program holds one batch "
-                               "at a time: compile one program per thread")
-        try:
-            yield
-        finally:
-            self._busy.release()
+        return _Running(self._busy)
 
     def _before_call(self) -> None:
         """What a call does first, with the buffers to itself (a traced program checks
@@ -437,8 +472,11 @@ class Program:
         grads.fill(-0.0)
         grads[self._output_row] = seed
         static_grads.fill(-0.0)
-        for call in self._backward.calls():
-            call()
+        if self._fused is not None:
+            self._fused.backward(self._sample_values, grads, self._static_values[:, 0], static_grads[:, 0])
+        else:
+            for call in self._backward.calls():
+                call()
         # The static part ran once for all samples: its gradient is the sum over them.
         static_grads[self._static_row_index, 0] += np.add.reduce(grads[self._static_rows], axis=1)
         for call in self._static_backward.calls():
@@ -458,10 +496,19 @@ class Program:
         for node, value in zip(self._static_ops, self._static_op_values.tolist()):
             node._data = value
 
-    def _columns(self, columns: tuple) -> tuple[list[np.ndarray], int]:
+    def _columns(self, columns: tuple) -> tuple[list[np.ndarray] | tuple, int, bool]:
+        """The columns as arrays, the batch size, and whether every column is a 1-D array
+        of that size (which can be copied into the buffer as one block)."""
         if len(columns) != len(self.inputs):
             names = ", ".join(x.label or f"input {i}" for i, x in enumerate(self.inputs))
             raise ValueError(f"the program takes {len(self.inputs)} columns ({names}), got {len(columns)}")
+        # The common case in three passes over the columns, not one Python loop with several
+        # checks each (a 64-pixel image is 64 columns): arrays, all real, all 1-D of one length.
+        if set(map(type, columns)) == {np.ndarray} and set(map(_ndim, columns)) == {1}:
+            lengths = set(map(len, columns))
+            if (len(lengths) == 1 and (n := lengths.pop())
+                    and all(dtype.kind in "iuf" for dtype in set(map(_dtype, columns)))):
+                return columns, n, True
         arrays, lengths = [], set()
         for i, column in enumerate(columns):
             array = np.asarray(column)
@@ -478,7 +525,7 @@ class Program:
         n = lengths.pop() if lengths else 1
         if n == 0:
             raise ValueError("the batch is empty: the columns have no samples")
-        return arrays, n
+        return arrays, n, False
 
     @staticmethod
     def _seed(weights: np.ndarray | None, n: int) -> np.ndarray | float:
@@ -493,6 +540,26 @@ class Program:
     def __repr__(self) -> str:
         return (f"<Program: {len(self.order)} nodes, {len(self.inputs)} inputs, "
                 f"{len(self.static)} static, {len(self._steps)} batched steps>")
+
+
+_ndim, _dtype = operator.attrgetter("ndim"), operator.attrgetter("dtype")
+
+
+class _Running:
+    """``Program._running``'s block: a class, not a generator, as it runs twice a step."""
+
+    __slots__ = ("lock",)
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.lock = lock
+
+    def __enter__(self) -> None:
+        if not self.lock.acquire(blocking=False):
+            raise RuntimeError("this program is running in another thread; a program holds one batch "
+                               "at a time: compile one program per thread")
+
+    def __exit__(self, *exception: object) -> None:
+        self.lock.release()
 
 
 def _forward_calls(steps: list[_Group | _Layer], values: np.ndarray) -> list[Call]:
@@ -526,11 +593,13 @@ class TracedProgram(Program):
     ([0.5, -1.5], 2)
     """
 
-    def __init__(self, function: Callable[..., Value], inputs: int | Sequence[str] | None = None) -> None:
+    def __init__(self, function: Callable[..., Value], inputs: int | Sequence[str] | None = None,
+                 backend: str = "numpy") -> None:
         self.function = function
         self.input_names = _input_names(function, inputs)
         self.traces = 0
         self._busy = threading.Lock()
+        self.backend = _check_backend(backend)
         self._trace()
 
     def _trace(self) -> None:
@@ -557,7 +626,8 @@ class TracedProgram(Program):
 
 
 def compile(  # noqa: A001 (autodiff.compile)
-    output: Value | Callable[..., Value], inputs: Sequence[Value] | int | Sequence[str] | None = None
+    output: Value | Callable[..., Value], inputs: Sequence[Value] | int | Sequence[str] | None = None,
+    backend: str = "numpy",
 ) -> Program:
     """A batched program, in one of two forms.
 
@@ -577,6 +647,11 @@ def compile(  # noqa: A001 (autodiff.compile)
     Either way every other leaf is read from its ``.data`` at each call, so optimizer
     updates flow in without recompiling.
 
+    ``backend="numba"`` (numba installed: ``pip install autodiff[fast]``) runs each pass
+    over the samples as one native loop instead of one numpy call per step: the same
+    numbers to rounding, seconds to compile, once per program structure and process
+    (``fused.py``). The default, ``"numpy"``, needs nothing more.
+
     >>> x = Value(0.0, label="x")
     >>> compile(x * x + 1.0, inputs=[x])(np.array([1.0, 2.0, 3.0])).tolist()
     [2.0, 5.0, 10.0]
@@ -586,10 +661,28 @@ def compile(  # noqa: A001 (autodiff.compile)
     if isinstance(output, Value):
         if inputs is None:
             raise TypeError("compile(output, inputs): name the leaves that take one value per sample")
-        return Program(output, inputs)
+        return Program(output, inputs, backend)
     if callable(output):
-        return TracedProgram(output, inputs)
+        return TracedProgram(output, inputs, backend)
     raise TypeError(f"compile takes a Value (a graph) or a function to trace, got {type(output).__name__}")
+
+
+BACKENDS = ("numpy", "numba")
+"""What ``compile(..., backend=)`` takes."""
+
+
+def _check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise ValueError(f"compile's backend is one of {', '.join(map(repr, BACKENDS))}, got {backend!r:.60}")
+    if backend == "numba":
+        from .fused import require_numba
+        require_numba()
+    return backend
+
+
+def _fused_steps(steps: list[_Group | _Layer]):
+    from .fused import Fused  # numba is imported only by programs that ask for it
+    return Fused(steps)
 
 
 def _topological_order_of(nodes: Sequence[Value]) -> list[Value]:

@@ -12,18 +12,23 @@ import torch.nn.functional as F
 import autodiff
 import nn
 from autodiff import Value
+from autodiff.fused import numba_available
 
 RNG = np.random.default_rng(7)
 X = RNG.normal(size=(9, 2)) * 2.0
 T = np.array([0, 2, 1, 1, 0, 2, 2, 0, 1])
 
 
-def compiled(model, form):
+def compiled(model, form, backend="numpy"):
     """The per-sample cross-entropy of ``model``'s 3 logits, compiled in either form."""
     if form == "function":
-        return autodiff.compile(lambda x0, x1, t: nn.cross_entropy_loss([model([x0, x1])], [t]))
+        return autodiff.compile(lambda x0, x1, t: nn.cross_entropy_loss([model([x0, x1])], [t]), backend=backend)
     x0, x1, t = Value(0.0, label="x0"), Value(0.0, label="x1"), Value(0.0, label="t")
-    return autodiff.compile(nn.cross_entropy_loss([model([x0, x1])], [t]), inputs=[x0, x1, t])
+    return autodiff.compile(nn.cross_entropy_loss([model([x0, x1])], [t]), inputs=[x0, x1, t], backend=backend)
+
+
+BACKENDS = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
+    not numba_available(), reason="numba is not installed (pip install 'autodiff[fast]')"))]
 
 
 def torch_reference(model, X, T):
@@ -41,10 +46,11 @@ def torch_reference(model, X, T):
     return losses.detach().numpy(), np.array(weight_grads), features.grad.numpy()
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("form", ["function", "graph"])
-def test_a_compiled_cross_entropy_matches_pytorch_and_the_scalar_graph(form):
+def test_a_compiled_cross_entropy_matches_pytorch_and_the_scalar_graph(form, backend):
     model = nn.MLP(2, [5, 3], activation="tanh", seed=3)
-    program = compiled(model, form)
+    program = compiled(model, form, backend)
     assert [p.label for p in model.parameters()][:3] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1",
                                                          "layers.0.neurons.0.b"]
     opt = nn.SGD(model.parameters(), lr=0.5)
