@@ -16,7 +16,7 @@ import autodiff
 import nn
 from autodiff import Value
 
-from timing import Step, check_same, in_turns
+from timing import Step, by_scale, check_same, in_turns
 
 BATCH = 32
 LR = 0.1
@@ -101,9 +101,9 @@ def numpy_by_hand(data, read_loss):
 ENGINES = {"ours, compiled + nn.SGD": ours_compiled, "numpy by hand (no loss)": numpy_by_hand}
 
 
-def run(quick: bool) -> dict[str, float]:
+def run(scale: str) -> dict[str, float]:
     X, y, source = digits_data()
-    data = batches(X, y)
+    data = batches(X, y)[:by_scale(scale, None, None, 3)]
     print(f"\ndigits: MLP 64-32-10, cross-entropy (class index as a per-sample input), SGD on minibatches "
           f"of {BATCH}\n  data: {source}")
     losses = {}
@@ -113,7 +113,7 @@ def run(quick: bool) -> dict[str, float]:
     for k in range(CHECKED_STEPS):
         check_same(f"digits loss at step {k + 1}", {name: values[k] for name, values in losses.items()})
     timings = in_turns({name: make(data, False) for name, make in ENGINES.items()},
-                       rounds=5 if quick else 25, block=len(data))
+                       rounds=by_scale(scale, 25, 5, 1), block=len(data))
     for name, timing in timings.items():
         print(f"  {name:38} {timing}")
     return {name: timing.median for name, timing in timings.items()}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nn
 
-from timing import Step, check_same, in_turns
+from timing import Step, by_scale, check_same, in_turns
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 from two_moons import make_moons  # noqa: E402
@@ -30,8 +30,8 @@ def fit_epochs(epochs: int, **options) -> Step:
     return Step(train)
 
 
-def run(quick: bool) -> dict[str, float]:
-    epochs = 3 if quick else 10
+def run(scale: str) -> dict[str, float]:
+    epochs = by_scale(scale, 10, 3, 1)
     print(f"\nnn.fit, the two-moons example ({epochs} epochs per call, seconds per epoch)")
     engines = {"nn.fit (default)": fit_epochs(epochs)}
     if "compiled" in inspect.signature(nn.fit).parameters:
@@ -40,7 +40,7 @@ def run(quick: bool) -> dict[str, float]:
         check_same("nn.fit's last loss", losses)
     else:
         print("  nn.fit has no compiled option in this checkout: it always trains with the scalar engine")
-    timings = in_turns(engines, rounds=2 if quick else 3, block=1)
+    timings = in_turns(engines, rounds=by_scale(scale, 3, 2, 1), block=1)
     for name, timing in timings.items():
         print(f"  {name:38} {timing}  per call of {epochs} epochs")
     return {name: timing.median / epochs for name, timing in timings.items()}

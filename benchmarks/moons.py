@@ -21,7 +21,7 @@ import autodiff
 import nn
 from autodiff import Value
 
-from timing import Step, Timing, check_same, in_turns, run_fresh
+from timing import Step, Timing, by_scale, check_same, in_turns, run_fresh
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 from two_moons import make_moons  # noqa: E402  (the demo's data)
@@ -238,11 +238,11 @@ if jax is not None:
 SCALAR = ("ours, idiomatic (nn loss, SGD)",)
 
 
-def run(quick: bool) -> dict[str, float]:
+def run(scale: str) -> dict[str, float]:
     """Print the section; return its figures (medians, seconds) for the targets."""
-    X, y = make_moons(seed=0)
-    print("\ntwo-moons step (MLP 2-16-16-1, 100 samples, hinge + 1e-4 L2, forward + backward + SGD)")
-    fresh = micrograd_style(X, y, quick)
+    X, y = make_moons(n=by_scale(scale, 100, 100, 10), seed=0)
+    print(f"\ntwo-moons step (MLP 2-16-16-1, {len(y)} samples, hinge + 1e-4 L2, forward + backward + SGD)")
+    fresh = micrograd_style(X, y, scale)
     _check_losses(X, y, fresh["losses"])
 
     makers = dict(IN_PROCESS)
@@ -250,18 +250,19 @@ def run(quick: bool) -> dict[str, float]:
     batched = {name: make(X, y, name.endswith("read each step")) for name, make in makers.items()}
     if jax is not None:
         batched[f"JAX, {XLA_LOOP_STEPS} steps in one lax.fori_loop"] = jax_loop(X, y, False)
-    timings = in_turns(batched, rounds=5 if quick else 25, block=20 if quick else 100)
+    timings = in_turns(batched, rounds=by_scale(scale, 25, 5, 1),
+                       block=by_scale(scale, 100, 20, 2))
     loop_name = f"JAX, {XLA_LOOP_STEPS} steps in one lax.fori_loop"
     if loop_name in timings:
         timings[loop_name] = Timing(tuple(t / XLA_LOOP_STEPS for t in timings[loop_name].times))
-    timings |= in_turns(scalar, rounds=3 if quick else 10, block=1)
+    timings |= in_turns(scalar, rounds=by_scale(scale, 10, 3, 1), block=1)
 
     print(f"  in this process, in turns: {'median':>10}  (range over rounds)")
     for name, timing in timings.items():
         print(f"  {name:38} {timing}")
     if jax is None:
         print("  JAX: not installed (pip install jax jaxlib), so its rows are skipped")
-    compile_seconds = compile_time(5 if quick else 15)
+    compile_seconds = compile_time(by_scale(scale, 15, 5, 1))
     print(f"  compiling the two-moons program: {compile_seconds * 1e3:.2f} ms (median; recording "
           f"the one-sample graph not included)")
     figures = {name: timing.median for name, timing in timings.items()}
@@ -270,22 +271,22 @@ def run(quick: bool) -> dict[str, float]:
     return figures
 
 
-def micrograd_style(X, y, quick: bool) -> dict:
+def micrograd_style(X, y, scale: str) -> dict:
     """Ours and micrograd, each step written as micrograd's demo writes it, each engine in
     a fresh process per run, the processes in turns."""
     weights, biases = moons_weights()
     request = {"weights": weights, "biases": biases, "X": X.tolist(), "y": y.tolist(), "lr": LR, "warmup": 1}
     # steps timed with the collector on, then off; micrograd takes seconds a step
-    engines = {"ours": (3, 2) if quick else (10, 5)}
+    engines = {"ours": by_scale(scale, (10, 5), (3, 2), (1, 1))}
     if micrograd is not None:
-        engines["micrograd"] = (1, 1) if quick else (2, 1)
+        engines["micrograd"] = by_scale(scale, (2, 1), (1, 1), (1, 1))
     runs = {engine: [] for engine in engines}
-    for _ in range(2 if quick else 3):
+    for _ in range(by_scale(scale, 3, 2, 1)):
         for engine, (steps, steps_gc_off) in engines.items():
             runs[engine].append(run_fresh("moons_fresh", request | {"engine": engine, "steps": steps,
                                                                     "steps_gc_off": steps_gc_off}))
     print("  as a micrograd user writes it, each engine in a fresh process per run "
-          f"({len(runs['ours'])} runs, processes in turns):")
+          f"(runs: {len(runs['ours'])}, processes in turns):")
     figures: dict = {"losses": {}}
     for engine, answers in runs.items():
         gc_on = [t for answer in answers for t in answer["gc_on"]]

@@ -133,10 +133,12 @@ class Tape:
         return grad
 
 
-def build_tape(steps):
+def build_tape(steps, leaves: list[float] | None = None):
+    """Build the plan on a tape (from these leaf numbers, or the benchmark's); returns it
+    and the output's index."""
     tape = Tape()
     data, push = tape.data, tape.push
-    for x in leaf_numbers():
+    for x in leaves or leaf_numbers():
         push(x)
     y = LEAVES - 1
     for op, other in steps:
@@ -226,18 +228,18 @@ def memory(engine: str, steps) -> dict[str, float]:
 ENGINES = ("ours", "micrograd", "tape")
 
 
-def run(quick: bool) -> dict[str, float]:
+def run(scale: str) -> dict[str, float]:
     """Print the table; return its figures for the targets."""
-    from timing import run_fresh
+    from timing import by_scale, run_fresh
 
     try:
         import micrograd  # noqa: F401
         engines = ENGINES
     except ImportError:
         engines = ("ours", "tape")
-    sizes = SIZES[:3] if quick else SIZES
-    repeats = [min(50, max(1, int((5e4 if quick else 5e5) // size))) for size in sizes]
-    rounds = 1 if quick else 2
+    sizes = by_scale(scale, SIZES, SIZES[:3], (100, 300))
+    repeats = [min(50, max(1, int(by_scale(scale, 5e5, 5e4, 300) // size))) for size in sizes]
+    rounds = by_scale(scale, 2, 1, 1)
     print(f"\nper node: build + backward (ns per node; median and range over {rounds} fresh process(es) per engine,"
           " processes in turns)")
     figures: dict[str, float] = {}

@@ -40,6 +40,8 @@ PREFIX = {"digits": "digits "}  # digits' engine names are the moons' ones: keep
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and graphs up to 1e5 nodes")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check every section runs "
+                        "(its timings mean nothing)")
     parser.add_argument("--only", nargs="+", choices=list(SECTIONS), default=list(SECTIONS), metavar="SECTION",
                         help=f"run only these sections ({', '.join(SECTIONS)})")
     args = parser.parse_args(argv)
@@ -49,11 +51,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
           + (f", torch {moons.torch.__version__}" if moons.torch else "")
           + (f", jax {moons.jax.__version__}" if moons.jax else ", no jax (pip install jax jaxlib to compare)")
           + (", micrograd 0.1.0" if moons.micrograd else ", no micrograd (pip install micrograd==0.1.0)"))
+    scale = "smoke" if args.smoke else "quick" if args.quick else "full"
     start = time.perf_counter()
     figures: dict[str, float] = {}
     for name in args.only:
         prefix = PREFIX.get(name, "")
-        figures |= {prefix + key: value for key, value in SECTIONS[name](args.quick).items()}
+        figures |= {prefix + key: value for key, value in SECTIONS[name](scale).items()}
     print_targets(figures)
     print(f"\n({time.perf_counter() - start:.0f} s)")
     return figures

@@ -15,7 +15,7 @@ import autodiff
 import nn
 from autodiff import Value
 
-from timing import check_same
+from timing import by_scale, check_same
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 import article_six_samples as six  # noqa: E402
@@ -64,8 +64,8 @@ def torch_batched(steps: int) -> float:
     return loss.item()
 
 
-def run(quick: bool) -> dict[str, float]:
-    steps = 1_000 if quick else six.STEPS
+def run(scale: str) -> dict[str, float]:
+    steps = by_scale(scale, six.STEPS, 1_000, 10)
     engines = {"ours, scalar": ours_scalar, "ours, compiled + nn.SGD": ours_compiled, "numpy by hand": numpy_by_hand}
     if torch is not None:
         engines["PyTorch, batched (1 thread)"] = torch_batched

@@ -85,3 +85,11 @@ def check_same(what: str, values: dict[str, float], tolerance: float = 1e-9) -> 
         if not math.isclose(value, reference, rel_tol=tolerance, abs_tol=1e-12):
             raise SystemExit(f"{what}: {engine} computes {value!r} but {reference_name} {reference!r}: "
                              "the engines disagree")
+
+
+SCALES = ("full", "quick", "smoke")  # smoke: tiny sizes, only to show a section runs
+
+
+def by_scale(scale: str, full, quick, smoke):
+    """The setting for this scale of run: the full benchmark, --quick, or the tests' smoke run."""
+    return dict(zip(SCALES, (full, quick, smoke)))[scale]
