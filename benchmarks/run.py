@@ -55,8 +55,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     start = time.perf_counter()
     figures: dict[str, float] = {}
     for name in args.only:
-        prefix = PREFIX.get(name, "")
+        prefix, section_start = PREFIX.get(name, ""), time.perf_counter()
         figures |= {prefix + key: value for key, value in SECTIONS[name](scale).items()}
+        print(f"  ({name}: {time.perf_counter() - section_start:.0f} s)")
     print_targets(figures)
     print(f"\n({time.perf_counter() - start:.0f} s)")
     return figures
