@@ -10,13 +10,15 @@ same shape.
 
 from __future__ import annotations
 
-import numpy as np
+from timing import Step, by_scale, check_same, in_turns, measure_this_checkout
 
-import autodiff
-import nn
-from autodiff import Value
+measure_this_checkout()  # its autodiff and nn
 
-from timing import Step, by_scale, check_same, in_turns
+import numpy as np  # noqa: E402
+
+import autodiff  # noqa: E402
+import nn  # noqa: E402
+from autodiff import Value  # noqa: E402
 
 BATCH = 32
 LR = 0.1

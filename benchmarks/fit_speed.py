@@ -4,15 +4,14 @@ and with the scalar engine (``compiled=False``, where fit has that option)."""
 from __future__ import annotations
 
 import inspect
-import sys
 import warnings
-from pathlib import Path
 
-import nn
+from timing import Step, by_scale, check_same, in_turns, measure_this_checkout
 
-from timing import Step, by_scale, check_same, in_turns
+measure_this_checkout()  # its autodiff, nn and examples
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+import nn  # noqa: E402
+
 from two_moons import make_moons  # noqa: E402
 
 

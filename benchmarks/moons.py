@@ -11,19 +11,18 @@ thread), and JAX's ``jit`` where JAX is installed.
 from __future__ import annotations
 
 import statistics
-import sys
 import time
-from pathlib import Path
 
-import numpy as np
+from timing import Step, Timing, by_scale, check_same, in_turns, measure_this_checkout, run_fresh
 
-import autodiff
-import nn
-from autodiff import Value
+measure_this_checkout()  # its autodiff, nn and examples
 
-from timing import Step, Timing, by_scale, check_same, in_turns, run_fresh
+import numpy as np  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+import autodiff  # noqa: E402
+import nn  # noqa: E402
+from autodiff import Value  # noqa: E402
+
 from two_moons import make_moons  # noqa: E402  (the demo's data)
 
 LR = 0.1

@@ -23,7 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from timing import measure_this_checkout  # noqa: E402
+
+measure_this_checkout()
+
 import numpy as np  # noqa: E402
+import autodiff  # noqa: E402
 
 import digits  # noqa: E402
 import fit_speed  # noqa: E402
@@ -47,6 +52,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parser.parse_args(argv)
     if moons.torch is not None:
         moons.torch.set_num_threads(1)
+    print(f"code: {Path(autodiff.__file__).parent.parent}")
     print(f"machine: {platform.machine()}, CPython {platform.python_version()}, numpy {np.__version__}"
           + (f", torch {moons.torch.__version__}" if moons.torch else "")
           + (f", jax {moons.jax.__version__}" if moons.jax else ", no jax (pip install jax jaxlib to compare)")

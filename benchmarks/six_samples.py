@@ -5,19 +5,18 @@ PyTorch. micrograd 0.1.0 has no sigmoid, so it sits this one out.
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
-import numpy as np
+from timing import by_scale, check_same, measure_this_checkout
 
-import autodiff
-import nn
-from autodiff import Value
+measure_this_checkout()  # its autodiff, nn and examples
 
-from timing import by_scale, check_same
+import numpy as np  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+import autodiff  # noqa: E402
+import nn  # noqa: E402
+from autodiff import Value  # noqa: E402
+
 import article_six_samples as six  # noqa: E402
 
 try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -19,6 +20,15 @@ from pathlib import Path
 from typing import Callable
 
 HERE = Path(__file__).resolve().parent
+CHECKOUT = HERE.parent  # the code measured is this checkout's, whatever is installed
+
+
+def measure_this_checkout() -> None:
+    """Import autodiff, nn and the examples from the checkout the benchmark sits in (a
+    script's own folder, not the working directory, leads Python's path)."""
+    for folder in (CHECKOUT / "examples", CHECKOUT):
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
 
 
 @dataclass(frozen=True)
@@ -70,8 +80,9 @@ def run_fresh(module: str, request: dict) -> dict:
     the request goes in as JSON on stdin, the answer comes back as JSON on stdout. The
     child imports only what its engine needs, so no other library's objects weigh on
     its garbage collector."""
+    path = os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))
     done = subprocess.run([sys.executable, str(HERE / f"{module}.py")], input=json.dumps(request),
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, check=False, env=os.environ | {"PYTHONPATH": path})
     if done.returncode != 0:
         raise RuntimeError(f"{module}.py failed ({done.returncode}):\n{done.stderr[-2000:]}")
     return json.loads(done.stdout)
