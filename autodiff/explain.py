@@ -75,25 +75,32 @@ class Explanation:
     lines: list[str]
     latex: list[str]
     notes: list[str] = field(default_factory=list)
+    diagnosis: list[str] = field(default_factory=list)  # a claimed number checked (diagnosis.py)
 
     def __str__(self) -> str:
-        return "\n".join(self.lines + ([""] + self.notes if self.notes else []))
+        text = "\n".join(self.lines + ([""] + self.notes if self.notes else []))
+        return "\n\n".join([text, "\n".join(self.diagnosis)]) if self.diagnosis else text
 
     def __repr__(self) -> str:
         return str(self)
 
     def _repr_markdown_(self) -> str:
         equations = "\n".join(f"$$ {line} $$" for line in self.latex)
-        if not self.notes:
+        if not self.notes and not self.diagnosis:
             return equations
-        notes = "\n".join(f"- {_for_markdown(note)}" for note in self.notes)
+        notes = "\n".join(f"- {_for_markdown(note.strip())}" for note in self.notes + self.diagnosis)
         # The notes are text: the classes tell MathJax (2 and 3) to find no math in them,
         # so a label's dollar signs stay dollar signs.
         return f'{equations}\n\n<div class="tex2jax_ignore mathjax_ignore">\n\n{notes}\n\n</div>'
 
 
-def explain(output: Value, node: Value, *, steps: int = STEPS) -> Explanation:
+def explain(output: Value, node: Value | None = None, *, steps: int = STEPS,
+            claimed: float | None = None) -> Explanation:
     """d output / d node as the textbooks derive it, with the engine's numbers.
+
+    With ``claimed``, a number worked by hand is checked: where it differs, the likely
+    mistake is named in words (``diagnosis.py``). Without ``node``, ``output``'s own
+    forward value is derived from its inputs instead (and ``claimed`` checked against it).
 
     ``steps`` bounds how many equations are written out in full; a sum, a product and a
     list of ops are each shortened past a few items, so the text stays short however
@@ -110,6 +117,10 @@ def explain(output: Value, node: Value, *, steps: int = STEPS) -> Explanation:
     da/dz = 1 − a² = 1 − 0.76159² = 0.41997, where a = tanh(z)
     dz/dw = x = 2, where z = w * x
     """
+    if node is None:
+        from .diagnosis import explain_value  # diagnosis builds on this module
+
+        return explain_value(output, claimed)
     for name, v in (("output", output), ("node", node)):
         if not isinstance(v, Value):
             raise TypeError(f"explain needs Values; {name} is a {type(v).__name__}")
@@ -118,7 +129,12 @@ def explain(output: Value, node: Value, *, steps: int = STEPS) -> Explanation:
         raise ValueError("the node is not in the output's graph: the output does not depend on it")
     grads = _backpropagate(output, 1.0, create_graph=False, wrt=[node])
     children = _children_on_paths(order, grads)
-    return _Writer(output, grads, children, steps).derive(node)
+    explanation = _Writer(output, grads, children, steps).derive(node)
+    if claimed is not None:
+        from .diagnosis import diagnose_gradient
+
+        explanation.diagnosis = diagnose_gradient(output, node, claimed)
+    return explanation
 
 
 def _children_on_paths(order: list[Value], grads: dict[Value, float]) -> dict[Value, list[Value]]:

@@ -333,6 +333,7 @@ class Program:
             if isinstance(step, _Layer):
                 step.bind(self._static_values[:, 0], self._static_grads[:, 0])
         self._output_row = row[output]
+        self._rows = row
         in_rows = [node for node in self.static if node in row]
         self._static_rows = np.array([row[node] for node in in_rows], dtype=np.intp)
         self._static_row_index = np.array([static_index[node] for node in in_rows], dtype=np.intp)
@@ -373,6 +374,26 @@ class Program:
                 call()
             self._ran_in = threading.get_ident()
             return values[self._output_row].copy()
+
+    def values_of(self, node: Value) -> np.ndarray:
+        """The number of ``node``, any node of the program's graph, for each sample of
+        the last call (a copy). A traced function can keep the nodes it makes to read them.
+
+        >>> x = Value(0.0, label="x")
+        >>> square = x * x
+        >>> program = compile(square + 1.0, inputs=[x])
+        >>> program(np.array([1.0, 3.0])).tolist(), program.values_of(square).tolist()
+        ([2.0, 10.0], [1.0, 9.0])
+        """
+        with self._running():
+            if self._ran_in is None:
+                raise RuntimeError("run the program on a batch before reading its values")
+            n = self._sample_values.shape[1]
+            if node in self._rows:
+                return self._sample_values[self._rows[node]].copy()
+            if any(node is static for static in self.static):  # the same for every sample
+                return np.full(n, node.data)
+            raise ValueError(f"{repr(node.label) if node.label else 'this node'} is not a node of the program's graph")
 
     def backward(self, weights: np.ndarray | None = None) -> list[np.ndarray]:
         """Accumulate d sum(w_i out_i) / d leaf into ``.grad`` of every leaf that is not an

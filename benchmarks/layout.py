@@ -51,12 +51,14 @@ def mlp_loss():
     return loss
 
 
-def chromium():
+def chromium(width: int = 1400, height: int = 900, *flags: str):
+    """Headless Chromium (a selenium driver) with the network switched off."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,900"):
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 f"--window-size={width},{height}", *flags):
         options.add_argument(flag)
     options.binary_location = shutil.which("chromium")
     browser = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)

@@ -78,6 +78,14 @@ ARTICLE = {
 }
 
 
+def checked() -> list[str]:
+    """The article's hidden inputs checked by the engine (explain's ``claimed``): where
+    the article went wrong first, and the likely mistake in words."""
+    hidden_in = forward(build())[0]
+    claims = [ARTICLE["hidden input 1"], ARTICLE["hidden input 2"]]
+    return [line for h, claim in zip(hidden_in, claims) for line in autodiff.explain(h, claimed=claim).diagnosis]
+
+
 def main() -> None:
     ours = run()
     print("2-2-1 sigmoid network: the engine beside the article")
@@ -88,6 +96,8 @@ def main() -> None:
     print("\nIn nn's names (layers count from 1, neurons and inputs from 0) the article's W2_1 is\n"
           "w[2,0,0], its h1 is a[1,0] and its y is a[2,0].")
     print(f"\nThe gradient of W2_1, as the article derives it (it prints -0.03):\n\n{derivation()}")
+    print("\nThe article's hidden inputs, checked:")
+    print("\n".join(checked()))
     print(
         "\nThe article's hidden inputs are wrong: 0.5*0.5 + 0.3*0.2 + 0.1 = 0.41 and\n"
         "0.5*0.3 + 0.3*0.4 + 0.2 = 0.47, not 0.31 and 0.29. Its output input slips again: even\n"

@@ -1,7 +1,8 @@
 """The demo: train a classifier, then look inside it, all written to out/.
 
 1. Train an MLP 2-16-16-1 on two moons (hinge loss + L2), with a progress bar.
-2. Draw its decision boundary, its training curves and the gradient flow per layer.
+2. Draw its decision boundary, its training curves and the gradient flow per layer, and
+   write training.html, a page that replays the training: boundary, network, gradients.
 3. Draw one neuron's graph, every node coloured by the size of its gradient.
 4. Write a page that steps through the backward pass of a small expression.
 5. Explain one weight's gradient, the chain rule written out in numbers.
@@ -20,9 +21,10 @@ import autodiff  # noqa: E402
 import nn  # noqa: E402
 import viz  # noqa: E402
 from autodiff import Value, no_grad  # noqa: E402
-from two_moons import make_moons, train  # noqa: E402
+from two_moons import L2, LOSS, make_moons, train  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "out"
+TRAINING_TITLE = "Two moons: an MLP 2-16-16-1 learning"
 
 
 def small_expression() -> tuple[Value, Value]:
@@ -63,8 +65,15 @@ def main(out: Path = OUT, progress: bool = True) -> list[Path]:
     X, y = make_moons(seed=0)
     model = nn.MLP(2, [16, 16, 1], seed=0)
     flow = viz.GradientFlow(model)
-    history = train(model, X, y, progress=progress, on_step=flow.record)
+    record = viz.TrainingRecord(model, X, y, loss=LOSS, l2=L2)
+
+    def on_step() -> None:
+        flow.record()
+        record.record()
+
+    history = train(model, X, y, progress=progress, on_step=on_step)
     print(f"trained {model}: training accuracy {history['accuracy'][-1]:.0%}, loss {history['loss'][-1]:.4f}")
+    written.append(record.write(out / "training.html", TRAINING_TITLE))
     viz.plot_decision_boundary(model, X, y, out / "decision_boundary.png")
     viz.plot_history(history, out / "training.png")
     flow.plot(out / "gradient_flow.png")
@@ -97,7 +106,8 @@ def main(out: Path = OUT, progress: bool = True) -> list[Path]:
     for path in written:
         print(f"  {path}")
     print("Open the .png and .svg files in an image viewer or browser; open backward_steps.html in a "
-          "browser and press the arrow keys to step through the backward pass.")
+          "browser and press the arrow keys to step through the backward pass; open training.html to "
+          "replay the training (play, or drag the slider; click a neuron or a weight).")
     return written
 
 

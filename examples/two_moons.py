@@ -18,6 +18,7 @@ import nn
 import viz
 
 OUT = Path(__file__).resolve().parent.parent / "out"
+LOSS, L2 = "hinge", 1e-4  # what train minimises; a viz.TrainingRecord of it records the same
 
 
 def make_moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -38,7 +39,7 @@ def train(model: nn.MLP, X: np.ndarray, y: np.ndarray, *, epochs: int = 100, pro
           on_step=None) -> dict[str, list[float]]:
     """Full-batch SGD with momentum on hinge loss + 1e-4 L2; returns the history."""
     optimizer = nn.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    return nn.fit(model, X, y, loss="hinge", l2=1e-4, optimizer=optimizer, epochs=epochs,
+    return nn.fit(model, X, y, loss=LOSS, l2=L2, optimizer=optimizer, epochs=epochs,
                   progress=progress, on_step=on_step)
 
 

@@ -8,9 +8,10 @@
 
 from .graph import GraphvizNotFound, draw_dot, render
 from .plots import GradientFlow, plot_decision_boundary, plot_history
+from .record import TrainingRecord
 from .steps import backward_steps
 
 __all__ = [
     "GradientFlow", "GraphvizNotFound", "backward_steps", "draw_dot", "plot_decision_boundary",
-    "plot_history", "render",
+    "plot_history", "render", "TrainingRecord",
 ]

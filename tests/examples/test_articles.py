@@ -2,6 +2,7 @@
 independently (by hand with math, or by the plain numpy delta rule)."""
 
 import math
+import os
 import runpy
 import subprocess
 import sys
@@ -10,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
 
 
 def load(name):
@@ -75,6 +77,21 @@ def test_2_2_2_derivations_read_as_the_article_writes_them():
     assert "dz[1,0]/dw[1,0,0] = x[0] = 0.2, where z[1,0] = w[1,0,0]·x[0] + w[1,0,1]·x[1] + b[1,0]" in second
 
 
+def test_2_2_2_articles_wrong_gradient_is_diagnosed():
+    lines = load("article_2_2_2")["checked"]()
+    assert lines[0].startswith("Your dE/dw[2,0,0] = 0.049 agrees")
+    a1 = sigmoid(0.2 * 0.1 + 0.5 * 0.3)  # the hidden activation the article used for the input 0.2
+    assert lines[1].endswith(f"The likely mistake: you used a[1,0] = {a1:.5g} where dz[1,0]/dw[1,0,0] is the input x[0] = 0.2.")
+
+
+def test_2_2_1_articles_hidden_inputs_are_diagnosed():
+    lines = load("article_2_2_1")["checked"]()
+    assert lines[0].endswith("The likely mistake: you left out the term b[1,0] = 0.1.")
+    assert lines[2].endswith("Likely, two mistakes together: you swapped w[1,1,0] = 0.3 and w[1,1,1] = 0.4, "
+                             "and you left out the term b[1,1] = 0.2.")
+    assert f"= {0.4 * 0.5 + 0.3 * 0.3:.5g}, which matches your 0.29" in lines[3]
+
+
 def test_3_4_1_network_climbs_toward_its_label():
     example = load("article_3_4_1")
     predictions, explanation = example["train"]()
@@ -110,5 +127,9 @@ def test_six_sample_first_step_is_the_delta_rule():
     ("article_3_4_1", "climb toward the label"),
 ])
 def test_articles_run_as_scripts_and_say_where_the_article_is_wrong(name, expected):
-    done = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py")], capture_output=True, text=True, check=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's packages, whatever is installed
+    done = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py")], capture_output=True, text=True,
+                          check=True, env=env)
     assert expected in done.stdout and ("wrong" in done.stdout or "differ" in done.stdout)
+    if name != "article_3_4_1":  # the articles whose hand-worked numbers the engine checks
+        assert "The likely mistake: you" in done.stdout

@@ -27,3 +27,6 @@ def test_the_demo_writes_everything_it_promises(tmp_path):
     assert explained.startswith("dloss/dw1 = ")
     assert f"= {2 * (y - 0.5) * (1 - y * y):.5g}" in explained
     assert "open backward_steps.html in a browser" in done.stdout
+    page = (tmp_path / "training.html").read_text()
+    assert '<script type="application/json" id="record-data">{' in page and "open training.html" in done.stdout
+    assert len(page.encode()) < 5_000_000

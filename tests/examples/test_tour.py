@@ -1,5 +1,6 @@
 """The notebook tour runs top to bottom in a real Jupyter kernel."""
 
+import math
 from pathlib import Path
 
 import nbformat
@@ -28,8 +29,24 @@ def test_the_tour_executes_and_shows_what_it_promises(tmp_path):
     assert "<svg" in outputs_of(code[1])  # the graph, drawn inline
     assert "dc/da = dc/dab · dab/da + dc/dt · dt/da" in outputs_of(code[2])
     assert "\\frac{\\partial \\mathrm{c}}{\\partial \\mathrm{a}}" in outputs_of(code[2])  # Markdown for Jupyter
-    assert "final training accuracy: 1.0" in outputs_of(code[3])
-    assert all("image/png" in output.get("data", {}) for cell in code[4:] for output in cell.outputs[:1])
+    derivation, checked = outputs_of(code[3]), outputs_of(code[4])
+    assert f"= {hidden_weight_gradient():.5g}" in derivation  # the 2-2-2 article's hidden weight
+    assert "dz[1,0]/dw[1,0,0] = x[0] = 0.2" in derivation
+    assert "\\frac{\\partial \\mathrm{E}}" in derivation  # rendered as math in Jupyter
+    assert "you used a[1,0] = 0.5424 where dz[1,0]/dw[1,0,0] is the input x[0] = 0.2" in checked
+    assert "final training accuracy: 1.0" in outputs_of(code[5])
+    assert all("image/png" in output.get("data", {}) for cell in code[6:] for output in cell.outputs[:1])
+
+
+def hidden_weight_gradient() -> float:
+    """dE/dw for the 2-2-2 network's weight from input 0 to hidden neuron 0, by hand."""
+    sigmoid = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    x, t = [0.2, 0.5], [0.2, 0.7]
+    hidden_w, output_w = [[0.1, 0.3], [0.2, 0.1]], [[0.4, 0.1], [0.5, 0.3]]
+    a1 = [sigmoid(sum(w * xi for w, xi in zip(row, x))) for row in hidden_w]
+    a2 = [sigmoid(sum(w * ai for w, ai in zip(row, a1))) for row in output_w]
+    delta2 = [(y - target) * y * (1 - y) for y, target in zip(a2, t)]
+    return sum(d * row[0] for d, row in zip(delta2, output_w)) * a1[0] * (1 - a1[0]) * x[0]
 
 
 def test_without_dot_the_tour_draws_its_graph_in_the_notebook(tmp_path, monkeypatch, browser):
