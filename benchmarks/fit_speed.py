@@ -31,7 +31,7 @@ def fit_epochs(epochs: int, **options) -> Step:
 
 def run(scale: str) -> dict[str, float]:
     epochs = by_scale(scale, 10, 3, 1)
-    print(f"\nnn.fit, the two-moons example ({epochs} epochs per call, seconds per epoch)")
+    print(f"\nnn.fit, the two-moons example (the time of a call of {epochs} epochs; the targets divide by {epochs})")
     engines = {"nn.fit (default)": fit_epochs(epochs)}
     if "compiled" in inspect.signature(nn.fit).parameters:
         engines["nn.fit(compiled=False)"] = fit_epochs(epochs, compiled=False)
