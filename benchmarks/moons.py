@@ -10,6 +10,8 @@ thread), and JAX's ``jit`` where JAX is installed.
 
 from __future__ import annotations
 
+import importlib.util
+
 import statistics
 import time
 
@@ -70,17 +72,17 @@ def ours_idiomatic(X, y, read_loss):
     return Step(step)
 
 
-def compiled_program(model: nn.MLP):
+def compiled_program(model: nn.MLP, backend: str = "numpy"):
     """The two-moons loss of one sample, compiled: its inputs are x0, x1 and the target."""
     params = model.parameters()
     x0, x1, t = Value(0.0), Value(0.0), Value(0.0)
     loss = nn.hinge_loss([model([x0, x1])], [t]) + L2 * autodiff.dot(params, params)
-    return autodiff.compile(loss, [x0, x1, t])
+    return autodiff.compile(loss, [x0, x1, t], backend=backend)
 
 
-def ours_compiled_optimizer(X, y, read_loss):
+def ours_compiled_optimizer(X, y, read_loss, backend: str = "numpy"):
     model = nn.MLP(2, [16, 16, 1], seed=0)
-    program = compiled_program(model)
+    program = compiled_program(model, backend)
     optimizer = nn.SGD(model.parameters(), lr=LR)
     a, b = X[:, 0].copy(), X[:, 1].copy()
 
@@ -110,6 +112,11 @@ def ours_compiled_loop(X, y, read_loss):
         return float(losses.mean()) if read_loss else None
 
     return Step(step)
+
+
+def ours_numba(X, y, read_loss):
+    """Compiled with the numba backend (one native loop per pass), updated by nn.SGD."""
+    return ours_compiled_optimizer(X, y, read_loss, backend="numba")
 
 
 # --- peers, in this process --------------------------------------------------------------
@@ -229,6 +236,8 @@ IN_PROCESS = {
     "ours, compiled + Python loop": ours_compiled_loop,
     "numpy by hand (no loss)": numpy_by_hand,
 }
+if importlib.util.find_spec("numba") is not None:
+    IN_PROCESS["ours, compiled (numba) + nn.SGD"] = ours_numba
 if torch is not None:
     IN_PROCESS["PyTorch, batched (1 thread)"] = torch_batched
 if jax is not None:
