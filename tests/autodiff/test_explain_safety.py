@@ -236,12 +236,18 @@ def check_markdown(explanation, label):
     decoded = [html.unescape(note[2:]) for note in notes]
     assert decoded == explanation.notes == str(explanation).split("\n\n", 1)[1].split("\n")  # the same text
     assert not label or any(shown(label) in note for note in decoded)
-    for note in notes:
-        body = re.sub(r"&#\d+;", "", note[2:])  # the character references are text
-        assert not set(body) & set("<>&\\`*_[]!~|$#"), note
-        assert not re.search(r"https?:|www\.|@", body), note
     rest = [line for line in lines if not line.startswith(("- ", "$$"))]
     assert rest == ["", '<div class="tex2jax_ignore mathjax_ignore">', "", "", "</div>"]
+    assert_notes_are_text([note[2:] for note in notes], markdown)
+
+
+def assert_notes_are_text(notes: list[str], markdown: str) -> None:
+    """Each Markdown note holds only text (character references aside, no character
+    Markdown or a link finder reads), and the whole makes no element but the template's div."""
+    for note in notes:
+        body = re.sub(r"&#\d+;", "", note)  # the character references are text
+        assert not set(body) & set("<>&\\`*_[]!~|$#"), note
+        assert not re.search(r"https?:|www\.|@", body), note
     reader = Elements()
     reader.feed(markdown)
     reader.close()
