@@ -163,7 +163,6 @@ class Neuron(Module):
         self.b = Value(float(b))
         self._name_nodes(())
         self.label_parameters()
-        self.store_parameters()
 
     @property
     def nin(self) -> int:
@@ -225,7 +224,6 @@ class Layer(Module):
         ]
         self._name_nodes(())
         self.label_parameters()
-        self.store_parameters()
 
     @property
     def nin(self) -> int:
@@ -292,7 +290,6 @@ class MLP(Module):
         for l, layer in enumerate(self.layers, start=1):
             layer._name_nodes((l,))
         self.label_parameters()
-        self.store_parameters()
 
     @property
     def nin(self) -> int:

@@ -15,7 +15,7 @@ import numpy as np
 
 import autodiff
 import nn
-from autodiff import LeafArrays, Store, Value
+from autodiff import LeafArrays, Value
 
 THREADS, PASSES = 4, 500
 
@@ -62,16 +62,15 @@ def run_together(*jobs):
 
 
 def shared_leaves(width):
-    """A linear neuron's weights and bias (in its Store), a plain leaf, a leaf in a Store
-    of its own; and d out / d leaf = 1.0 for each in ``out``."""
+    """A linear neuron's weights and bias (inputs of one w·x + b node), a leaf of a *
+    node, a leaf of a + node; and d out / d leaf = 1.0 for each in ``out``."""
     neuron = nn.Neuron(width, activation="linear", rng=0)
-    plain, own_store = Value(0.25), Value(-1.0)
-    Store([own_store])
-    leaves = [*neuron.w, neuron.b, plain, own_store]
-    return leaves, lambda xs: neuron(xs) + plain * xs[0] + own_store
+    factor, term = Value(0.25), Value(-1.0)
+    leaves = [*neuron.w, neuron.b, factor, term]
+    return leaves, lambda xs: neuron(xs) + factor * xs[0] + term
 
 
-def test_concurrent_passes_lose_no_gradient_whatever_the_leaf_is_stored_in():
+def test_concurrent_passes_lose_no_gradient_whatever_op_reaches_the_leaf():
     leaves, out = shared_leaves(3)
 
     def passes():
