@@ -36,7 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples"))
 
-from autodiff import Value  # noqa: E402
 
 try:
     import micrograd.engine
@@ -116,6 +115,8 @@ def run(make, leaves: list[float], recipe: list[tuple[int, int, int]]) -> float:
 
 
 def nodes_table(sizes: list[int], budget: float, baseline: str | None) -> None:
+    from autodiff import Value
+
     engines = {"ours": Value}
     if baseline:  # a copy of another checkout's autodiff, renamed: DIR/PACKAGE
         directory, package = baseline.rsplit("/", 1)
@@ -153,6 +154,8 @@ def nodes_table(sizes: list[int], budget: float, baseline: str | None) -> None:
 
 
 def memory(n: int) -> None:
+    from autodiff import Value
+
     for kind, recipe_of in (("dag", dag_recipe), ("chain", chain_recipe)):
         leaves, recipe = recipe_of(n)
         nodes = [Value(x) for x in leaves]
@@ -170,21 +173,39 @@ def memory(n: int) -> None:
 
 
 # --- two moons, written as a micrograd user writes it --------------------------------------------
-def moons_step(engine: str):
-    """One step of two-moons training, micrograd style, for ``engine`` ("ours" or "micrograd")."""
+MOONS = Path("/tmp/scalar_engine_moons.json")  # the data and weights both engines start from
+
+
+def write_moons() -> None:
+    """Two moons and the starting weights of ``nn.MLP(2, [16, 16, 1], seed=0)``, as JSON:
+    micrograd's process then imports nothing but micrograd, as its users' would."""
+    import json
+
     import nn
     from two_moons import make_moons
 
     X, y = make_moons(seed=0)
-    ours = nn.MLP(2, [16, 16, 1], seed=0)
+    weights = [p.data for p in nn.MLP(2, [16, 16, 1], seed=0).parameters()]
+    MOONS.write_text(json.dumps({"X": X.tolist(), "y": y.tolist(), "weights": weights}))
+
+
+def moons_step(engine: str):
+    """One step of two-moons training, micrograd style, for ``engine`` ("ours" or "micrograd")."""
+    import json
+
+    data = json.loads(MOONS.read_text())
     if engine == "ours":
-        model, make = ours, Value
+        import nn
+        from autodiff import Value as make
+
+        model = nn.MLP(2, [16, 16, 1])
     else:
-        model, make = micrograd.nn.MLP(2, [16, 16, 1]), micrograd.engine.Value
-        for theirs, mine in zip(model.parameters(), ours.parameters()):
-            theirs.data = mine.data  # the same order: neuron by neuron, weights then bias
+        make = micrograd.engine.Value
+        model = micrograd.nn.MLP(2, [16, 16, 1])
     params = model.parameters()
-    rows, targets = X.tolist(), y.tolist()
+    for p, number in zip(params, data["weights"]):  # the same order: neuron by neuron, weights then bias
+        p.data = number
+    rows, targets = data["X"], data["y"]
     lr = 0.01
 
     def step():
@@ -201,8 +222,8 @@ def moons_step(engine: str):
 
 
 def moons_one(engine: str, steps: int) -> None:
-    """Time ``steps`` steps in this process: prints the median seconds per step, the
-    collector's share of the time, and the last loss."""
+    """Time ``steps`` steps in this process: prints the median and the fastest seconds
+    per step, the collector's share of the time, and the first step's loss."""
     step = moons_step(engine)
     first_loss = step()
     spent = [0.0]
@@ -222,26 +243,27 @@ def moons_one(engine: str, steps: int) -> None:
         times.append(time.perf_counter() - start)
     total = sum(times)
     gc.callbacks.remove(on_gc)
-    print(statistics.median(times), spent[0] / total, first_loss)
+    print(statistics.median(times), min(times), spent[0] / total, first_loss)
 
 
 def moons(runs: int) -> None:
-    results: dict[str, list[tuple[float, float, float]]] = {"ours": [], "micrograd": []}
+    write_moons()
+    results: dict[str, list[list[float]]] = {"ours": [], "micrograd": []}
     for _ in range(runs):
         for engine, steps in (("ours", 40), ("micrograd", 8)):
             out = subprocess.run([sys.executable, __file__, "moons-one", engine, str(steps)],
                                  capture_output=True, text=True, check=True).stdout.split()
-            results[engine].append(tuple(float(x) for x in out))
-    losses = {engine: r[0][2] for engine, r in results.items()}
+            results[engine].append([float(x) for x in out])
     for engine, r in results.items():
-        seconds = [t for t, _, _ in r]
-        shares = [s for _, s, _ in r]
-        print(f"{engine:>10}: {min(seconds) * 1e3:8.2f} to {max(seconds) * 1e3:8.2f} ms per step "
-              f"(collector {min(shares):.0%} to {max(shares):.0%})")
-    best = [m / o for (m, _, _), (o, _, _) in zip(results["micrograd"], results["ours"])]
-    print(f"ours vs micrograd, run by run: {', '.join(f'{x:.1f}x' for x in best)}; "
-          f"medians {statistics.median(t for t, _, _ in results['micrograd']) / statistics.median(t for t, _, _ in results['ours']):.1f}x")
-    print(f"first step's loss: {losses}")
+        medians, fastest, shares = [x[0] for x in r], [x[1] for x in r], [x[2] for x in r]
+        print(f"{engine:>10}: median step {min(medians) * 1e3:8.2f} to {max(medians) * 1e3:8.2f} ms, fastest "
+              f"{min(fastest) * 1e3:8.2f} ms (collector {min(shares):.0%} to {max(shares):.0%} of the time)")
+    ours, theirs = results["ours"], results["micrograd"]
+    print("ours vs micrograd, run by run, median steps: "
+          + ", ".join(f"{m[0] / o[0]:.1f}x" for o, m in zip(ours, theirs))
+          + "; micrograd's fastest step vs our median: "
+          + ", ".join(f"{m[1] / o[0]:.1f}x" for o, m in zip(ours, theirs)))
+    print(f"first step's loss: ours {ours[0][3]!r}, micrograd {theirs[0][3]!r}")
 
 
 def main() -> None:
