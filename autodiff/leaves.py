@@ -63,16 +63,16 @@ class LeafArrays:
 
     def read_data(self, out: np.ndarray | None = None) -> np.ndarray:
         """Every leaf's number, as a new array (or into ``out``)."""
-        numbers = list(map(_numbers_of, self.values))
+        numbers = np.fromiter(map(_numbers_of, self.values), float, len(self.values))  # the fastest read
         if out is None:
-            return np.array(numbers, dtype=float)
+            return numbers
         out[:] = numbers
         return out
 
     def read_grad(self) -> np.ndarray:
         """Every leaf's gradient, as a new array (read without the lock: a pass another
         thread is writing meanwhile may be in some leaves' numbers and not yet in others')."""
-        return np.array(list(map(_gradients_of, self.values)), dtype=float)
+        return np.fromiter(map(_gradients_of, self.values), float, len(self.values))
 
     def write_data(self, data: np.ndarray | Sequence[float]) -> None:
         """Give every leaf its new number: ``data[i]`` to the i-th leaf."""
