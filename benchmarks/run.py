@@ -30,6 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 
 import autodiff  # noqa: E402
+from scalar_engine import micrograd_style_step  # noqa: E402
 import nn  # noqa: E402
 from autodiff import Value  # noqa: E402
 
@@ -136,19 +137,7 @@ def moons_micrograd(X, y, lr):
             neuron.b.data = bias
     params = model.parameters()
     rows, targets = X.tolist(), y.tolist()
-    MV = micrograd.engine.Value
-
-    def step():
-        scores = [model([MV(v) for v in x]) for x in rows]
-        losses = [(1 + -t * s).relu() for t, s in zip(targets, scores)]
-        loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params)
-        model.zero_grad()
-        loss.backward()
-        for p in params:
-            p.data -= lr * p.grad
-        return loss.data
-
-    return step
+    return micrograd_style_step(model, micrograd.engine.Value, params, rows, targets, lr)
 
 
 def moons_torch_scalar(X, y, lr):
