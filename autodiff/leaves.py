@@ -10,8 +10,8 @@ outlives the call. So nothing about how a loop lays its buffers out is kept in a
 
 Threads: every write of leaves' gradients the engine makes (``backward``'s, a compiled
 program's, ``LeafArrays``') holds ``gradient_lock``, one lock for the process, once per
-call. Two threads adding into the same leaf therefore never lose an addition. Reads
-take no lock.
+call. Two threads adding into the same leaf therefore never lose an addition. Writes of
+many numbers hold ``numbers_lock``. Reads take no lock.
 """
 
 from __future__ import annotations
@@ -25,15 +25,18 @@ import numpy as np
 from .value import Value
 
 # Held while gradients are written into leaves (a read-add-write of a leaf's .grad is
-# several steps, and other threads may run between them), while many leaves' numbers
-# are written as one, and by a backward pass throughout (it keeps its gradients in the
-# nodes, see backward.py). Reads do not take it: a KeyboardInterrupt raised by a trace
+# several steps, and other threads may run between them), and by a backward pass
+# throughout (it keeps its gradients in the nodes, see backward.py). Reads do not take it: a KeyboardInterrupt raised by a trace
 # function (a debugger; the interrupt tests) can land between a `with` block's last
 # line and its release, and a lock left held would stop every other thread for good;
 # so the lock is taken only where it must be (a step's writes hold Ctrl-C anyway).
 # Reentrant: code run while it is held (a finaliser, a user's own `with gradient_lock:`
 # around several calls) may take it again.
 gradient_lock = threading.RLock()
+# Held while many leaves' numbers are written as one (an optimizer's step). A lock of its
+# own: a backward pass writes no number, and an optimizer stepping in one thread must not
+# wait for the passes of others, which hold gradient_lock most of the time.
+numbers_lock = threading.RLock()
 
 _numbers_of = operator.attrgetter("_data")
 _gradients_of = operator.attrgetter("grad")
@@ -77,7 +80,7 @@ class LeafArrays:
     def write_data(self, data: np.ndarray | Sequence[float]) -> None:
         """Give every leaf its new number: ``data[i]`` to the i-th leaf."""
         numbers = self._one_per_leaf(data, "write_data").tolist()
-        with gradient_lock:
+        with numbers_lock:
             for leaf, number in zip(self.values, numbers):
                 leaf._data = number
 
