@@ -14,7 +14,7 @@ from .program import Program, TracedProgram, compile as compile  # noqa: A004 (a
 from .explain import Explanation, explain
 from .functional import grad, value_and_grad
 from .functions import binary_cross_entropy, dot, logsumexp, pick, sum as sum  # noqa: A004 (as numpy.sum)
-from .store import LeafArrays, Store
+from .leaves import LeafArrays
 from .tracing import TracingError
 from .value import Value, no_grad
 
@@ -24,7 +24,6 @@ __all__ = [
     "GradcheckError",
     "LeafArrays",
     "Program",
-    "Store",
     "TracedProgram",
     "TracingError",
     "Value",

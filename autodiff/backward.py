@@ -2,7 +2,9 @@
 
 For each node, last to first: ``gradient[parent] += local_grad * gradient[node]``, with
 the local gradients given by the node's op (``ops.py``). The walks are iterative, so a
-graph of any depth works; the pass keeps its gradients in a dict, so it creates no
+graph of any depth works. ``backward`` keeps each node's gradient in the node's own
+``_pass`` entry until the pass is whole (no table of nodes: see ``_walk``); the other
+passes (``gradients``, ``create_graph``) keep theirs in a dict. Neither creates a
 reference between nodes.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from . import ops
-from .store import gradient_lock
+from .leaves import gradient_lock
 from .value import VALUE_MATH, Real, Value, recording, refuse_per_sample, to_float
 
 _LEAF = ops.LEAF
@@ -28,33 +30,54 @@ def topological_order(root: Value) -> list[Value]:
     """
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value, got {type(root).__name__}")
-    # The walk keeps no object of its own per node (a node and an int per level of the
-    # path, a leaf placed at once): Python's cyclic collector runs when such objects pile
-    # up, and would then traverse the whole graph again and again. So the collector stays
-    # on, untouched: pausing it would pause it for every thread of the process.
+    with gradient_lock:
+        order = _walk(root)
+        for node in order:
+            node._pass = None
+    return order
+
+
+def _walk(root: Value) -> list[Value]:
+    """``topological_order(root)``, leaving each node's ``_pass`` at -0.0, ready for a
+    backward pass to add its gradient to (-0.0 + g is g, to the sign of a zero). The
+    caller holds ``gradient_lock``: one walk or pass at a time uses ``_pass``.
+
+    Depth first, without recursion: a node is pushed once to be opened (its parents
+    pushed after it, the first on top) and is placed in the order when it comes up
+    again, all its parents placed. Its ``_pass`` tells the two apart: ``opened``, a
+    token of this walk; ``placed``, a -0.0 of this walk; anything else, it is new (a
+    node reached again once placed is skipped). No table of nodes: a node's own entry
+    is read where its inputs are, which keeps big graphs fast (a dict of a million
+    nodes misses the cache at every lookup).
+    """
+    opened, placed = object(), float("-0.0")  # new objects: no other walk's entries are them
     order: list[Value] = []
-    visited = {root}
-    path = [root]  # the nodes being placed, and for each the position of its next parent
-    next_parent = [0]
-    while path:
-        parents = path[-1].parents
-        i, count = next_parent[-1], len(parents)
-        while i < count:
-            parent = parents[i]
-            i += 1
-            if parent in visited:
-                continue
-            visited.add(parent)
-            if parent._op is _LEAF:  # no parents to wait for
-                order.append(parent)
-                continue
-            next_parent[-1] = i
-            path.append(parent)
-            next_parent.append(0)
-            break
-        else:  # every parent is placed: the node can follow them
-            next_parent.pop()
-            order.append(path.pop())
+    stack = [root]
+    pop, push, place = stack.pop, stack.append, order.append
+    while stack:
+        node = pop()
+        state = node._pass
+        if state is placed:
+            continue
+        if state is opened:
+            node._pass = placed
+            place(node)
+            continue
+        a = node._a
+        if a is None:  # a leaf: nothing to wait for
+            node._pass = placed
+            place(node)
+            continue
+        node._pass = opened
+        push(node)
+        b = node._b
+        if b is not None:  # inputs kept inline (see Value): two, or one
+            push(b)
+            push(a)
+        elif type(a) is tuple:
+            stack.extend(reversed(a))
+        else:
+            push(a)
     return order
 
 
@@ -164,18 +187,62 @@ def backward(root: Value, grad: Real = 1.0) -> None:
     Leaves accumulate (twice the call, twice the gradient); every other node is set to
     this pass's gradient, so a drawn graph always shows one consistent pass.
 
-    The pass computes apart from every ``.grad``; its gradients are then written in one
-    go, under ``gradient_lock``, so that passes in other threads sharing leaves with this
-    one neither lose an addition nor interleave with it.
+    The pass adds up each node's gradient apart from ``.grad`` (in the node's ``_pass``)
+    and writes it once it is whole, which in reverse topological order is when the pass
+    reaches the node. It holds ``gradient_lock`` throughout, so that passes in other
+    threads sharing nodes with this one neither lose an addition nor interleave with it
+    (with the GIL, Python code of two threads never runs at once anyway).
     """
     seed = to_float(grad, "the gradient passed to backward()")
-    grads = _backpropagate(root, seed, create_graph=False)
+    if not isinstance(root, Value):
+        raise TypeError(f"expected a Value, got {type(root).__name__}")
     with gradient_lock:
-        for node, node_grad in grads.items():
-            if node.parents:
-                node.grad = node_grad
-            else:  # the first gradient as it is (-0.0 too), then sums, as PyTorch's .grad
-                node.grad = node.grad + node_grad if node.grad else node_grad
+        order = _walk(root)
+        try:
+            refuse_per_sample(order, "computes gradients as numbers (backward(), or gradients() "
+                              "without create_graph=True; autodiff.grad works) through")
+        except BaseException:
+            for node in order:
+                node._pass = None
+            raise
+        root._pass = seed
+        _chain_rule_on_floats(order)
+
+
+def _chain_rule_on_floats(order: list[Value]) -> None:
+    """``propagate`` on floats over every node of ``order``, each gradient added into the
+    nodes' ``_pass`` (``_walk``'s) and written into ``.grad`` when whole: backward()'s
+    loop, with each op's rule bound to floats (``Op.float_local``)."""
+    for node in reversed(order):
+        grad = node._pass
+        node._pass = None
+        a = node._a
+        if a is None:  # a leaf: the first gradient as it is (-0.0 too), then sums, as PyTorch's .grad
+            node.grad = node.grad + grad if node.grad else grad
+            continue
+        node.grad = grad  # a computed node holds this pass's gradient alone
+        op = node._op
+        b = node._b
+        if b is not None:
+            if op.float_local is not None:
+                d_a, d_b = op.float_local(node._data, a._data, b._data)
+                a._pass += d_a * grad
+                b._pass += d_b * grad
+            else:
+                g_a, g_b = op.float_input_grads(node._data, grad, a._data, b._data)
+                a._pass += g_a
+                b._pass += g_b
+        elif op.arity == 1:
+            if op.float_local is not None:
+                a._pass += op.float_local(node._data, a._data)[0] * grad
+            else:
+                a._pass += op.float_input_grads(node._data, grad, a._data)[0]
+        elif op.local_grads is not None:  # any arity: a is the inputs' tuple
+            for parent, d in zip(a, op.local_grads(ops.FLOAT_MATH, node._data, [p._data for p in a])):
+                parent._pass += d * grad
+        else:
+            for parent, g in zip(a, op.input_grads(ops.FLOAT_MATH, node._data, grad, [p._data for p in a])):
+                parent._pass += g
 
 
 def gradients(

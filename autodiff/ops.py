@@ -43,6 +43,11 @@ import numpy as np
 from . import ieee
 
 
+FLOAT_MATH = SimpleNamespace()
+"""The math namespace of the first-order pass: plain floats (filled below, once the
+table's unary ops exist; every op binds its rule to it as it is made)."""
+
+
 @dataclass(frozen=True)
 class Op:
     """One primitive: how graphs name it, its forwards, and its derivative rule (one of
@@ -65,6 +70,14 @@ class Op:
     def __post_init__(self) -> None:
         if (self.local_grads is None) == (self.input_grads is None):
             raise TypeError(f"op {self.name!r} needs exactly one rule: local_grads or input_grads")
+        # The rule bound to FLOAT_MATH, for backward()'s pass on floats: one call less per
+        # node. ``float_local(out, *inputs)`` for a local_grads rule, else
+        # ``float_input_grads(out, grad, *inputs)`` (fixed-arity ops; None for the others).
+        fixed = self.arity is not None
+        object.__setattr__(self, "float_local", fixed and self.local_grads and functools.partial(
+            self.local_grads, FLOAT_MATH) or None)
+        object.__setattr__(self, "float_input_grads", fixed and self.input_grads and functools.partial(
+            self.input_grads, FLOAT_MATH) or None)
 
     def rule(self, m, out, inputs):
         """d out / d input for each of ``inputs`` (a sequence, whatever the arity: spread
@@ -309,7 +322,7 @@ def positions(xs: tuple) -> range:
 SEQUENCES = {"concat": concat, "ones": ones, "each": each, "positions": positions}
 """How rules of any arity build their answers from tuples (floats and Values)."""
 
-FLOAT_MATH = SimpleNamespace(
+vars(FLOAT_MATH).update(
     data=lambda x: x,
     select=select,
     **SEQUENCES,
@@ -318,7 +331,6 @@ FLOAT_MATH = SimpleNamespace(
     pow_by_constant=ieee.power_by_constant,
     **{name: op.forward for name, op in UNARY_METHODS.items()},
 )
-"""The math namespace of the first-order pass: plain floats."""
 
 ARRAY_MATH = SimpleNamespace(
     data=lambda x: x,

@@ -9,8 +9,10 @@ derivative rule evaluated on arrays (``ARRAY_MATH``). Four ideas make it fast:
   layer become one matrix product over a (16, N) array);
 - **static parts once**: nodes that do not depend on the per-sample inputs (weights, an
   L2 term) are computed once per call, as a batch of one, not once per sample;
-- **no Python loop over samples or parameters**: weights kept in a ``Store`` (an ``nn``
-  model's are) are read and given their gradients in one call each;
+- **no Python loop over samples**, and one pass over the weights per call: their
+  numbers are read into the program's own buffer, and their gradients added from it,
+  with ``LeafArrays`` (a model's weights come in graph order, which is the order a
+  layer's matrix reads them in);
 - **no copy that can be avoided**: buffers and the views of their rows are made once
   per batch size, a layer reads its weights as a view, and a gradient's first
   contribution is written where it goes rather than added to zeros.
@@ -39,7 +41,7 @@ import numpy as np
 
 from . import ops
 from .backward import topological_order
-from .store import LeafArrays, in_store_order, slice_if_consecutive
+from .leaves import LeafArrays, slice_if_consecutive
 from .tracing import Guard, evaluate, trace
 from .value import Value
 
@@ -336,10 +338,10 @@ class Program:
                 dynamic.add(node)
                 level[node] = 1 + max(level.get(p, 0) for p in node.parents)
         # The static part runs once per call, on the same machinery, as a batch of one. Its
-        # leaves come first, in store order (each store is read in one call); the nodes
+        # leaves come first, in graph order (an nn layer's weights row by row); the nodes
         # computed from them alone follow, placed as they are scheduled, so that each
         # step's nodes lie side by side.
-        static_leaves = in_store_order(node for node in self.order if node not in dynamic and not node.parents)
+        static_leaves = [node for node in self.order if node not in dynamic and not node.parents]
         self._leaves = LeafArrays(static_leaves)
         static_index = _Rows((leaf, i) for i, leaf in enumerate(static_leaves))
         static_level: dict[Value, int] = {}

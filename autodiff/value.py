@@ -63,26 +63,39 @@ class _GradMode(threading.local):
 
 
 _mode = _GradMode()
-# How many leaves_marked blocks are under way, in all threads. While none is, every leaf
-# gets ops.LEAF without the (slower) read of the thread's _mode.leaf_op.
-_marking = 0
-_marking_lock = threading.Lock()
-_traces_running = 0  # in all threads: while 0, reading .data need not look at _mode.tracer
-_traces_lock = threading.Lock()
+# How many recording, tracing and leaves_marked blocks are under way, in all threads.
+# While none is, every thread records plainly: making a node or reading .data need not
+# read the thread's _mode (a thread-local read is the slowest step of making a node).
+_special_blocks = 0
+_blocks_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _special_block() -> Iterator[None]:
+    """Count the block in ``_special_blocks`` while it runs."""
+    global _special_blocks
+    with _blocks_lock:
+        _special_blocks += 1
+    try:
+        yield
+    finally:
+        with _blocks_lock:
+            _special_blocks -= 1
 
 
 @contextlib.contextmanager
 def recording(enabled: bool) -> Iterator[None]:
     """Turn graph recording on or off in this thread for the ``with`` block."""
     previous, tracer = _mode.recording, _mode.tracer
-    if tracer is None:
-        _mode.recording = enabled
-    else:  # tracing goes on, recording or not (see tracing.py)
-        _mode.recording = tracer if enabled else tracer.not_recording
-    try:
-        yield
-    finally:
-        _mode.recording = previous
+    with _special_block():
+        if tracer is None:
+            _mode.recording = enabled
+        else:  # tracing goes on, recording or not (see tracing.py)
+            _mode.recording = tracer if enabled else tracer.not_recording
+        try:
+            yield
+        finally:
+            _mode.recording = previous
 
 
 @contextlib.contextmanager
@@ -92,17 +105,13 @@ def tracing(tracer: object) -> Iterator[None]:
     if _mode.tracer is not None:
         raise RuntimeError("compile cannot trace a function inside a function it is tracing; "
                            "call compile outside the traced function")
-    global _traces_running
     previous = _mode.recording
-    with _traces_lock:
-        _traces_running += 1
-    _mode.tracer = _mode.recording = tracer
-    try:
-        yield
-    finally:
-        _mode.tracer, _mode.recording = None, previous
-        with _traces_lock:
-            _traces_running -= 1
+    with _special_block():
+        _mode.tracer = _mode.recording = tracer
+        try:
+            yield
+        finally:
+            _mode.tracer, _mode.recording = None, previous
 
 
 @contextlib.contextmanager
@@ -111,18 +120,14 @@ def leaves_marked(marker: Op) -> Iterator[bool]:
     under ``no_grad``) ``marker`` as its op: a leaf op like ``ops.LEAF`` that lets a grad
     call tell the leaves it made from the Values it captured. Yields whether recording
     was on before the block."""
-    global _marking
-    with _marking_lock:
-        _marking += 1
     was_recording, previous_marker = _mode.recording, _mode.leaf_op
-    # While compile traces a function, recording on is its tracer (see tracing.py).
-    _mode.recording, _mode.leaf_op = _mode.tracer or True, marker
-    try:
-        yield bool(was_recording)  # off is False, or a traced function's stand-in for it
-    finally:
-        _mode.recording, _mode.leaf_op = was_recording, previous_marker
-        with _marking_lock:
-            _marking -= 1
+    with _special_block():
+        # While compile traces a function, recording on is its tracer (see tracing.py).
+        _mode.recording, _mode.leaf_op = _mode.tracer or True, marker
+        try:
+            yield bool(was_recording)  # off is False, or a traced function's stand-in for it
+        finally:
+            _mode.recording, _mode.leaf_op = was_recording, previous_marker
 
 
 def no_grad() -> contextlib.AbstractContextManager:
@@ -149,17 +154,18 @@ class Value:
 
     # The inputs are kept inline, not in a tuple: a node of a unary or binary op (all but
     # sum and dot) costs no extra object. Ops of any arity keep their tuple in _a.
-    __slots__ = ("_data", "grad", "label", "_op", "_a", "_b", "__weakref__")
+    # _pass is the backward pass's own entry for the node (backward.py), apart from grad.
+    __slots__ = ("_data", "grad", "label", "_op", "_a", "_b", "_pass", "__weakref__")
     __array_ufunc__ = None  # numpy defers to us: np.float64(2) * v calls v.__rmul__
 
     def __init__(self, data: Real, label: str = "") -> None:
         if not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
-        self._data = to_float(data)
+        self._data = data if type(data) is float else to_float(data)
         self.grad = 0.0
         self.label = label
-        self._op = _mode.leaf_op if _marking else ops.LEAF
-        self._a = self._b = None
+        self._op = _mode.leaf_op if _special_blocks else ops.LEAF
+        self._a = self._b = self._pass = None
 
     @property
     def data(self) -> float:
@@ -168,7 +174,7 @@ class Value:
         Inside a function ``compile`` traces, reading it for a per-sample value raises
         ``TracingError`` (see ``tracing.py``); the engine itself reads ``_data``.
         """
-        if _traces_running:  # a global int: one cheap check when nothing is traced
+        if _special_blocks:  # a global int: one cheap check when nothing is traced
             tracer = _mode.tracer
             if tracer is not None:
                 return tracer.read(self)
@@ -176,7 +182,7 @@ class Value:
 
     @data.setter
     def data(self, value: Real) -> None:
-        if _traces_running and _mode.tracer is not None:  # compile replays inputs' columns instead
+        if _special_blocks and _mode.tracer is not None:  # compile replays inputs' columns instead
             _mode.tracer.refuse(self, "writes .data of")
         self._data = value if type(value) is float else to_float(value)  # optimizers: the fast case
 
@@ -243,13 +249,13 @@ class Value:
         if isinstance(exponent, Value):
             return _binary(ops.POW, self, exponent)
         exponent = _operand(ops.POW, exponent, self, exponent)._data
-        return apply(ops.power_by(exponent), self)
+        return _unary(ops.power_by(exponent), self)
 
     def __rpow__(self, base: Real) -> Value:
         return _binary(ops.POW, base, self)
 
     def __neg__(self) -> Value:
-        return apply(ops.NEG, self)
+        return _unary(ops.NEG, self)
 
     # Comparisons look at the numbers and give a Python bool, as in micrograd and PyTorch:
     # they take no part in the graph. == stays identity (Values are dict keys by identity).
@@ -280,103 +286,127 @@ class Value:
         raise TypeError("float() of a Value would leave the graph behind; its number is v.data")
 
     def __abs__(self) -> Value:
-        return apply(ops.ABS, self)
+        return _unary(ops.ABS, self)
 
     # methods: one per unary op of the table
     def exp(self) -> Value:
         """e ** self. ``Value(0.0).exp().data == 1.0``"""
-        return apply(ops.EXP, self)
+        return _unary(ops.EXP, self)
 
     def log(self) -> Value:
         """Natural logarithm: log(0) = -inf, log(-1) = nan. ``Value(1.0).log().data == 0.0``"""
-        return apply(ops.LOG, self)
+        return _unary(ops.LOG, self)
 
     def log1p(self) -> Value:
         """log(1 + self), exact for tiny self: log1p(-1) = -inf. ``Value(0.0).log1p().data == 0.0``"""
-        return apply(ops.LOG1P, self)
+        return _unary(ops.LOG1P, self)
 
     def sqrt(self) -> Value:
         """Square root: sqrt(-1) = nan, sqrt'(0) = inf. ``Value(4.0).sqrt().data == 2.0``"""
-        return apply(ops.SQRT, self)
+        return _unary(ops.SQRT, self)
 
     def sin(self) -> Value:
         """Sine (radians). ``Value(0.0).sin().data == 0.0``"""
-        return apply(ops.SIN, self)
+        return _unary(ops.SIN, self)
 
     def cos(self) -> Value:
         """Cosine (radians). ``Value(0.0).cos().data == 1.0``"""
-        return apply(ops.COS, self)
+        return _unary(ops.COS, self)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent, exactly +-1 in the tails. ``Value(0.0).tanh().data == 0.0``"""
-        return apply(ops.TANH, self)
+        return _unary(ops.TANH, self)
 
     def sigmoid(self) -> Value:
         """1 / (1 + e ** -self), stable for any input. ``Value(0.0).sigmoid().data == 0.5``"""
-        return apply(ops.SIGMOID, self)
+        return _unary(ops.SIGMOID, self)
 
     def relu(self) -> Value:
         """max(self, 0), with relu'(0) = 0. ``Value(-2.0).relu().data == 0.0``"""
-        return apply(ops.RELU, self)
+        return _unary(ops.RELU, self)
 
     def softplus(self) -> Value:
         """log(1 + e ** self), exact in both tails. ``Value(1000.0).softplus().data == 1000.0``"""
-        return apply(ops.SOFTPLUS, self)
+        return _unary(ops.SOFTPLUS, self)
 
     def log_sigmoid(self) -> Value:
         """log(sigmoid(self)), exact in both tails. ``Value(-1000.0).log_sigmoid().data == -1000.0``"""
-        return apply(ops.LOG_SIGMOID, self)
+        return _unary(ops.LOG_SIGMOID, self)
 
 
 # --- making nodes ---------------------------------------------------------------------
+# Every op node is made by one of three functions: one input, two, or any number (sum,
+# dot). Each takes the plain path (recording on, no trace, in every thread) with no
+# call of its own; _made_otherwise handles the rest.
 _new_value = object.__new__
 
 
-def apply(op: Op, *inputs: Value) -> Value:
-    """A new node: ``op`` applied to ``inputs`` (recorded unless recording is off)."""
+def _unary(op: Op, x: Value) -> Value:
     node = _new_value(Value)
-    data = [x._data for x in inputs]
-    node._data = op.forward(*data) if op.arity is not None else op.forward(tuple(data))
+    node._data = op.forward(x._data)
     node.grad = 0.0
     node.label = ""
-    recording = _mode.recording
-    if not recording:
-        node._op = _mode.leaf_op if _marking else ops.LEAF
-        node._a = node._b = None
-        if recording is not False:  # compile is tracing a function, under no_grad
-            recording.saw_leaf(node, op, inputs)
-        return node
-    if op.arity == 2:
-        node._op = op
-        node._a, node._b = inputs
-    elif op.arity == 1:
-        node._op = op
-        node._a, node._b = inputs[0], None
-    else:
-        node._op = op
-        node._a, node._b = inputs, None
-    if recording is not True:  # compile is tracing a function: its tracer sees each node
-        recording.saw(node, inputs)
+    node._pass = None
+    if _special_blocks:
+        return _made_otherwise(node, op, (x,), x, None)
+    node._op = op
+    node._a = x
+    node._b = None
     return node
-
-
-def _compare(relation: Callable[[float, float], bool], symbol: str, a: Value, b: object) -> bool:
-    if not isinstance(b, Value):
-        try:
-            b = to_float(b)
-        except TypeError:
-            return NotImplemented  # Python then tries b's side, and raises its TypeError
-    tracer = _mode.tracer
-    if tracer is not None:
-        return tracer.compare(relation, symbol, a, b)
-    return relation(a._data, b._data if isinstance(b, Value) else b)
 
 
 def _binary(op: Op, a: Value | Real, b: Value | Real) -> Value:
     # A number beside a Value becomes a constant leaf, as in micrograd.
-    a = a if isinstance(a, Value) else _operand(op, a, a, b)
-    b = b if isinstance(b, Value) else _operand(op, b, a, b)
-    return apply(op, a, b)
+    if not isinstance(a, Value):
+        a = _operand(op, a, a, b)
+    if not isinstance(b, Value):
+        b = _operand(op, b, a, b)
+    node = _new_value(Value)
+    node._data = op.forward(a._data, b._data)
+    node.grad = 0.0
+    node.label = ""
+    node._pass = None
+    if _special_blocks:
+        return _made_otherwise(node, op, (a, b), a, b)
+    node._op = op
+    node._a = a
+    node._b = b
+    return node
+
+
+def apply(op: Op, *inputs: Value) -> Value:
+    """A new node: ``op`` applied to ``inputs`` (recorded unless recording is off)."""
+    if op.arity == 1:
+        return _unary(op, *inputs)
+    if op.arity == 2:
+        return _binary(op, *inputs)
+    node = _new_value(Value)
+    node._data = op.forward(tuple([x._data for x in inputs]))
+    node.grad = 0.0
+    node.label = ""
+    node._pass = None
+    if _special_blocks:
+        return _made_otherwise(node, op, inputs, inputs, None)
+    node._op = op
+    node._a = inputs  # the inputs' tuple: an op of any arity keeps it whole
+    node._b = None
+    return node
+
+
+def _made_otherwise(node: Value, op: Op, inputs: tuple[Value, ...], a: object, b: object) -> Value:
+    """``node``, with its number, finished in a thread that does not record plainly:
+    a leaf where recording is off, and shown to the tracer where compile traces."""
+    recording = _mode.recording
+    if not recording:
+        node._op = _mode.leaf_op
+        node._a = node._b = None
+        if recording is not False:  # compile is tracing a function, under no_grad
+            recording.saw_leaf(node, op, inputs)
+        return node
+    node._op, node._a, node._b = op, a, b
+    if recording is not True:  # compile is tracing a function: its tracer sees each node
+        recording.saw(node, inputs)
+    return node
 
 
 def _operand(op: Op, x: object, a: object, b: object) -> Value:
@@ -387,6 +417,19 @@ def _operand(op: Op, x: object, a: object, b: object) -> Value:
             f"unsupported operand type(s) for {op.name}: '{type(a).__name__}' and "
             f"'{type(b).__name__}' (a Value combines with real numbers and Values)"
         ) from None
+
+
+def _compare(relation: Callable[[float, float], bool], symbol: str, a: Value, b: object) -> bool:
+    if not isinstance(b, Value):
+        try:
+            b = to_float(b)
+        except TypeError:
+            return NotImplemented  # Python then tries b's side, and raises its TypeError
+    if _special_blocks:
+        tracer = _mode.tracer
+        if tracer is not None:
+            return tracer.compare(relation, symbol, a, b)
+    return relation(a._data, b._data if isinstance(b, Value) else b)
 
 
 def refuse_per_sample(nodes: Iterable[Value], action: str) -> None:

@@ -25,7 +25,8 @@ from typing import Any, Sequence
 import numpy as np
 
 import autodiff
-from autodiff import Value
+from autodiff import Value, ops
+from autodiff.value import apply
 
 from . import torch_bridge
 from .module import Module
@@ -163,7 +164,6 @@ class Neuron(Module):
         self.b = Value(float(b))
         self._name_nodes(())
         self.label_parameters()
-        self.store_parameters()
 
     @property
     def nin(self) -> int:
@@ -182,8 +182,9 @@ class Neuron(Module):
         return self.forward(as_inputs(x, self.nin, "this neuron"))
 
     def forward(self, x: list[Value]) -> Value:
-        """The neuron on inputs already made Values (no checks: the hot path)."""
-        z = autodiff.dot(self.w, x, self.b) if self._fused else products_and_sums(self.w, x, self.b)
+        """The neuron on inputs already made Values (no checks: the hot path, so the
+        w·x + b node is made as ``autodiff.dot`` makes it, without its checks)."""
+        z = apply(ops.LINEAR, *self.w, *x, self.b) if self._fused else products_and_sums(self.w, x, self.b)
         z.label = self._z_label
         if self.activation == "linear":
             return z
@@ -225,7 +226,6 @@ class Layer(Module):
         ]
         self._name_nodes(())
         self.label_parameters()
-        self.store_parameters()
 
     @property
     def nin(self) -> int:
@@ -292,7 +292,6 @@ class MLP(Module):
         for l, layer in enumerate(self.layers, start=1):
             layer._name_nodes((l,))
         self.label_parameters()
-        self.store_parameters()
 
     @property
     def nin(self) -> int:

@@ -46,18 +46,6 @@ class Module:
         for name, p in self.named_parameters():
             p.label = name
 
-    def store_parameters(self) -> autodiff.Store:
-        """Keep every parameter's number and gradient side by side in one
-        ``autodiff.Store``, so that an optimizer or a compiled program reads and writes all
-        of them in one numpy call. Each parameter stays the same ``Value``, and keeps the
-        store alive (a parent module's store takes it over). ``nn`` layers call this.
-
-        >>> from nn import Neuron
-        >>> Neuron(2, rng=0).store_parameters().data.shape
-        (3,)
-        """
-        return autodiff.Store(self.parameters())
-
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (leaves accumulate across backward passes)."""
         autodiff.LeafArrays(self.parameters()).zero_grad()

@@ -29,8 +29,9 @@ class Optimizer:
     """What SGD, Adam and AdamW share: the parameters, ``zero_grad``, saved state.
 
     An update is written once, on arrays: the numbers and gradients of all parameters
-    are read in one go (one numpy call for parameters in an ``autodiff.Store``, as an
-    ``nn`` model's are), updated together, and written back.
+    are read into flat arrays (``autodiff.LeafArrays``), updated together with a few
+    numpy calls, and written back; the buffers (momentum, Adam's averages) are the
+    optimizer's own flat arrays.
     """
 
     _buffers: tuple[str, ...] = ()

@@ -32,14 +32,12 @@ def build(leaves, steps):
 
 
 @settings(max_examples=150, deadline=None)
-@given(programs(), st.integers(1, 7), st.randoms(use_true_random=False), st.booleans(), st.booleans())
-def test_random_dags_compile_to_the_same_values_and_gradients(program, n, rng, stored, traced):
+@given(programs(), st.integers(1, 7), st.randoms(use_true_random=False), st.booleans())
+def test_random_dags_compile_to_the_same_values_and_gradients(program, n, rng, traced):
     n_inputs, param_values, steps = program
     columns = [np.array([rng.uniform(-1.5, 1.5) for _ in range(n)]) for _ in range(n_inputs)]
     inputs = [Value(0.0, label=f"x{i}") for i in range(n_inputs)]
     params = [Value(p, label=f"p{i}") for i, p in enumerate(param_values)]
-    if stored:  # the parameters in a store, in any order: the program reads them there
-        autodiff.Store(rng.sample(params, len(params)))
     out, _ = build(inputs + params, steps)
     used = [x for x in inputs if x in set(autodiff.topological_order(out))]
     assume(used)  # without per-sample inputs there is no batch (see the static-output test)
@@ -100,7 +98,7 @@ def test_the_two_moons_step_matches_the_scalar_graph_and_follows_weight_updates(
 
 
 @pytest.mark.parametrize("arrangement", [
-    "a model's store", "loose", "a store in reverse", "a shared weight", "a bias that is a weight",
+    "loose", "a shared weight", "a bias that is a weight",
     "a weight twice in a neuron, and its bias",
 ])
 def test_a_layer_reads_its_weights_wherever_they_lie(arrangement):
@@ -115,10 +113,6 @@ def test_a_layer_reads_its_weights_wherever_they_lie(arrangement):
     elif arrangement == "a weight twice in a neuron, and its bias":
         W[0][2] = B[0] = W[0][1]
     params = list(dict.fromkeys([p for w, b in zip(W, B) for p in (*w, b)]))
-    if arrangement == "a model's store":  # evenly spaced: the program uses views
-        autodiff.Store(params)
-    elif arrangement == "a store in reverse":
-        autodiff.Store(params[::-1])
 
     def graph(inputs):
         hidden = [autodiff.dot(w, inputs, b).tanh() for w, b in zip(W, B)]

@@ -12,10 +12,11 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 import autodiff
 import nn
-from autodiff import LeafArrays, Store, Value
+from autodiff import LeafArrays, Value
 
 THREADS, PASSES = 4, 500
 
@@ -62,16 +63,15 @@ def run_together(*jobs):
 
 
 def shared_leaves(width):
-    """A linear neuron's weights and bias (in its Store), a plain leaf, a leaf in a Store
-    of its own; and d out / d leaf = 1.0 for each in ``out``."""
+    """A linear neuron's weights and bias (inputs of one w·x + b node), a leaf of a *
+    node, a leaf of a + node; and d out / d leaf = 1.0 for each in ``out``."""
     neuron = nn.Neuron(width, activation="linear", rng=0)
-    plain, own_store = Value(0.25), Value(-1.0)
-    Store([own_store])
-    leaves = [*neuron.w, neuron.b, plain, own_store]
-    return leaves, lambda xs: neuron(xs) + plain * xs[0] + own_store
+    factor, term = Value(0.25), Value(-1.0)
+    leaves = [*neuron.w, neuron.b, factor, term]
+    return leaves, lambda xs: neuron(xs) + factor * xs[0] + term
 
 
-def test_concurrent_passes_lose_no_gradient_whatever_the_leaf_is_stored_in():
+def test_concurrent_passes_lose_no_gradient_whatever_op_reaches_the_leaf():
     leaves, out = shared_leaves(3)
 
     def passes():
@@ -264,3 +264,26 @@ def test_a_program_busy_in_one_thread_refuses_a_call_from_another():
         worker.join()
     assert errors and "running in another thread" in errors[0]
     assert program(np.array([2.0])).tolist() == [2.0]  # free again: |w| x with w = -1
+
+
+def test_threads_back_propagating_one_graph_share_its_nodes_and_lose_nothing():
+    # Each pass keeps its gradients in the nodes' own entries: passes over the same
+    # nodes at once must not see each other's (backward holds the lock throughout).
+    x, w = Value(0.5), Value(-1.5)
+    hidden = [(w * x + float(k)).tanh() for k in range(20)]
+    out = autodiff.sum(hidden) * w
+    expected = autodiff.gradients(out, [x, w])
+    inner = [h.grad for h in hidden]
+
+    def passes():
+        for _ in range(PASSES // 5):
+            out.backward()
+
+    with switching_often():
+        run_together(*[passes] * THREADS)
+    count = THREADS * (PASSES // 5)
+    assert (x.grad, w.grad) == pytest.approx((count * expected[0], count * expected[1]), rel=1e-12)
+    out.backward()  # a computed node holds one whole pass's gradient, never a mix
+    inner = [h.grad for h in hidden]
+    assert inner == [g for g in autodiff.gradients(out, hidden)]
+    assert all(node._pass is None for node in autodiff.topological_order(out))

@@ -72,7 +72,7 @@ def test_each_gradient_is_paired_with_the_weights_it_was_computed_at():
         expected = torch_gradient(model, rec.parameters[t], X, y, 1e-3)
         assert np.allclose(rec.gradients[t], expected, rtol=1e-10, atol=1e-14)
     # the first snapshot holds the starting weights, the loss and accuracy are fit's own
-    assert np.array_equal(rec.parameters[0], nn.MLP(2, [5, 4, 1], seed=3).store_parameters().data)
+    assert np.array_equal(rec.parameters[0], [p.data for p in nn.MLP(2, [5, 4, 1], seed=3).parameters()])
     assert np.allclose(rec.losses, history["loss"], rtol=1e-12)
     assert np.array_equal(rec.accuracies, history["accuracy"])
 

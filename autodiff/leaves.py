@@ -1,0 +1,119 @@
+"""Leaves read and written as arrays, and the lock their gradients are written under.
+
+Every ``Value`` keeps its own number and gradient (``_data`` and ``grad``, two slots):
+the scalar engine reads them where they are. What loops over many leaves at once, an
+optimizer or a compiled program, keeps flat numpy buffers of its own and moves numbers
+between them and the leaves with ``LeafArrays``: one pass over the leaves per read or
+write, in C where it can (``map`` over the slots), and no copy of a number that
+outlives the call. So nothing about how a loop lays its buffers out is kept in a
+``Value``, and no object ever changes its class.
+
+Threads: every write of leaves' gradients the engine makes (``backward``'s, a compiled
+program's, ``LeafArrays``') holds ``gradient_lock``, one lock for the process, once per
+call. Two threads adding into the same leaf therefore never lose an addition. Writes of
+many numbers hold ``numbers_lock``. Reads take no lock.
+"""
+
+from __future__ import annotations
+
+import operator
+import threading
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .value import Value
+
+# Held while gradients are written into leaves (a read-add-write of a leaf's .grad is
+# several steps, and other threads may run between them), and by a backward pass
+# throughout (it keeps its gradients in the nodes, see backward.py). Reads do not take it: a KeyboardInterrupt raised by a trace
+# function (a debugger; the interrupt tests) can land between a `with` block's last
+# line and its release, and a lock left held would stop every other thread for good;
+# so the lock is taken only where it must be (a step's writes hold Ctrl-C anyway).
+# Reentrant: code run while it is held (a finaliser, a user's own `with gradient_lock:`
+# around several calls) may take it again.
+gradient_lock = threading.RLock()
+# Held while many leaves' numbers are written as one (an optimizer's step). A lock of its
+# own: a backward pass writes no number, and an optimizer stepping in one thread must not
+# wait for the passes of others, which hold gradient_lock most of the time.
+numbers_lock = threading.RLock()
+
+_numbers_of = operator.attrgetter("_data")
+_gradients_of = operator.attrgetter("grad")
+
+
+class LeafArrays:
+    """A fixed list of leaf ``Value``s, whose numbers and gradients are read and written
+    as arrays, in that order. Optimizers and compiled programs see their parameters
+    through this. Reads return new arrays (or fill ``out``).
+
+    >>> a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    >>> leaves = LeafArrays([c, a, b])
+    >>> leaves.read_data().tolist()
+    [3.0, 1.0, 2.0]
+    >>> leaves.write_data([30.0, 10.0, 20.0]); a.data, c.data
+    (10.0, 30.0)
+    """
+
+    def __init__(self, leaves: Iterable[Value]) -> None:
+        self.values = tuple(leaves)
+        for i, leaf in enumerate(self.values):
+            if not isinstance(leaf, Value):
+                raise TypeError(f"item {i} is a {type(leaf).__name__}, not a Value")
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def read_data(self, out: np.ndarray | None = None) -> np.ndarray:
+        """Every leaf's number, as a new array (or into ``out``)."""
+        numbers = np.fromiter(map(_numbers_of, self.values), float, len(self.values))  # the fastest read
+        if out is None:
+            return numbers
+        out[:] = numbers
+        return out
+
+    def read_grad(self) -> np.ndarray:
+        """Every leaf's gradient, as a new array (read without the lock: a pass another
+        thread is writing meanwhile may be in some leaves' numbers and not yet in others')."""
+        return np.fromiter(map(_gradients_of, self.values), float, len(self.values))
+
+    def write_data(self, data: np.ndarray | Sequence[float]) -> None:
+        """Give every leaf its new number: ``data[i]`` to the i-th leaf."""
+        numbers = self._one_per_leaf(data, "write_data").tolist()
+        with numbers_lock:
+            for leaf, number in zip(self.values, numbers):
+                leaf._data = number
+
+    def add_grad(self, grad: np.ndarray | Sequence[float]) -> None:
+        """Add ``grad[i]`` to the i-th leaf's gradient (twice to a leaf given twice), all
+        in one go for other threads."""
+        amounts = self._one_per_leaf(grad, "add_grad").tolist()
+        with gradient_lock:
+            for leaf, amount in zip(self.values, amounts):
+                leaf.grad += amount
+
+    def zero_grad(self) -> None:
+        """Set every leaf's gradient to 0 (between two backward passes of other threads,
+        never within one)."""
+        with gradient_lock:
+            for leaf in self.values:
+                leaf.grad = 0.0
+
+    def _one_per_leaf(self, numbers: np.ndarray | Sequence[float], what: str) -> np.ndarray:
+        numbers = np.asarray(numbers, dtype=float)
+        if numbers.shape != (len(self.values),):
+            raise ValueError(f"{what} needs {len(self.values)} numbers, one per leaf, got shape {numbers.shape}")
+        return numbers
+
+
+def slice_if_consecutive(numbers: Sequence[int] | np.ndarray) -> slice | np.ndarray:
+    """A slice when ``numbers`` run consecutively (indexing with it gives a view, not a
+    copy), else an index array.
+
+    >>> slice_if_consecutive([3, 4, 5]), slice_if_consecutive([3, 5]).tolist()
+    (slice(3, 6, None), [3, 5])
+    """
+    numbers = np.asarray(numbers, dtype=np.intp)
+    if len(numbers) and np.array_equal(numbers, np.arange(numbers[0], numbers[0] + len(numbers))):
+        return slice(int(numbers[0]), int(numbers[0]) + len(numbers))
+    return numbers
