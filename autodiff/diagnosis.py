@@ -137,6 +137,9 @@ def checked_claim(claimed: object) -> float | None:
     return value
 
 
+ZERO_TOLERANCE = 1e-12  # how far from a claimed 0 a number still matches
+
+
 def tolerance(claimed: float) -> tuple[float, str]:
     """How far from ``claimed`` a number still matches, and why: one unit in the last
     digit given (a hand-worked number is rounded, its intermediate steps too), at most
@@ -146,10 +149,12 @@ def tolerance(claimed: float) -> tuple[float, str]:
     (0.0001, 'one unit in your last digit')
     >>> tolerance(0.30000000000000004)[1]
     '1 %'
+    >>> tolerance(0.0)[0]
+    1e-12
     """
+    if claimed == 0:  # 0 has no last digit to read a rounding from: only a zero matches
+        return ZERO_TOLERANCE, "as 0 has no digits to round from"
     unit = float(Decimal(10) ** Decimal(repr(abs(claimed))).as_tuple().exponent)
-    if claimed == 0:
-        return unit, "one unit in your last digit"
     size = abs(claimed)
     if unit < 0.01 * size:
         return 0.01 * size, "1 %"
@@ -204,8 +209,9 @@ def _explaining(expr: Expr, claimed: float, tol: float, names: Names,
                  if not (first.substitutes and second.substitutes) and (joined := first.joined(second))
                  and joined.cost <= MAX_COST + 1]
         # With few digits claimed and many pairs, some pair matches by chance, and says
-        # nothing: pairs are tried only where the expected count of chance matches is small.
-        if len(pairs) * tol / abs(claimed) <= MAX_CHANCE_MATCHES:
+        # nothing: pairs are tried only where the expected count of chance matches is small
+        # (never for a claimed 0, which many pairs reach exactly, a relu or a factor left out).
+        if claimed and len(pairs) * tol / abs(claimed) <= MAX_CHANCE_MATCHES:
             found = _matching(values, pairs, claimed, tol)
     return found
 

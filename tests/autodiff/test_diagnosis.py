@@ -252,3 +252,12 @@ def test_hostile_labels_stay_text_in_the_diagnosis_and_the_forward_derivation(la
         if label:  # unlabelled, the nodes are named otherwise (by number, by op): not the reader's names
             check_latex(explanation._repr_markdown_(), label)
         check_notes_are_text(explanation, label)
+
+
+def test_a_claimed_zero_matches_only_a_zero():
+    # d(w·x)/dx = w: 0.05 by hand, so a learner's 0 is wrong, and no rounding makes it right
+    w, x = Value(0.05, label="w"), Value(3.0, label="x")
+    lines = autodiff.explain(w * x, x, claimed=0).diagnosis
+    assert "agrees" not in lines[0] and "0.05" in lines[0]
+    zero = Value(0.0, label="z")
+    assert "agrees" in autodiff.explain(zero * x, x, claimed=0).diagnosis[0]
