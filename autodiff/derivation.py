@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Union
 
 from . import ops
-from .backward import local_gradients, topological_order
-from .explain import _for_latex, _for_terminal, _shown_label
+from .backward import topological_order
+from .explain import _children_on_paths, _for_latex, _for_terminal, _shown_label, local_of
 from .local_derivatives import number
 from .value import Value
 
@@ -107,12 +107,7 @@ class GradientBuilder:
 
     def __init__(self, output: Value, grads: dict) -> None:
         self.output, self.grads = output, grads
-        self.children: dict[Value, list[Value]] = {}
-        for n in topological_order(output):
-            if n in grads:
-                for parent in dict.fromkeys(n.parents):
-                    if parent in grads:
-                        self.children.setdefault(parent, []).append(n)
+        self.children = _children_on_paths(topological_order(output), grads)
         self.shown: set[Value] = set()
         self.leaves = 0
 
@@ -161,10 +156,10 @@ class GradientBuilder:
 
     def _step(self, child: Value, lower: Value) -> tuple[Value, Leaf]:
         """From ``lower`` through ``child`` up to the next named node, as one leaf."""
-        value, below, top, folded = _local(child, lower), child, child, False
+        value, below, top, folded = local_of(child, lower), child, child, False
         while not self._named(top):
             top = self.children[top][0]
-            value *= _local(top, below)
+            value *= local_of(top, below)
             below, folded = top, True
         self.leaves += 1
         return top, Leaf(value, top, lower, folded)
@@ -181,11 +176,6 @@ def _product(factors: list[Expr]) -> Expr:
     """The factors as one product, nested products flattened."""
     flat = [f for factor in factors for f in (factor.items if isinstance(factor, Product) else (factor,))]
     return flat[0] if len(flat) == 1 else Product(tuple(flat))
-
-
-def _local(child: Value, parent: Value) -> float:
-    """d child / d parent (summed where parent is used twice, as in a * a)."""
-    return math.fsum(d for p, d in zip(child.parents, local_gradients(child)) if p is parent)
 
 
 # --- evaluating and writing -----------------------------------------------------------------------

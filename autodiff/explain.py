@@ -137,6 +137,12 @@ def explain(output: Value, node: Value | None = None, *, steps: int = STEPS,
     return explanation
 
 
+def local_of(child: Value, parent: Value) -> float:
+    """d child / d parent, evaluated with the op's rule: summed where parent is used twice
+    (a * a), in the order the backward pass adds the two."""
+    return sum(d for p, d in zip(child.parents, local_gradients(child)) if p is parent)
+
+
 def _children_on_paths(order: list[Value], grads: dict[Value, float]) -> dict[Value, list[Value]]:
     """For each node with a gradient, its children that lie on a path to the output."""
     children: dict[Value, list[Value]] = {}
@@ -333,7 +339,7 @@ class _Writer:
         """The step with its value: the product of the local derivatives along it."""
         value, below = 1.0, lower
         for upper in (*folded, top):
-            value *= self._local(upper, below)
+            value *= local_of(upper, below)
             below = upper
         return top, lower, value, folded
 
@@ -367,10 +373,6 @@ class _Writer:
         if not defer:
             self.notes.append(note)
         return note
-
-    def _local(self, child: Value, parent: Value) -> float:
-        """d child / d parent, evaluated with the op's rule (summed where parent is used twice)."""
-        return sum(d for p, d in zip(child.parents, local_gradients(child)) if p is parent)
 
     def _formula(self, node: Value) -> str:
         """The node as its op applied to its inputs' names (every input is named, in order,
