@@ -17,7 +17,7 @@ import pytest
 
 import autodiff
 import nn
-from autodiff import LeafArrays, Value
+from autodiff import Value
 
 THREADS, PASSES = 4, 500
 
