@@ -126,3 +126,29 @@ def test_without_numba_the_numba_backend_says_how_to_install_it(monkeypatch):
     with pytest.raises(ImportError, match=r"pip install 'autodiff\[fast\]'"):
         autodiff.compile(lambda x: x * 2.0, backend="numba")
     assert autodiff.compile(lambda x: x * 2.0)(np.array([1.5])).tolist() == [3.0]  # numpy needs nothing more
+
+
+@numba_missing
+def test_numba_gradients_on_ordinary_numbers_match_central_differences():
+    # an independent reference: f written again in plain floats, differenced in float64
+    w, b = Value(0.7), Value(-0.3)
+
+    def f(x, y):
+        return (w * x + b).tanh() * y + (x * y).sigmoid() + (x * x + 1.0).log()
+
+    def by_hand(x, y, w=0.7, b=-0.3):
+        return math.tanh(w * x + b) * y + 1 / (1 + math.exp(-x * y)) + math.log(x * x + 1.0)
+
+    rng = np.random.default_rng(0)
+    xs, ys = rng.normal(size=40), rng.normal(size=40)
+    program = autodiff.compile(f, inputs=2, backend="numba")
+    values = program(xs, ys)
+    dx, dy = program.backward(np.ones(len(xs)))  # d sum(out) / d each input: one per sample
+    h = 1e-6
+    for i, (x, y) in enumerate(zip(xs, ys)):
+        assert values[i] == pytest.approx(by_hand(x, y), rel=1e-12)
+        assert dx[i] == pytest.approx((by_hand(x + h, y) - by_hand(x - h, y)) / (2 * h), rel=1e-6, abs=1e-8)
+        assert dy[i] == pytest.approx((by_hand(x, y + h) - by_hand(x, y - h)) / (2 * h), rel=1e-6, abs=1e-8)
+    dw = sum((by_hand(x, y, w=0.7 + h) - by_hand(x, y, w=0.7 - h)) / (2 * h) for x, y in zip(xs, ys))
+    db = sum((by_hand(x, y, b=-0.3 + h) - by_hand(x, y, b=-0.3 - h)) / (2 * h) for x, y in zip(xs, ys))
+    assert (w.grad, b.grad) == (pytest.approx(dw, rel=1e-6), pytest.approx(db, rel=1e-6))
