@@ -279,6 +279,41 @@ class Value:
             tracer.refuse(self, "asks for the truth value (bool) of")
         return True
 
+    def item(self) -> float:
+        """The number this node holds, as PyTorch's ``tensor.item()`` gives it: ``v.data``.
+
+        >>> Value(2.5).item()
+        2.5
+        """
+        return self.data
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.3f}"`` formats the number, as for a float; with no spec, the repr.
+
+        >>> f"{Value(2.0) / 3:.3f}"
+        '0.667'
+        """
+        return format(self.data, spec) if spec else str(self)
+
+    def __round__(self, ndigits: int | None = None) -> float:
+        """``round(v, n)`` rounds the number, as for a float (a number, not a node).
+
+        >>> round(Value(2.71828), 2)
+        2.72
+        """
+        return round(self.data, ndigits)
+
+    def detach(self) -> Value:
+        """A new leaf with this node's number and label and no history: gradients stop
+        there (JAX's ``stop_gradient``, PyTorch's ``detach``).
+
+        >>> x = Value(3.0)
+        >>> y = (x * x).detach() * x  # 9 · x, as far as gradients go
+        >>> y.backward(); x.grad
+        9.0
+        """
+        return Value(self.data, self.label)
+
     def __float__(self) -> float:
         tracer = _mode.tracer
         if tracer is not None:

@@ -55,6 +55,10 @@ REFUSED = {
     "np.float64": lambda x: Value(np.float64(x)),
     "max": lambda x: max(x, 0.0) * 2,
     "abs of a .data": lambda x: x * abs(x.data),
+    "item": lambda x: x * 2 if x.item() > 0 else x,
+    "format": lambda x: Value(float(f"{x:.3f}")),
+    "round": lambda x: x * round(x, 1),
+    "detach": lambda x: x.detach() * x,
 }
 
 

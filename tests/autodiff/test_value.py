@@ -120,3 +120,22 @@ def test_an_operator_with_a_numpy_array_raises_type_error():
         Value(1.0) + np.array([1.0, 2.0])
     with pytest.raises(TypeError):
         np.array([1.0, 2.0]) * Value(1.0)
+
+
+def test_item_format_and_round_read_the_number_as_pytorch_and_python_do():
+    loss = Value(2.0) / 3.0
+    assert loss.item() == 2.0 / 3.0 and type(loss.item()) is float
+    assert f"{loss:.3f}" == "0.667" and f"{loss:>8.2e}" == "6.67e-01"
+    assert f"{loss}" == str(loss) == repr(loss)
+    assert round(loss, 2) == 0.67 and round(Value(2.6)) == 3 and type(round(Value(2.6))) is int
+
+
+def test_detach_gives_a_leaf_with_the_same_number_where_gradients_stop():
+    x = Value(3.0, label="x")
+    square = x * x
+    frozen = square.detach()
+    assert (frozen.data, frozen.parents, frozen.label) == (9.0, (), square.label)
+    y = frozen * x + square  # d/dx: 9 (through the product, the square frozen) + 2x
+    y.backward()
+    assert x.grad == 9.0 + 2 * 3.0
+    assert frozen.grad == 3.0  # a leaf of its own: d y / d frozen = x
