@@ -119,7 +119,7 @@ class TrainingRecord:
         self._count = 0
         self._stride = 1
         self._calls = 0
-        self._before = self._arrays.read_data().copy()
+        self._before = self._arrays.read_data()
         self._live: Any = None
 
     # -- recording -------------------------------------------------------------------
@@ -131,7 +131,7 @@ class TrainingRecord:
         noted at the previous call).
         """
         step, self._calls = self._calls, self._calls + 1
-        before, self._before = self._before, self._arrays.read_data().copy()
+        before, self._before = self._before, self._arrays.read_data()
         if step % self._stride:
             return
         if self._count == self.capacity:
@@ -186,7 +186,7 @@ class TrainingRecord:
 
     def current(self) -> np.ndarray:
         """The model's parameters now, in the order of ``names``."""
-        return self._arrays.read_data().copy()
+        return self._arrays.read_data()
 
     def _loss_and_accuracy(self, parameters: np.ndarray) -> tuple[float, float]:
         """Loss (as nn.fit computes it on the whole data, l2 included) and accuracy."""
