@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .value import Value
+from .value import Value, to_float
 
 # Held while gradients are written into leaves (a read-add-write of a leaf's .grad is
 # several steps, and other threads may run between them), and by a backward pass
@@ -74,8 +74,27 @@ class LeafArrays:
 
     def read_grad(self) -> np.ndarray:
         """Every leaf's gradient, as a new array (read without the lock: a pass another
-        thread is writing meanwhile may be in some leaves' numbers and not yet in others')."""
-        return np.fromiter(map(_gradients_of, self.values), float, len(self.values))
+        thread is writing meanwhile may be in some leaves' numbers and not yet in others').
+
+        A leaf whose ``.grad`` is None (no gradient yet) or not a number raises
+        ``ValueError`` naming it (numpy would read None as nan).
+        """
+        try:
+            grads = np.fromiter(map(_gradients_of, self.values), float, len(self.values))
+        except (TypeError, ValueError):
+            grads = None
+        if grads is None or np.isnan(grads).any():  # a nan may be a None read as nan
+            for i, leaf in enumerate(self.values):
+                if leaf.grad is None:
+                    raise ValueError(f"leaf {i} ({leaf.label or 'unlabelled'}) has no gradient yet "
+                                     "(its .grad is None): run backward() through it first, "
+                                     "or set its .grad to 0.0")
+                if type(leaf.grad) is not float:
+                    try:
+                        to_float(leaf.grad, f".grad of leaf {i} ({leaf.label or 'unlabelled'})")
+                    except TypeError as error:
+                        raise ValueError(str(error)) from None
+        return grads
 
     def write_data(self, data: np.ndarray | Sequence[float]) -> None:
         """Give every leaf its new number: ``data[i]`` to the i-th leaf."""
@@ -90,7 +109,8 @@ class LeafArrays:
         amounts = self._one_per_leaf(grad, "add_grad").tolist()
         with gradient_lock:
             for leaf, amount in zip(self.values, amounts):
-                leaf.grad += amount
+                grad = leaf.grad  # None: no gradient yet, so this is the first
+                leaf.grad = amount if grad is None else grad + amount
 
     def zero_grad(self) -> None:
         """Set every leaf's gradient to 0 (between two backward passes of other threads,

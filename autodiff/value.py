@@ -315,10 +315,35 @@ class Value:
         return Value(self.data, self.label)
 
     def __float__(self) -> float:
+        """``float(v)`` is the number, as PyTorch's ``float(t)`` of a 0-d tensor: a plain
+        float, outside the graph. So ``math.exp(v)`` and ``np.array([v], dtype=float)``
+        give numbers too (``v.exp()`` is the op); see the README's idioms.
+
+        >>> float(Value(2.5)), math.exp(Value(0.0))
+        (2.5, 1.0)
+        """
         tracer = _mode.tracer
         if tracer is not None:
             tracer.refuse(self, "converts to float")
-        raise TypeError("float() of a Value would leave the graph behind; its number is v.data")
+        return self._data
+
+    def __int__(self) -> int:
+        """``int(v)``: the number truncated toward zero, as ``int`` of a float or a 0-d tensor.
+
+        >>> int(Value(-2.7))
+        -2
+        """
+        tracer = _mode.tracer
+        if tracer is not None:
+            tracer.refuse(self, "converts to int")
+        return int(self._data)
+
+    def __getattr__(self, name: str) -> object:
+        # Only names a Value lacks come here: a PyTorch name gets its equivalent.
+        hint = _TORCH_EQUIVALENTS.get(name)
+        if hint is None:
+            raise AttributeError(f"'Value' object has no attribute {name!r}")
+        raise AttributeError(f"'Value' object has no attribute {name!r}: {hint}")
 
     def __abs__(self) -> Value:
         return _unary(ops.ABS, self)
@@ -367,6 +392,24 @@ class Value:
     def log_sigmoid(self) -> Value:
         """log(sigmoid(self)), exact in both tails. ``Value(-1000.0).log_sigmoid().data == -1000.0``"""
         return _unary(ops.LOG_SIGMOID, self)
+
+
+# What a PyTorch user may type on a 0-d tensor that a Value has under another name, or
+# not at all (the README's idioms block lists the decisions).
+_ONE_NUMBER = "a Value is one number; v.item() or float(v) gives it"
+_TORCH_EQUIVALENTS = {
+    "tolist": _ONE_NUMBER,
+    "numpy": _ONE_NUMBER,
+    "shape": "a Value is one number (a 0-d tensor, in PyTorch's terms)",
+    "requires_grad": "every Value gets a gradient from backward(); v.detach() or no_grad() makes "
+                     "numbers that take no part, and a parameter left out of the optimizer's list stays fixed",
+    "requires_grad_": "every Value gets a gradient from backward(); nothing to switch on",
+    "grad_fn": "v.op names the op that made v and v.parents are its inputs",
+    "is_leaf": "a leaf has no parents: `not v.parents`",
+    "retain_grad": "backward() fills .grad of every node of the graph already",
+    "zero_": "to clear a gradient, set v.grad = 0.0 (or None), or call the optimizer's zero_grad()",
+    "clone": "a Value's number is a float: Value(v.item()) is a copy outside the graph, v.detach() too",
+}
 
 
 # --- making nodes ---------------------------------------------------------------------

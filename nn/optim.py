@@ -93,7 +93,20 @@ class Optimizer:
 
     def _proposal(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """The gradients read, and the new numbers and buffers a step would write: changes nothing."""
-        grad = self._leaves.read_grad()
+        try:
+            grad = self._leaves.read_grad()
+        except ValueError as error:
+            missing = [i for i, p in enumerate(self.params) if p.grad is None]
+            if not missing:
+                raise ValueError(f"{type(self).__name__}.step: {error}".replace("leaf", "parameter")) from None
+            p = self.params[missing[0]]
+            raise ValueError(
+                f"{type(self).__name__}.step: parameter {missing[0]} ({p.label or 'unlabelled'}) has no "
+                f"gradient yet (its .grad is None{f', as have {len(missing) - 1} more' if len(missing) > 1 else ''}): "
+                "run loss.backward() through it before step(). PyTorch's optimizers skip such a "
+                "parameter; these update every parameter at every step (one shared step count), so "
+                "leave a parameter you mean to freeze out of the optimizer's list"
+            ) from None
         with np.errstate(all="ignore"):
             data, state = self._update(self._leaves.read_data(), grad)
         return grad, data, state

@@ -110,7 +110,8 @@ class Drawing:
         if isinstance(budget, bool) or not isinstance(budget, int) or budget < 10:
             raise ValueError(f"budget must be an int of at least 10, got {budget!r}")
         view = build_view(root, budget)
-        scale = GradientScale.fit((n.grad for n in view.order if view.shown[n] is n), vanishing, exploding)
+        scale = GradientScale.fit((n.grad for n in view.order if view.shown[n] is n and n.grad is not None),
+                                  vanishing, exploding)
         return cls(view, scale if colour and grads else None, edge_width, rankdir, grads)
 
     def __init__(self, view: View, scale: GradientScale | None, edge_width: bool, rankdir: str = "LR",
@@ -169,13 +170,13 @@ class Drawing:
         node_id = self.ids[id(node)]
         label = _text(node.label)
         short = label[len(cluster) + 1:] if cluster and label.startswith(cluster + ".") else label
-        grad = node.grad if self.grads else None
+        grad = _shown_grad(node) if self.grads else None
         graph.node(node_id, _record(short, node.data, grad, self.scale), shape="plaintext",
                    tooltip=_tooltip(label, node.data, grad), id=node_id)
         if node.parents:
             graph.node(f"{node_id}_op", _plain(node.op), shape="ellipse", width="0", height="0", margin="0.05",
                        id=f"{node_id}_op")
-            graph.edge(f"{node_id}_op", node_id, **self._edge_style(node.grad))
+            graph.edge(f"{node_id}_op", node_id, **self._edge_style(grad))
 
     def _add_group(self, graph, group: Group) -> None:
         outputs = self._outputs(group)
@@ -183,9 +184,9 @@ class Drawing:
         colour = ""
         if len(outputs) == 1:
             (out,) = outputs
-            grad = f"{out.grad:.4g}" if self.grads else "?"
-            lines.append(f"output: data {out.data:.4g}, grad {grad}")
-            if self.scale:
+            grad = _shown_grad(out) if self.grads else "?"
+            lines.append(f"output: data {out.data:.4g}, grad {grad if isinstance(grad, str) else format(grad, '.4g')}")
+            if self.scale and not isinstance(grad, str):
                 colour = f' bgcolor="{self.scale.colours(out.grad)[0]}"'
         elif outputs:
             lines.append(f"{len(outputs)} outputs")
@@ -212,11 +213,11 @@ class Drawing:
             head = self.ids[id(into)]
             if isinstance(into, Value):
                 head += "_op"
-            grad = into.grad if isinstance(into, Value) else None
+            grad = _shown_grad(into) if isinstance(into, Value) else None
             dot.edge(self.ids[id(source)], head, **self._edge_style(grad))
 
-    def _edge_style(self, grad: float | None) -> dict[str, str]:
-        if not (self.edge_width and self.scale and grad is not None):
+    def _edge_style(self, grad: float | str | None) -> dict[str, str]:
+        if not (self.edge_width and self.scale and isinstance(grad, float)):
             return {}
         kind = self.scale.kind(grad)
         if kind != "ordinary":
@@ -287,10 +288,20 @@ def run_dot(source: str, fmt: str, *, timeout: float = 60.0) -> bytes:
     return done.stdout
 
 
-def _record(label: str, data: float, grad: float | None, scale: GradientScale | None) -> str:
+def _shown_grad(node: Value) -> float | str:
+    """The gradient a drawing shows: the number, or ``NO_GRADIENT`` where ``.grad`` is None."""
+    return NO_GRADIENT if node.grad is None else node.grad
+
+
+NO_GRADIENT = "None"
+"""What a drawing shows for a ``.grad`` set to None (no gradient yet), uncoloured."""
+
+
+def _record(label: str, data: float, grad: float | str | None, scale: GradientScale | None) -> str:
+    """``grad``: a number, coloured by ``scale``; a text shown as it is; None: ``?`` (hidden)."""
     data = data + 0.0  # -0.0 shows as 0
-    grad_cell = "grad ?" if grad is None else f"grad {grad + 0.0:.4g}"
-    if scale is not None and grad is not None:
+    grad_cell = "grad ?" if grad is None else f"grad {grad}" if isinstance(grad, str) else f"grad {grad + 0.0:.4g}"
+    if scale is not None and grad is not None and not isinstance(grad, str):
         background, text = scale.colours(grad)
         grad_cell = f'<td bgcolor="{background}"><font color="{text}">{grad_cell}</font></td>'
     elif grad is None:  # room for the widest gradient (grad -1.234e-05), for the page that fills it in
@@ -303,8 +314,9 @@ def _record(label: str, data: float, grad: float | None, scale: GradientScale | 
     return f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4"><tr>{cells}</tr></table>>'
 
 
-def _tooltip(label: str, data: float, grad: float | None) -> str:
-    numbers = f"data = {data!r}, grad = {'?' if grad is None else repr(grad)}"
+def _tooltip(label: str, data: float, grad: float | str | None) -> str:
+    shown = "?" if grad is None else f"{grad} (no gradient yet)" if isinstance(grad, str) else repr(grad)
+    numbers = f"data = {data!r}, grad = {shown}"
     if len(label) <= LABEL_LIMIT:
         return _plain(numbers)
     return _plain(f"{_fitted(label, TOOLTIP_LIMIT - 200)}: {numbers}")  # 200: room for the numbers

@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from autodiff import Value, no_grad
+from autodiff import LeafArrays, Value, no_grad
 from autodiff.files import write_atomically
 
 from .view import module_of, parent_module
@@ -137,7 +137,11 @@ class GradientFlow:
     def record(self) -> None:
         """Note the current gradients."""
         for name, params in self.layers.items():
-            grads = np.abs([p.grad for p in params])
+            try:
+                grads = np.abs(LeafArrays(params).read_grad())
+            except ValueError as error:
+                raise ValueError(f"GradientFlow.record: in {name!r}, {error}; call record() after "
+                                 "backward()") from None
             self.mean[name].append(float(grads.mean()))
             self.max[name].append(float(grads.max()))
 
