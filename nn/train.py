@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import math
 import numbers
-import sys
 import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
 import autodiff
 from autodiff.value import to_float
@@ -18,6 +16,7 @@ from . import losses
 from .fit_steps import CompiledSteps, ScalarSteps, first_line
 from .module import Module
 from .optim import Adam, Optimizer
+from .progress import progress as progress_bar
 
 LOSSES: dict[str, Callable] = {
     "mse": losses.mse_loss,
@@ -60,7 +59,8 @@ def fit(
     ``l2`` adds ``l2 * sum(p²)`` to each batch's loss. The optimizer defaults to Adam
     with lr 0.01. The history has ``"loss"`` (the mean batch loss of each epoch) and,
     for classification losses, ``"accuracy"`` (on the epoch's training predictions).
-    The progress bar shows only when ``progress`` and the output is a terminal.
+    With ``progress``, a bar shows in a terminal (text) and in a notebook (a widget
+    where ipywidgets is installed, text where not); never in a log.
     ``on_step``, if given, is called after each batch's backward pass and update (the
     gradients are still there: ``viz.GradientFlow(model).record`` fits).
 
@@ -115,8 +115,8 @@ def fit(
     correct = _CORRECT.get(loss_fn)
     history: dict[str, list[float]] = {"loss": []} | ({"accuracy": []} if correct else {})
 
-    bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not (progress and sys.stderr.isatty()))
     step = 0
+    bar = progress_bar(range(epochs), enabled=progress, desc="training", unit="epoch")
     for epoch in bar:
         total, right = 0.0, 0
         order = rng.permutation(n)
