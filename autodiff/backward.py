@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from . import ops
+from .arguments import values_list
 from .leaves import gradient_lock
 from .value import VALUE_MATH, Real, Value, recording, refuse_per_sample, to_float
 
@@ -261,10 +262,7 @@ def gradients(
     """
     if not isinstance(output, Value):
         raise TypeError(f"output must be a Value, got {type(output).__name__}")
-    inputs = (inputs,) if isinstance(inputs, Value) else tuple(inputs)
-    for i, x in enumerate(inputs):
-        if not isinstance(x, Value):
-            raise TypeError(f"inputs[{i}] must be a Value, got {type(x).__name__}")
+    inputs = (inputs,) if isinstance(inputs, Value) else tuple(values_list(inputs, "inputs", "gradients"))
     if not create_graph:
         grads = _backpropagate(output, 1.0, create_graph=False, wrt=inputs)
         return tuple(grads.get(x, 0.0) for x in inputs)

@@ -22,6 +22,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .arguments import described, values_list
 from .value import Value, to_float
 
 # Held while gradients are written into leaves (a read-add-write of a leaf's .grad is
@@ -56,10 +57,7 @@ class LeafArrays:
     """
 
     def __init__(self, leaves: Iterable[Value]) -> None:
-        self.values = tuple(leaves)
-        for i, leaf in enumerate(self.values):
-            if not isinstance(leaf, Value):
-                raise TypeError(f"item {i} is a {type(leaf).__name__}, not a Value")
+        self.values = tuple(values_list(leaves, "leaves", "LeafArrays"))
 
     def __len__(self) -> int:
         return len(self.values)
@@ -120,7 +118,10 @@ class LeafArrays:
                 leaf.grad = 0.0
 
     def _one_per_leaf(self, numbers: np.ndarray | Sequence[float], what: str) -> np.ndarray:
-        numbers = np.asarray(numbers, dtype=float)
+        try:
+            numbers = np.asarray(numbers, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{what} needs {len(self.values)} numbers, one per leaf, got {described(numbers)}") from None
         if numbers.shape != (len(self.values),):
             raise ValueError(f"{what} needs {len(self.values)} numbers, one per leaf, got shape {numbers.shape}")
         return numbers

@@ -41,6 +41,7 @@ import numpy as np
 
 from . import ops
 from .backward import topological_order
+from .arguments import described, values_list
 from .leaves import LeafArrays, slice_if_consecutive
 from .tracing import Guard, evaluate, trace
 from .value import Value
@@ -534,7 +535,10 @@ class Program:
         """d loss / d output for each sample: the weights, or 1/N for every one (the mean)."""
         if weights is None:
             return 1.0 / n
-        weights = np.asarray(weights, dtype=float)
+        try:
+            weights = np.asarray(weights, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"weights must be numbers, one per sample ({n}), got {described(weights)}") from None
         if weights.shape != (n,):
             raise ValueError(f"weights must have one number per sample ({n}), got shape {weights.shape}")
         return weights
@@ -674,8 +678,8 @@ BACKENDS = ("numpy", "numba")
 
 
 def _check_backend(backend: str) -> str:
-    if backend not in BACKENDS:
-        raise ValueError(f"compile's backend is one of {', '.join(map(repr, BACKENDS))}, got {backend!r:.60}")
+    if not isinstance(backend, str) or backend not in BACKENDS:  # str first: an array has no `in`
+        raise ValueError(f"compile's backend is one of {', '.join(map(repr, BACKENDS))}, got {described(backend)}")
     if backend == "numba":
         from .fused import require_numba
         require_numba()
@@ -725,10 +729,8 @@ def _input_names(function: Callable, inputs: int | Sequence[str] | None) -> list
 
 
 def _check_inputs(inputs: Sequence[Value], in_graph: set[Value] | None) -> list[Value]:
-    inputs = [inputs] if isinstance(inputs, Value) else list(inputs)
+    inputs = [inputs] if isinstance(inputs, Value) else values_list(inputs, "inputs", "compile")
     for i, x in enumerate(inputs):
-        if not isinstance(x, Value):
-            raise TypeError(f"inputs[{i}] must be a Value, got {type(x).__name__}")
         if x.parents:
             raise ValueError(f"inputs[{i}] ({x.label or x.op}) is computed by an op; inputs must be leaves")
         if in_graph is not None and x not in in_graph:

@@ -26,6 +26,7 @@ import numpy as np
 
 import autodiff
 from autodiff import Value, ops
+from autodiff.arguments import described
 from autodiff.value import apply
 
 from . import torch_bridge
@@ -36,15 +37,17 @@ INITS = ("pytorch", "he", "xavier")
 
 
 def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
-    if rng is None or isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+    if rng is None or isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):
         return rng
-    raise TypeError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
+    raise TypeError(f"the seed (rng) must be an int >= 0, a numpy Generator or None, got {described(rng)}")
 
 
 def _check_activation(activation: str) -> str:
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:  # str first: an array has no `in`
+        if not isinstance(activation, str):
+            raise ValueError(f"an activation is one of {', '.join(ACTIVATIONS)}, got {described(activation)}")
         raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
     return activation
 
@@ -103,8 +106,13 @@ def as_inputs(x: Sequence[Value | float], nin: int, who: str) -> list[Value]:
     >>> [v.label for v in as_inputs([0.5, Value(1.0, label="mine")], 2, "a model")]
     ['x[0]', 'mine']
     """
-    if isinstance(x, (Value, str, bytes)) or not hasattr(x, "__len__"):
-        raise TypeError(f"{who} takes a list of {nin} numbers or Values, got {type(x).__name__}")
+    if isinstance(x, (Value, str, bytes, dict)) or not hasattr(x, "__len__"):
+        raise TypeError(f"{who} takes one sample, a list of {nin} numbers or Values, got {described(x)}")
+    if isinstance(x, np.ndarray) and x.ndim > 1 or len(x) and isinstance(x[0], (list, tuple, np.ndarray)):
+        shape = x.shape if isinstance(x, np.ndarray) else f"{len(x)} lists"
+        raise TypeError(f"{who} takes one sample, a list of {nin} numbers or Values, got a batch ({shape}); "
+                        "call it on each sample: [model(x) for x in X] (nn.fit and autodiff.compile "
+                        "run whole batches)")
     if len(x) != nin:
         raise ValueError(f"{who} takes {nin} inputs, got {len(x)}")
     return [v if isinstance(v, Value) else Value(v, name) for v, name in zip(x, _input_names(nin))]
@@ -278,8 +286,10 @@ class MLP(Module):
         out_activation: str = "linear", seed: int | None = None, *, init: str = "pytorch",
         fused: bool = True,
     ) -> None:
-        if isinstance(nouts, (int, str)) or not nouts:
-            raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        if isinstance(nouts, (str, bytes, dict)) or not isinstance(nouts, Sequence) or not nouts:
+            fix = f"; for one layer: [{nouts}]" if isinstance(nouts, int) and not isinstance(nouts, bool) else ""
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, such as [16, 1], got "
+                             f"{described(nouts)}{fix}")
         rng = _generator(seed)
         sizes = [_positive(nin, "nin")] + [_positive(n, "each of nouts") for n in nouts]
         self.activation = _check_activation(activation)

@@ -15,6 +15,7 @@ from typing import Any, Iterator, Mapping
 
 import autodiff
 from autodiff import Value
+from autodiff.arguments import file_path
 
 from . import model_file
 
@@ -83,13 +84,14 @@ class Module:
 
         Non-finite parameters are refused with ``ValueError``.
         """
-        model_file.save(path, self.architecture(), self.state_dict())
+        model_file.save(file_path(path, "path", "save"), self.architecture(), self.state_dict())
 
     def load(self, path: str | os.PathLike) -> None:
         """Load parameters saved by ``save``; on any problem a ``ValueError`` names it and
         the model is left unchanged. Only a regular file is read (a link to one is
         followed), of at most ``nn.model_file.size_limit`` bytes: 1 MiB plus 256 bytes
         per parameter."""
+        path = file_path(path, "path", "load")
         self.load_state_dict(model_file.load(path, self.architecture(), len(self.named_parameters())))
 
     def __repr__(self) -> str:

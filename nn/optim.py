@@ -23,6 +23,7 @@ import numpy as np
 
 import autodiff
 from autodiff import Value
+from autodiff.arguments import described, values_list
 
 
 class Optimizer:
@@ -37,12 +38,9 @@ class Optimizer:
     _buffers: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
-        self.params = list(params)
+        self.params = values_list(params, "params", type(self).__name__)
         if not self.params:
             raise ValueError(f"{type(self).__name__} got no parameters to optimize")
-        for i, p in enumerate(self.params):
-            if not isinstance(p, Value):
-                raise TypeError(f"{type(self).__name__} optimizes Values; parameter {i} is a {type(p).__name__}")
         seen: set[int] = set()
         for i, p in enumerate(self.params):
             if id(p) in seen:
@@ -180,7 +178,7 @@ class SGD(Optimizer):
     _buffers = ("momentum_buffer",)
 
     def __init__(
-        self, params: Iterable[Value], lr: float, momentum: float = 0.0, dampening: float = 0.0,
+        self, params: Iterable[Value], lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
         weight_decay: float = 0.0, nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
@@ -221,7 +219,13 @@ class Adam(Optimizer):
         eps: float = 1e-8, weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise ValueError(f"{type(self).__name__}: betas must be a pair of numbers in [0, 1), such as "
+                             f"(0.9, 0.999), got {described(betas)}")
         beta1, beta2 = betas
+        for name, beta in (("betas[0]", beta1), ("betas[1]", beta2)):
+            if isinstance(beta, bool) or not isinstance(beta, numbers.Real):
+                raise ValueError(f"{type(self).__name__}: {name} must be a number in [0, 1), got {described(beta)}")
         for name, beta in (("betas[0]", beta1), ("betas[1]", beta2)):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {beta!r}")

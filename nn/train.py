@@ -10,6 +10,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 import autodiff
+from autodiff.arguments import described, sized
 from autodiff.value import to_float
 
 from . import losses
@@ -91,7 +92,7 @@ def fit(
     ValueError: feature 0 of sample 1 is nan; fit needs finite features
     """
     if not isinstance(model, Module):
-        raise TypeError(f"fit trains an nn.Module, got {type(model).__name__}")
+        raise TypeError(f"fit trains an nn.Module (an nn.MLP, say), got {described(model)}")
     loss_fn = _loss(loss)
     epochs = _positive_int(epochs, "epochs")
     batch_size = None if batch_size is None else _positive_int(batch_size, "batch_size")
@@ -228,7 +229,8 @@ def _optimizer(optimizer: Optimizer | None, model: Module) -> Optimizer:
     if optimizer is None:
         return Adam(model.parameters(), lr=0.01)
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be an nn optimizer (SGD, Adam, AdamW), got {type(optimizer).__name__}")
+        raise TypeError(f"fit: optimizer must be an nn optimizer (nn.SGD, nn.Adam, nn.AdamW) or None, got "
+                        f"{described(optimizer)}")
     own = {id(p) for p in model.parameters()}
     for i, p in enumerate(optimizer.params):
         if id(p) not in own:
@@ -246,11 +248,14 @@ def _require_finite_weights(model: Module) -> None:
 def _samples(model: Module, X: Any, y: Any, loss_fn: Callable) -> tuple[list[list[float]], list]:
     """X as rows of finite floats and y as targets the loss accepts, or an error naming the sample."""
     rows = _features(model, X)
-    if isinstance(y, np.ndarray):
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-D, one target per sample, got shape {y.shape}")
-        y = y.tolist()
-    y = list(y)
+    if isinstance(y, np.ndarray) and y.ndim != 1:
+        column = "; it is a column: flatten it with np.ravel(y)" if y.ndim == 2 and y.shape[1] == 1 else ""
+        raise ValueError(f"fit: y must be 1-D, one target per sample, got shape {y.shape}{column}")
+    y = y.tolist() if isinstance(y, np.ndarray) else list(sized(y, "y", "fit", "one target per sample",
+                                                                 one_sample_fix=False))
+    if y and isinstance(y[0], (list, tuple, np.ndarray)) and np.size(y[0]) == 1:
+        raise ValueError(f"fit: y must be one target per sample, got a column (y[0] is {described(y[0])}); "
+                         "flatten it: [t[0] for t in y], or np.ravel(y)")
     if len(rows) != len(y):
         raise ValueError(f"X has {len(rows)} samples but y has {len(y)} targets")
     if loss_fn is losses.cross_entropy_loss:
@@ -260,8 +265,8 @@ def _samples(model: Module, X: Any, y: Any, loss_fn: Callable) -> tuple[list[lis
 
 def _features(model: Module, X: Any) -> list[list[float]]:
     if isinstance(X, np.ndarray) and X.ndim != 2:
-        raise ValueError(f"X must be 2-D, one row of features per sample, got shape {X.shape}")
-    X = list(X)
+        raise ValueError(f"fit: X must be 2-D, one row of features per sample, got shape {X.shape}")
+    X = list(sized(X, "X", "fit", "one list of features per sample", one_sample_fix=False))
     if not X:
         raise ValueError("fit needs at least one sample")
     width = getattr(model, "nin", None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import numbers
 import os
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ from typing import Any
 import graphviz
 
 from autodiff import Value
+from autodiff.arguments import described, file_path, one_of
 from autodiff.files import write_atomically
 
 from .colours import GradientScale
@@ -104,9 +106,12 @@ class Drawing:
         every gradient is drawn as ``?``, in boxes and tooltips alike: for a page that
         must not give them away (the quiz), whatever an earlier ``backward`` left."""
         if not isinstance(root, Value):
-            raise TypeError(f"drawing a graph needs a Value, got {type(root).__name__}")
-        if rankdir not in ("LR", "RL", "TB", "BT"):
-            raise ValueError(f"rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+            fix = "; draw what it computes: viz.draw_dot(model(x))" if callable(getattr(root, "parameters", None)) else ""
+            raise TypeError(f"drawing a graph needs a Value, got {described(root)}{fix}")
+        one_of(rankdir, ("LR", "RL", "TB", "BT"), "rankdir", "draw_dot")
+        for name, threshold in (("vanishing", vanishing), ("exploding", exploding)):
+            if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 < threshold < math.inf:
+                raise ValueError(f"draw_dot: {name} must be a number > 0 (a |grad| threshold), got {described(threshold)}")
         if isinstance(budget, bool) or not isinstance(budget, int) or budget < 10:
             raise ValueError(f"budget must be an int of at least 10, got {budget!r}")
         view = build_view(root, budget)
@@ -242,7 +247,7 @@ def render(root: Value, path: str | os.PathLike, *, timeout: float = 60.0, **opt
     Graphviz's ``dot`` program, which gets ``timeout`` seconds. ``options`` go to
     ``draw_dot``. Returns the path written.
     """
-    path = Path(path)
+    path = Path(file_path(path, "path", "render"))
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise ValueError(f"cannot tell the format from {path.name!r}: use one of {', '.join(FORMATS)}")

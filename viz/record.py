@@ -19,6 +19,7 @@ import numpy as np
 
 import autodiff
 from autodiff import Value, no_grad
+from autodiff.arguments import described, file_path, number_array
 
 from .colours import GradientScale
 
@@ -76,11 +77,11 @@ class TrainingRecord:
         import nn  # here, not at the top: importing viz stays light (nn.fit brings tqdm)
 
         if not isinstance(model, nn.MLP):
-            raise TypeError(f"TrainingRecord records an nn.MLP, got {type(model).__name__}")
+            raise TypeError(f"TrainingRecord records an nn.MLP, got {described(model)}")
         if model.nouts[-1] != 1:
             raise ValueError(f"TrainingRecord needs a model with one output, this one has {model.nouts[-1]}")
-        if loss not in PAGE_LOSSES:
-            raise ValueError(f"TrainingRecord takes loss {', '.join(map(repr, PAGE_LOSSES))}, got {loss!r}")
+        if not isinstance(loss, str) or loss not in PAGE_LOSSES:  # str first: an array has no `in`
+            raise ValueError(f"TrainingRecord takes loss {', '.join(map(repr, PAGE_LOSSES))}, got {described(loss)}")
         for name, value, least in (("max_snapshots", max_snapshots, 2), ("resolution", resolution, 2),
                                    ("max_bytes", max_bytes, 1)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
@@ -88,8 +89,8 @@ class TrainingRecord:
         if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not 0 <= l2 < float("inf"):
             raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
         self.model, self.loss, self.l2 = model, loss, float(l2)
-        self.X = np.array(X, dtype=float)
-        self.y = np.array(y, dtype=float)
+        self.X = number_array(X, "X", "TrainingRecord", 2).copy()
+        self.y = number_array(y, "y", "TrainingRecord", 1).copy()
         if self.X.ndim != 2 or self.X.shape[1] != model.nin or len(self.X) != len(self.y) or not len(self.X):
             raise ValueError(f"X must be samples of {model.nin} features with one target each in y; got X of "
                              f"shape {self.X.shape} and {len(self.y)} targets")
@@ -231,7 +232,7 @@ class TrainingRecord:
         """Write the page to ``path`` (one self-contained .html file); returns the path."""
         from autodiff.files import write_atomically
 
-        path = Path(path)
+        path = Path(file_path(path, "path", "TrainingRecord.write"))
         if path.suffix.lower() not in (".html", ".htm"):
             raise ValueError(f"TrainingRecord.write writes an HTML page: give a path ending in .html, not {path.name!r}")
         write_atomically(path, self.page(title))

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from autodiff import Value, input_gradients, local_gradients, topological_order
+from autodiff.arguments import described, file_path
 from autodiff.files import write_atomically
 
 from .graph import Drawing, check_timeout, run_dot
@@ -143,8 +144,8 @@ def backward_steps(root: Value, path: str | os.PathLike, *, rankdir: str = "LR",
     'steps.html'
     """
     if not isinstance(root, Value):
-        raise TypeError(f"backward_steps needs a Value, got {type(root).__name__}")
-    path = Path(path)
+        raise TypeError(f"backward_steps needs a Value (the output whose backward pass it shows), got {described(root)}")
+    path = Path(file_path(path, "path", "backward_steps"))
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"backward_steps writes an HTML page: give a path ending in .html, not {path.name!r}")
     check_timeout(timeout)
