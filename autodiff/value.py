@@ -208,16 +208,30 @@ class Value:
         extra += f", op={self.op!r}" if self.parents else ""
         return f"Value(data={self._data!r}, grad={self.grad!r}{extra})"
 
-    def backward(self, grad: Real = 1.0) -> None:
+    def backward(self, grad: Real = 1.0, *, gradient: Real | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
         """Fill ``.grad`` of every node of this graph with d self / d node, times ``grad``.
 
         Leaves accumulate across calls; every other node holds this pass's gradient.
+        PyTorch's keywords are understood: ``gradient`` is ``grad``; ``retain_graph`` changes
+        nothing (the graph is always kept); ``create_graph=True`` is refused with the way
+        to get derivatives as a graph.
 
         >>> x = Value(3.0); y = x * x; y.backward(); x.grad
         6.0
+        >>> y.backward(gradient=0.5, retain_graph=True); x.grad
+        9.0
         """
         from .backward import backward
 
+        if create_graph:
+            raise TypeError("backward(create_graph=True): backward() writes numbers into .grad; for "
+                            "gradients as Values to differentiate again, use "
+                            "autodiff.gradients(output, inputs, create_graph=True) or autodiff.grad(f)")
+        if gradient is not None:
+            if grad != 1.0:
+                raise TypeError("backward() got both grad and gradient (PyTorch's name for it); give one")
+            grad = gradient
         backward(self, grad)
 
     # operators: thin calls into the op table

@@ -123,3 +123,24 @@ def test_other_missing_names_raise_the_plain_attribute_error():
     with pytest.raises(AttributeError, match=r"^'Value' object has no attribute 'nothing'$"):
         Value(1.0).nothing
     assert not hasattr(Value(1.0), "__array__")  # numpy must still see a Value as an object
+
+
+def test_backward_understands_pytorchs_keywords():
+    t = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    square = t * t
+    square.backward(gradient=torch.tensor(0.5, dtype=torch.float64), retain_graph=True)
+    square.backward(gradient=torch.tensor(2.0, dtype=torch.float64))
+    x = Value(3.0)
+    y = x * x
+    y.backward(gradient=0.5, retain_graph=True)
+    y.backward(2.0)
+    assert x.grad == t.grad.item() == 15.0
+
+
+def test_backward_with_create_graph_says_how_to_get_a_graph_of_gradients():
+    x = Value(3.0)
+    with pytest.raises(TypeError, match=r"autodiff.gradients\(output, inputs, create_graph=True\) or autodiff.grad"):
+        (x * x).backward(create_graph=True)
+    assert x.grad == 0.0
+    with pytest.raises(TypeError, match="both grad and gradient"):
+        (x * x).backward(2.0, gradient=3.0)
