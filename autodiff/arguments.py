@@ -6,6 +6,7 @@ One place for the wording, so that every function says "got a float (1.5)" alike
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 from typing import Any, Iterable, Sequence
@@ -132,6 +133,36 @@ def one_of(x: Any, choices: Sequence[str], name: str, who: str) -> str:
         return x
     listed = ", ".join(repr(c) for c in choices)
     raise ValueError(f"{who}: {name} must be one of {listed}, got {described(x)}")
+
+
+def flag(x: Any, name: str, who: str) -> bool:
+    """``x`` as a bool if it is True or False (numpy's too); else a ``TypeError``: an
+    array or a string is not a yes or no.
+
+    >>> flag(np.True_, "quiz", "backward_steps")
+    True
+    """
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    raise TypeError(f"{who}: {name} must be True or False, got {described(x)}")
+
+
+def bounded_number(x: Any, name: str, who: str, *, above: float | None = None, at_least: float | None = None,
+           integer: bool = False) -> float:
+    """``x`` as a finite float (or int, with ``integer``) above ``above`` or at least
+    ``at_least``; else a ``ValueError`` that says which numbers it takes.
+
+    >>> bounded_number(0, "eps", "gradcheck", above=0)
+    Traceback (most recent call last):
+    ValueError: gradcheck: eps must be a finite number > 0, got an int (0)
+    """
+    kind = "an int" if integer else "a finite number"
+    wanted = kind + (f" > {above:g}" if above is not None else f" >= {at_least:g}" if at_least is not None else "")
+    numeric = (numbers.Integral if integer else numbers.Real)
+    if (isinstance(x, (bool, np.bool_)) or not isinstance(x, numeric) or not math.isfinite(x)
+            or above is not None and not x > above or at_least is not None and not x >= at_least):
+        raise ValueError(f"{who}: {name} must be {wanted}, got {described(x)}")
+    return int(x) if integer else float(x)
 
 
 def _is_model(x: object) -> bool:

@@ -42,6 +42,7 @@ import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
+from .arguments import bounded_number, described
 from .backward import _backpropagate, local_gradients, topological_order
 from .local_derivatives import local_derivative, number, positions
 from .value import Value
@@ -123,7 +124,8 @@ def explain(output: Value, node: Value | None = None, *, steps: int = STEPS,
         return explain_value(output, claimed)
     for name, v in (("output", output), ("node", node)):
         if not isinstance(v, Value):
-            raise TypeError(f"explain needs Values; {name} is a {type(v).__name__}")
+            raise TypeError(f"explain needs Values; {name} is {described(v)}")
+    steps = bounded_number(steps, "steps", "explain", at_least=1, integer=True)
     order = topological_order(output)
     if node not in set(order):
         raise ValueError("the node is not in the output's graph: the output does not depend on it")

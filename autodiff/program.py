@@ -430,6 +430,8 @@ class Program:
         >>> program(np.array([1.0, 3.0])).tolist(), program.values_of(square).tolist()
         ([2.0, 10.0], [1.0, 9.0])
         """
+        if not isinstance(node, Value):
+            raise TypeError(f"values_of takes a node of the program's graph (a Value), got {described(node)}")
         with self._running():
             if self._ran_in is None:
                 raise RuntimeError("run the program on a batch before reading its values")

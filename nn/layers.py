@@ -158,16 +158,18 @@ class Neuron(Module):
         self.fused = fused
         self.activation = _check_activation(activation)
         rng = _generator(rng)
+        if not isinstance(init, str) or init not in INITS:  # str first: an array has no `in`
+            if not isinstance(init, str):
+                raise ValueError(f"init is one of {', '.join(INITS)}, got {described(init)}")
+            raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
         if init == "pytorch":
             bound = 1 / math.sqrt(nin)
             w, b = rng.uniform(-bound, bound, nin), rng.uniform(-bound, bound)
         elif init == "he":
             w, b = rng.normal(0.0, math.sqrt(2 / nin), nin), 0.0
-        elif init == "xavier":
+        else:  # xavier
             bound = math.sqrt(6 / (nin + _positive(fan_out, "fan_out")))
             w, b = rng.uniform(-bound, bound, nin), 0.0
-        else:
-            raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
         self.w = [Value(float(v)) for v in w]
         self.b = Value(float(b))
         self._name_nodes(())

@@ -23,7 +23,7 @@ import numpy as np
 
 import autodiff
 from autodiff import Value
-from autodiff.arguments import described, values_list
+from autodiff.arguments import bounded_number, described, flag, values_list
 
 
 class Optimizer:
@@ -183,9 +183,9 @@ class SGD(Optimizer):
     ) -> None:
         super().__init__(params, lr)
         self.momentum = _non_negative(momentum, "momentum")
-        self.dampening = float(dampening)
+        self.dampening = bounded_number(dampening, "dampening", "SGD")
         self.weight_decay = _non_negative(weight_decay, "weight_decay")
-        self.nesterov = bool(nesterov)
+        self.nesterov = flag(nesterov, "nesterov", "SGD")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening 0")
 

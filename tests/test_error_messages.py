@@ -114,12 +114,29 @@ WRONG_KINDS = [
     (lambda: viz.TrainingRecord(model(), X, "ab", loss="hinge"), ValueError, r"TrainingRecord: y must be one number per sample, got a str"),
     (lambda: viz.TrainingRecord(model(), X, [1.0, -1.0], loss=np.zeros(2)), ValueError, r"TrainingRecord takes loss .*got a numpy array"),
     (lambda: viz.TrainingRecord(model(), X, [1.0, -1.0], loss="hinge").write(3), TypeError, r"TrainingRecord.write: path must be a file path"),
+    (lambda: nn.MLP(2, [3, 1], init=None), ValueError, r"init is one of pytorch, he, xavier, got a NoneType \(None\)"),
+    (lambda: nn.SGD(model().parameters(), nesterov="yes"), TypeError, r"SGD: nesterov must be True or False, got a str \('yes'\)"),
+    (lambda: nn.SGD(model().parameters(), dampening=None), ValueError, r"SGD: dampening must be a finite number, got a NoneType"),
+    (lambda: autodiff.gradcheck(lambda t: t * t, 1.0, eps="small"), ValueError, r"gradcheck: eps must be a finite number > 0, got a str"),
+    (lambda: autodiff.gradcheck(lambda t: t * t, 1.0, atol=-1), ValueError, r"gradcheck: atol must be a finite number >= 0, got an int \(-1\)"),
+    (lambda: autodiff.explain(y_node, y_node, steps="all"), ValueError, r"explain: steps must be an int >= 1, got a str \('all'\)"),
+    (lambda: viz.draw_dot(y_node, colour=np.ones(2)), TypeError, r"draw_dot: colour must be True or False, got a numpy array"),
+    (lambda: viz.backward_steps(y_node, "steps.html", quiz="yes"), TypeError, r"backward_steps: quiz must be True or False"),
+    (lambda: viz.plot_decision_boundary(model(), X, [1, -1], resolution=None), ValueError, r"resolution must be an int >= 2, got a NoneType"),
 ]
 
 
 @pytest.mark.parametrize("call, error, pattern", WRONG_KINDS, ids=[p[:50] for _, _, p in WRONG_KINDS])
 def test_a_wrong_argument_is_named_with_what_it_got(call, error, pattern):
     assert re.search(pattern, message(error, call))
+
+
+def test_values_of_names_what_it_takes():
+    x = Value(0.0, label="x")
+    program = autodiff.compile(x * x, inputs=[x])
+    program(np.array([1.0]))
+    assert message(TypeError, lambda: program.values_of("x")) == (
+        "values_of takes a node of the program's graph (a Value), got a str ('x')")
 
 
 def test_describing_a_value_never_reads_its_number_so_a_traced_function_gets_the_plain_error():

@@ -19,7 +19,7 @@ from typing import Any
 import graphviz
 
 from autodiff import Value
-from autodiff.arguments import described, file_path, one_of
+from autodiff.arguments import described, file_path, flag, one_of
 from autodiff.files import write_atomically
 
 from .colours import GradientScale
@@ -109,6 +109,8 @@ class Drawing:
             fix = "; draw what it computes: viz.draw_dot(model(x))" if callable(getattr(root, "parameters", None)) else ""
             raise TypeError(f"drawing a graph needs a Value, got {described(root)}{fix}")
         one_of(rankdir, ("LR", "RL", "TB", "BT"), "rankdir", "draw_dot")
+        colour, edge_width, grads = (flag(colour, "colour", "draw_dot"), flag(edge_width, "edge_width", "draw_dot"),
+                                     flag(grads, "grads", "draw_dot"))
         for name, threshold in (("vanishing", vanishing), ("exploding", exploding)):
             if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 < threshold < math.inf:
                 raise ValueError(f"draw_dot: {name} must be a number > 0 (a |grad| threshold), got {described(threshold)}")

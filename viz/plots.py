@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from autodiff import LeafArrays, Value, no_grad
-from autodiff.arguments import described, file_path, number_array
+from autodiff.arguments import bounded_number, described, file_path, number_array
 from autodiff.files import write_atomically
 
 from .view import module_of, parent_module
@@ -97,6 +97,8 @@ def plot_decision_boundary(
         raise TypeError(f"plot_decision_boundary: model must be a model or a function of one sample, got "
                         f"{described(model)}")
     X = number_array(X, "X", "plot_decision_boundary", 2)
+    resolution = bounded_number(resolution, "resolution", "plot_decision_boundary", at_least=2, integer=True)
+    threshold = bounded_number(threshold, "threshold", "plot_decision_boundary")
     if X.shape[1] != 2:
         raise ValueError(f"a decision boundary needs 2-D samples, got X of shape {X.shape}")
     labels = number_array(y, "y", "plot_decision_boundary", 1)

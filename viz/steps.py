@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from autodiff import Value, input_gradients, local_gradients, topological_order
-from autodiff.arguments import described, file_path
+from autodiff.arguments import described, file_path, flag
 from autodiff.files import write_atomically
 
 from .graph import Drawing, check_timeout, run_dot
@@ -149,7 +149,8 @@ def backward_steps(root: Value, path: str | os.PathLike, *, rankdir: str = "LR",
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"backward_steps writes an HTML page: give a path ending in .html, not {path.name!r}")
     check_timeout(timeout)
-    drawing = Drawing.of(root, rankdir=rankdir, budget=budget, colour=False, grads=not quiz)
+    drawing = Drawing.of(root, rankdir=rankdir, budget=budget, colour=False,
+                         grads=not flag(quiz, "quiz", "backward_steps"))
     if quiz:
         template, data = QUIZ_PAGE, {"quiz": json_for_script(_quiz_data(root, drawing))}
     else:
