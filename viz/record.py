@@ -131,16 +131,24 @@ class TrainingRecord:
         Call it after each update, every step (the weights before an update are the ones
         noted at the previous call).
         """
-        step, self._calls = self._calls, self._calls + 1
+        step = self._calls
+        kept = step % self._stride == 0
+        if kept:  # read first: a gradient of None leaves the record as it was
+            try:
+                gradients = self._arrays.read_grad()
+            except ValueError as error:
+                raise ValueError(f"TrainingRecord.record: {error}; call record() after backward() and "
+                                 "the update, as nn.fit's on_step does") from None
+        self._calls += 1
         before, self._before = self._before, self._arrays.read_data()
-        if step % self._stride:
+        if not kept:
             return
         if self._count == self.capacity:
             self._thin()
         k = self._count
         self._steps[k] = step
         self._parameters[k] = before
-        self._gradients[k] = self._arrays.read_grad()
+        self._gradients[k] = gradients
         self._measured[k] = False  # measured when first read: training pays only for two copies
         self._count += 1
         if self._live is not None:

@@ -144,3 +144,14 @@ def test_backward_with_create_graph_says_how_to_get_a_graph_of_gradients():
     assert x.grad == 0.0
     with pytest.raises(TypeError, match="both grad and gradient"):
         (x * x).backward(2.0, gradient=3.0)
+
+
+def test_a_training_record_names_the_parameter_without_a_gradient_and_records_nothing():
+    model = nn.MLP(2, [2, 1], seed=0)
+    record = viz.TrainingRecord(model, [[0.0, 1.0], [1.0, 0.0]], [1.0, -1.0], loss="hinge")
+    model.parameters()[0].grad = None
+    with pytest.raises(ValueError, match=r"TrainingRecord.record: leaf 0 \(layers.0.neurons.0.w.0\) has no gradient yet"):
+        record.record()
+    model.parameters()[0].grad = 0.0
+    record.record()
+    assert len(record) == 1 and record.steps.tolist() == [0]  # the refused call counted no step
