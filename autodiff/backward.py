@@ -10,7 +10,7 @@ reference between nodes.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from . import ops
 from .leaves import gradient_lock

@@ -28,8 +28,25 @@ from itertools import combinations
 
 from . import ops
 from .backward import _backpropagate, topological_order
-from .derivation import (ACTIVATIONS, Apply, Expr, GradientBuilder, Leaf, Names, Path, Product, Sum, Values,
-                         forward_expression, latex_of, nodes_of, number, numbers_of, text_of, walk)
+from .derivation import (
+    ACTIVATIONS,
+    Apply,
+    Expr,
+    GradientBuilder,
+    Leaf,
+    Names,
+    Path,
+    Product,
+    Sum,
+    Values,
+    forward_expression,
+    latex_of,
+    nodes_of,
+    number,
+    numbers_of,
+    text_of,
+    walk,
+)
 from .explain import Explanation, _for_latex
 from .value import Value
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Callable, Sequence, Union
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from .backward import gradients
 from .ops import Op
 from .value import Value, apply, leaves_marked, to_float
 
-Argnums = Union[int, Sequence[int]]
+Argnums = int | Sequence[int]
 
 
 def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., tuple]:

@@ -9,8 +9,8 @@ drawing shows the neuron as the one step a learner thinks of.
 from __future__ import annotations
 
 import itertools
-import math  # for the doctests
-from typing import Iterable
+import math  # noqa: F401 (the doctests use it)
+from collections.abc import Iterable
 
 from . import ops
 from .value import Real, Value, apply, to_float

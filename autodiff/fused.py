@@ -29,8 +29,8 @@ import functools
 import importlib.util
 import math
 import re
+from collections.abc import Callable, Sequence
 from types import SimpleNamespace
-from typing import Callable, Sequence
 
 import numpy as np
 

@@ -34,14 +34,13 @@ from __future__ import annotations
 import functools
 import itertools
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Callable
 
 import numpy as np
 
 from . import ieee
-
 
 FLOAT_MATH = SimpleNamespace()
 """The math namespace of the first-order pass: plain floats (filled below, once the
@@ -74,10 +73,10 @@ class Op:
         # node. ``float_local(out, *inputs)`` for a local_grads rule, else
         # ``float_input_grads(out, grad, *inputs)`` (fixed-arity ops; None for the others).
         fixed = self.arity is not None
-        object.__setattr__(self, "float_local", fixed and self.local_grads and functools.partial(
-            self.local_grads, FLOAT_MATH) or None)
-        object.__setattr__(self, "float_input_grads", fixed and self.input_grads and functools.partial(
-            self.input_grads, FLOAT_MATH) or None)
+        object.__setattr__(self, "float_local", (fixed and self.local_grads and functools.partial(
+            self.local_grads, FLOAT_MATH)) or None)
+        object.__setattr__(self, "float_input_grads", (fixed and self.input_grads and functools.partial(
+            self.input_grads, FLOAT_MATH)) or None)
 
     def rule(self, m, out, inputs):
         """d out / d input for each of ``inputs`` (a sequence, whatever the arity: spread

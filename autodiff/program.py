@@ -34,8 +34,8 @@ import functools
 import inspect
 import operator
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -44,7 +44,6 @@ from .backward import topological_order
 from .leaves import LeafArrays, slice_if_consecutive
 from .tracing import Guard, evaluate, trace
 from .value import Value
-
 
 Rows = "np.ndarray | slice"  # the rows of some nodes: a slice where they lie side by side
 Call = Callable[[], object]

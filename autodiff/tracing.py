@@ -26,8 +26,8 @@ import linecache
 import math
 import os
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from . import ops
 from .value import Value, tracing

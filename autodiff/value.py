@@ -13,15 +13,15 @@ import math
 import numbers
 import operator
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from types import SimpleNamespace
-from typing import Callable, Iterable, Iterator, Union
 
 import numpy as np
 
 from . import ops
 from .ops import Op
 
-Real = Union[int, float, np.integer, np.floating]
+Real = int | float | np.integer | np.floating
 """What a ``Value`` accepts as data, and what may stand beside one in an operator."""
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import autodiff
 from autodiff import Value

@@ -6,7 +6,8 @@ import math
 import numbers
 import sys
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -101,7 +102,7 @@ def fit(
         raise ValueError(f"progress must be True or False, got {progress!r}")
     if on_step is not None and not callable(on_step):
         raise TypeError(f"on_step must be a function or None, got {type(on_step).__name__}")
-    if not (isinstance(compiled, bool) or isinstance(compiled, str) and compiled == "auto"):
+    if not (isinstance(compiled, bool) or (isinstance(compiled, str) and compiled == "auto")):
         raise ValueError(f"compiled must be True, False or 'auto', got {compiled!r}")
     optimizer = _optimizer(optimizer, model)
     _require_finite_weights(model)
@@ -156,7 +157,7 @@ def _steps(model: Module, loss_fn: Callable, l2: float, X: list[list[float]], y:
     else:
         try:
             return CompiledSteps(model, loss_fn, l2, np.array(X), targets, batch_sizes, scalar)
-        except Exception as error:  # noqa: BLE001 (any reason not to compile: the scalar engine trains instead)
+        except Exception as error:
             if compiled is True:
                 raise
             why = f"compile says {first_line(error)}"
