@@ -31,6 +31,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ class Code:
     """
 
     __slots__ = ("text",)
-    __hash__ = None  # equality writes source: a Code is no key
+    __hash__ = None  # type: ignore[assignment]  # equality writes source: a Code is no key
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -79,8 +80,8 @@ class Code:
     def __le__(self, other): return self._binary("<=", other)
     def __gt__(self, other): return self._binary(">", other)
     def __ge__(self, other): return self._binary(">=", other)
-    def __eq__(self, other): return self._binary("==", other)  # type: ignore[override]
-    def __ne__(self, other): return self._binary("!=", other)  # type: ignore[override]
+    def __eq__(self, other): return self._binary("==", other)
+    def __ne__(self, other): return self._binary("!=", other)
     def __and__(self, other): return self._binary("and", other)
     def __rand__(self, other): return self._binary("and", other, True)
 
@@ -362,10 +363,10 @@ def _compiled(source: str) -> tuple[Callable, Callable]:
     same structure, reuses them (the index array is an argument, not part of the source)."""
     import numba
 
-    namespace = {"math": math, "np": np}
+    namespace: dict[str, Any] = {"math": math, "np": np}
     exec(source, namespace)  # noqa: S102 (op names and numbers from the op table only)
-    options = {"error_model": "numpy", "boundscheck": False}
-    return numba.njit(**options)(namespace["forward"]), numba.njit(**options)(namespace["backward"])
+    jit = numba.njit(error_model="numpy", boundscheck=False)
+    return jit(namespace["forward"]), jit(namespace["backward"])
 
 
 class Fused:

@@ -35,7 +35,7 @@ import functools
 import itertools
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import numpy as np
@@ -65,6 +65,9 @@ class Op:
     local_grads: Callable[..., tuple] | None = None
     input_grads: Callable[..., tuple] | None = None
     exponent: float | None = None  # x ** exponent's constant (``power_by``), for backends that write source
+    # Set by __post_init__ (below), not given.
+    float_local: Callable[..., tuple] | None = field(init=False, repr=False, compare=False)
+    float_input_grads: Callable[..., tuple] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if (self.local_grads is None) == (self.input_grads is None):
@@ -82,7 +85,7 @@ class Op:
         """d out / d input for each of ``inputs`` (a sequence, whatever the arity: spread
         out for a unary or binary op, passed whole to an op of any arity). An
         ``input_grads`` rule answers for an incoming gradient of 1."""
-        if self.input_grads is not None:
+        if self.local_grads is None:
             return self.grads(m, out, 1.0, inputs)
         return self.local_grads(m, out, *inputs) if self.arity is not None else self.local_grads(m, out, inputs)
 
