@@ -114,7 +114,9 @@ def fit(
     steps = _steps(model, loss_fn, l2, X, y, targets, batch_sizes, compiled)
     names = _names(model, optimizer.params)
     correct = _CORRECT.get(loss_fn)
-    history: dict[str, list[float]] = {"loss": []} | ({"accuracy": []} if correct else {})
+    history: dict[str, list[float]] = {"loss": []}
+    if correct:
+        history["accuracy"] = []
 
     bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not (progress and sys.stderr.isatty()))
     step = 0
@@ -210,7 +212,7 @@ def _positive_int(n: Any, name: str) -> int:
 
 
 def _l2(l2: Any) -> float:
-    if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real) or not 0 <= l2 < math.inf:
+    if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real) or not 0 <= l2 < math.inf:  # type: ignore[operator]  # numbers' ABCs compare with int at run time; their stubs do not say so
         raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
     return float(l2)
 
@@ -323,7 +325,7 @@ def _class_count(model: Module, first: list[float]) -> int:
 
 def _class_indices(y: list, classes: int) -> list[int]:
     for i, t in enumerate(y):
-        if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral) or not 0 <= t < classes:
+        if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral) or not 0 <= t < classes:  # type: ignore[operator]  # numbers' ABCs compare with int at run time; their stubs do not say so
             raise ValueError(f"cross_entropy takes class indices, ints in 0..{classes - 1} (the model's "
                              f"{classes} outputs); the target of sample {i} is {t!r}")
     return [int(t) for t in y]

@@ -78,7 +78,7 @@ def plot_history(history: dict[str, Sequence[float]], path: str | os.PathLike | 
 
 def plot_decision_boundary(
     model: Callable[[list[float]], Value],
-    X: Sequence[Sequence[float]],
+    X: Sequence[Sequence[float]] | np.ndarray,
     y: Sequence[float],
     path: str | os.PathLike | None = None,
     *,
