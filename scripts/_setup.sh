@@ -12,7 +12,7 @@ setup_venv() {
     [ -f "$stamp" ] && return 0
     echo "Setting up $venv (numpy, graphviz, tqdm; pytest, hypothesis, matplotlib; torch and micrograd as references)..."
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -e "$root[test,reference,bench]"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -e "$root[test,reference,bench,lint]"
     rm -f "$venv"/.installed-*
     touch "$stamp"
 }
