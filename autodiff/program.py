@@ -245,7 +245,7 @@ class _Layer:
         if x_grad.overwrite and self._w is not None:
             calls.append(functools.partial(np.matmul, self._w.T, out_grad, out=x_grad.view))
         else:
-            calls.append(lambda: x_grad.take(self._weights_used.T @ out_grad))  # type: ignore[union-attr]  # set by forward
+            calls.append(lambda: x_grad.take(self._weights_used.T @ out_grad))  # type: ignore[union-attr]  # set by the forward pass (product) before any backward
         return calls
 
 
