@@ -17,17 +17,17 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
 python="$venv/bin/python"
 
-# The extras each level installs; "full" includes "demo"'s.
-declare -A extras_of=([demo]="plots" [full]="plots,test,reference,bench")
-
 setup_venv() {
-    local level="${1:?setup_venv needs a level: demo or full}"
-    local extras="${extras_of[$level]:?unknown level $level: demo or full}"
-    local tag stamp
+    local level="${1:-}" extras tag stamp
+    case "$level" in  # the extras each level installs; "full" holds "demo"'s
+        demo) extras="plots" ;;
+        full) extras="plots,test,reference,bench" ;;
+        *) echo "setup_venv needs a level, demo or full; got '$level'" >&2; return 1 ;;
+    esac
     tag="$venv/.installed-$(sha256sum <"$root/pyproject.toml" | cut -c1-16)"
     stamp="$tag-$level"
     [ -f "$stamp" ] || [ -f "$tag-full" ] && return 0
-    echo "Setting up $venv for the $level command (the project with its extras: $extras)..."
+    echo "Setting up $venv at the $level level: the project with its extras $extras..."
     [ -x "$python" ] || python3 -m venv --without-pip "$venv"
     local installer
     installer="$(mktemp -d)"
