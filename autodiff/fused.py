@@ -19,7 +19,7 @@ scalar engine's order here, in BLAS's order there. An op that checks its numbers
 class index, a probability) stops the loop at the first sample that fails; the numpy
 steps then run on the batch and raise their error, with its message.
 
-numba is optional (``pip install autodiff[fast]``): ``numba_available()`` says whether it
+numba is optional (``pip install 'autodiff-scalar[fast]'``): ``numba_available()`` says whether it
 is installed, and ``backend="numba"`` without it raises ``ImportError`` saying so.
 """
 
@@ -353,7 +353,7 @@ def write_source(steps: Sequence) -> tuple[str, np.ndarray]:
 def require_numba() -> None:
     """Raise ``ImportError``, saying how to install it, where numba is missing."""
     if not numba_available():
-        raise ImportError("compile(..., backend='numba') needs numba: pip install 'autodiff[fast]' "
+        raise ImportError("compile(..., backend='numba') needs numba: pip install 'autodiff-scalar[fast]' "
                           "(or pip install numba)")
 
 

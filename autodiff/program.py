@@ -662,7 +662,7 @@ def compile(  # noqa: A001 (autodiff.compile)
     Either way every other leaf is read from its ``.data`` at each call, so optimizer
     updates flow in without recompiling.
 
-    ``backend="numba"`` (numba installed: ``pip install autodiff[fast]``) runs each pass
+    ``backend="numba"`` (numba installed: ``pip install 'autodiff-scalar[fast]'``) runs each pass
     over the samples as one native loop instead of one numpy call per step: the same
     numbers to rounding, seconds to compile, once per program structure and process
     (``fused.py``). The default, ``"numpy"``, needs nothing more.

@@ -39,7 +39,8 @@ def _figure(width: float = 6.4, height: float = 4.0) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'autodiff[plots]' (or pip install matplotlib)") from None
+        raise ImportError("plots need matplotlib: pip install 'autodiff-scalar[plots]' "
+                          "(or pip install matplotlib)") from None
     return _inline(Figure)(figsize=(width, height), layout="constrained")
 
 
