@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import os
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -48,11 +50,11 @@ def values_list(x: Any, name: str, who: str) -> list[Value]:
     TypeError: f: inputs must be a list of Values, got one Value; wrap it in a list: [v]
     """
     if isinstance(x, Value):
-        raise TypeError(f"{who}: {name} must be a list of Values, got one Value; "
-                        "wrap it in a list: [v]")
+        raise TypeError(f"{who}: {name} must be a list of Values, got one Value; wrap it in a list: [v]")
     if _is_model(x):
-        raise TypeError(f"{who}: {name} must be a list of Values, got {described(x)}; "
-                        "pass model.parameters(), as in PyTorch")
+        raise TypeError(
+            f"{who}: {name} must be a list of Values, got {described(x)}; pass model.parameters(), as in PyTorch"
+        )
     if isinstance(x, (str, bytes, dict)) or not isinstance(x, Iterable):
         raise TypeError(f"{who}: {name} must be a list of Values, got {described(x)}")
     items = list(x)
@@ -62,7 +64,7 @@ def values_list(x: Any, name: str, who: str) -> list[Value]:
     return items
 
 
-def sized(x: Any, name: str, who: str, wanted: str, *, one_sample_fix: bool = True) -> Sequence:
+def sized(x: Any, name: str, who: str, wanted: str, *, one_sample_fix: bool = True) -> Sequence[Any] | np.ndarray:
     """``x`` if it is a list, tuple, array or other sequence (``wanted`` says of what; an
     iterator becomes a list); else a
     ``TypeError`` with the fix: a lone number or ``Value`` wrapped in a list (unless not
@@ -147,22 +149,34 @@ def flag(x: Any, name: str, who: str) -> bool:
     raise TypeError(f"{who}: {name} must be True or False, got {described(x)}")
 
 
-def bounded_number(x: Any, name: str, who: str, *, above: float | None = None, at_least: float | None = None,
-           integer: bool = False) -> float:
-    """``x`` as a finite float (or int, with ``integer``) above ``above`` or at least
-    ``at_least``; else a ``ValueError`` that says which numbers it takes.
+def bounded_number(x: Any, name: str, who: str, *, above: float | None = None, at_least: float | None = None) -> float:
+    """``x`` as a finite float above ``above`` or at least ``at_least``; else a
+    ``ValueError`` that says which numbers it takes.
 
     >>> bounded_number(0, "eps", "gradcheck", above=0)
     Traceback (most recent call last):
     ValueError: gradcheck: eps must be a finite number > 0, got an int (0)
     """
-    kind = "an int" if integer else "a finite number"
-    wanted = kind + (f" > {above:g}" if above is not None else f" >= {at_least:g}" if at_least is not None else "")
-    numeric = (numbers.Integral if integer else numbers.Real)
-    if (isinstance(x, (bool, np.bool_)) or not isinstance(x, numeric) or not math.isfinite(x)
-            or above is not None and not x > above or at_least is not None and not x >= at_least):
-        raise ValueError(f"{who}: {name} must be {wanted}, got {described(x)}")
-    return int(x) if integer else float(x)
+    if not isinstance(x, (bool, np.bool_)) and isinstance(x, numbers.Real):
+        value = float(x)
+        if math.isfinite(value) and (above is None or value > above) and (at_least is None or value >= at_least):
+            return value
+    raise ValueError(f"{who}: {name} must be a finite number{_bound(above, at_least)}, got {described(x)}")
+
+
+def bounded_int(x: Any, name: str, who: str, *, at_least: int) -> int:
+    """``x`` as an int of at least ``at_least``; else a ``ValueError`` as ``bounded_number``'s.
+
+    >>> bounded_int(np.int64(3), "steps", "explain", at_least=1)
+    3
+    """
+    if not isinstance(x, (bool, np.bool_)) and isinstance(x, numbers.Integral) and operator.index(x) >= at_least:
+        return operator.index(x)
+    raise ValueError(f"{who}: {name} must be an int{_bound(None, at_least)}, got {described(x)}")
+
+
+def _bound(above: float | None, at_least: float | None) -> str:
+    return f" > {above:g}" if above is not None else f" >= {at_least:g}" if at_least is not None else ""
 
 
 def _is_model(x: object) -> bool:

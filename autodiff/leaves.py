@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import operator
 import threading
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -92,6 +92,8 @@ class LeafArrays:
                         to_float(leaf.grad, f".grad of leaf {i} ({leaf.label or 'unlabelled'})")
                     except TypeError as error:
                         raise ValueError(str(error)) from None
+            if grads is None:  # every gradient reads as a number one by one, but not all at once
+                raise ValueError("the leaves' gradients could not be read as numbers")
         return grads
 
     def write_data(self, data: np.ndarray | Sequence[float]) -> None:
@@ -107,8 +109,8 @@ class LeafArrays:
         amounts = self._one_per_leaf(grad, "add_grad").tolist()
         with gradient_lock:
             for leaf, amount in zip(self.values, amounts):
-                grad = leaf.grad  # None: no gradient yet, so this is the first
-                leaf.grad = amount if grad is None else grad + amount
+                current = leaf.grad  # None: no gradient yet, so this is the first
+                leaf.grad = amount if current is None else current + amount
 
     def zero_grad(self) -> None:
         """Set every leaf's gradient to 0 (between two backward passes of other threads,

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-import autodiff
+import autodiff  # noqa: F401 (the doctests use it)
 from autodiff import Value, ops
 from autodiff.arguments import described
 from autodiff.value import apply
@@ -37,7 +38,7 @@ INITS = ("pytorch", "he", "xavier")
 
 
 def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
-    if rng is None or isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0):
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):
         return rng
@@ -108,7 +109,7 @@ def as_inputs(x: Sequence[Value | float], nin: int, who: str) -> list[Value]:
     """
     if isinstance(x, (Value, str, bytes, dict)) or not hasattr(x, "__len__"):
         raise TypeError(f"{who} takes one sample, a list of {nin} numbers or Values, got {described(x)}")
-    if isinstance(x, np.ndarray) and x.ndim > 1 or len(x) and isinstance(x[0], (list, tuple, np.ndarray)):
+    if (isinstance(x, np.ndarray) and x.ndim > 1) or (len(x) and isinstance(x[0], (list, tuple, np.ndarray))):
         shape = x.shape if isinstance(x, np.ndarray) else f"{len(x)} lists"
         raise TypeError(f"{who} takes one sample, a list of {nin} numbers or Values, got a batch ({shape}); "
                         "call it on each sample: [model(x) for x in X] (nn.fit and autodiff.compile "

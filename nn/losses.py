@@ -10,7 +10,7 @@ Targets are numbers, or ``Value``s where a compiled program feeds them per sampl
 from __future__ import annotations
 
 import numbers
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -74,15 +74,14 @@ def cross_entropy_loss(logits: Sequence[Sequence[Value]], targets: Sequence[int 
     >>> cross_entropy_loss([logits], [target]).data == cross_entropy_loss([logits], [0]).data
     True
     """
-    logits = sized(logits, "logits", "cross_entropy_loss", "one list of class logits per sample",
-                   one_sample_fix=False)
-    targets = sized(targets, "targets", "cross_entropy_loss", "one class index per sample")
-    if len(logits) != len(targets):
-        raise ValueError(f"cross_entropy_loss got {len(logits)} samples of logits but {len(targets)} targets")
-    if not logits:
+    rows = sized(logits, "logits", "cross_entropy_loss", "one list of class logits per sample", one_sample_fix=False)
+    classes = sized(targets, "targets", "cross_entropy_loss", "one class index per sample")
+    if len(rows) != len(classes):
+        raise ValueError(f"cross_entropy_loss got {len(rows)} samples of logits but {len(classes)} targets")
+    if len(rows) == 0:
         raise ValueError("cross_entropy_loss needs at least one sample")
     losses = []
-    for i, (row, target) in enumerate(zip(logits, targets)):
+    for i, (row, target) in enumerate(zip(rows, classes)):
         if isinstance(row, Value) or not hasattr(row, "__len__"):
             raise TypeError(f"cross_entropy_loss takes one list of class logits per sample; sample {i} is a {type(row).__name__}")
         losses.append(autodiff.logsumexp(row) - _target_logit(row, target, i))
@@ -113,7 +112,7 @@ def _pairs(preds, targets, who, targets_in=None):
     targets = sized(targets, "targets", who, "one number per sample")
     if len(preds) != len(targets):
         raise ValueError(f"{who} got {len(preds)} predictions but {len(targets)} targets")
-    if not preds:
+    if len(preds) == 0:
         raise ValueError(f"{who} needs at least one sample")
     for i, p in enumerate(preds):
         if not isinstance(p, Value):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from typing import Any, Iterable, Literal, TypeVar
+from collections.abc import Iterable
+from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
 Kind = Literal["widget", "text", "none"]

@@ -10,13 +10,14 @@ from __future__ import annotations
 import functools
 import io
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from autodiff import LeafArrays, Value, no_grad
-from autodiff.arguments import bounded_number, described, file_path, number_array
+from autodiff.arguments import bounded_int, bounded_number, described, file_path, number_array
 from autodiff.files import write_atomically
 
 from .view import module_of, parent_module
@@ -39,7 +40,8 @@ def _figure(width: float = 6.4, height: float = 4.0) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'autodiff[plots]' (or pip install matplotlib)") from None
+        raise ImportError("plots need matplotlib: pip install 'autodiff-scalar[plots]' "
+                          "(or pip install matplotlib)") from None
     return _inline(Figure)(figsize=(width, height), layout="constrained")
 
 
@@ -80,7 +82,7 @@ def plot_history(history: dict[str, Sequence[float]], path: str | os.PathLike | 
 
 def plot_decision_boundary(
     model: Callable[[list[float]], Value],
-    X: Sequence[Sequence[float]],
+    X: Sequence[Sequence[float]] | np.ndarray,
     y: Sequence[float],
     path: str | os.PathLike | None = None,
     *,
@@ -97,7 +99,7 @@ def plot_decision_boundary(
         raise TypeError(f"plot_decision_boundary: model must be a model or a function of one sample, got "
                         f"{described(model)}")
     X = number_array(X, "X", "plot_decision_boundary", 2)
-    resolution = bounded_number(resolution, "resolution", "plot_decision_boundary", at_least=2, integer=True)
+    resolution = bounded_int(resolution, "resolution", "plot_decision_boundary", at_least=2)
     threshold = bounded_number(threshold, "threshold", "plot_decision_boundary")
     if X.shape[1] != 2:
         raise ValueError(f"a decision boundary needs 2-D samples, got X of shape {X.shape}")
