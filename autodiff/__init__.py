@@ -13,7 +13,9 @@ from .check import GradcheckError, gradcheck
 from .program import Program, TracedProgram, compile as compile  # noqa: A004 (a builtin name, as numpy.sum is)
 from .explain import Explanation, explain
 from .functional import grad, value_and_grad
-from .functions import binary_cross_entropy, dot, logsumexp, pick, sum as sum  # noqa: A004 (as numpy.sum)
+from .functions import (  # noqa: A004 (autodiff.sum, as numpy.sum)
+    arctan2, binary_cross_entropy, dot, hypot, logsumexp, maximum, minimum, pick, sum as sum,
+)
 from .leaves import LeafArrays
 from .tracing import TracingError
 from .value import Value, no_grad
@@ -27,15 +29,19 @@ __all__ = [
     "TracedProgram",
     "TracingError",
     "Value",
+    "arctan2",
     "binary_cross_entropy",
     "dot",
     "explain",
     "grad",
     "gradcheck",
     "gradients",
+    "hypot",
     "input_gradients",
     "local_gradients",
     "logsumexp",
+    "maximum",
+    "minimum",
     "no_grad",
     "pick",
     "topological_order",
