@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 import operator
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -263,8 +262,9 @@ ARCTAN = Op("arctan", 1, ieee.arctan, np.arctan, input_grads=lambda m, out, grad
 SINH = Op("sinh", 1, ieee.sinh, np.sinh, lambda m, out, x: (m.cosh(x),))
 COSH = Op("cosh", 1, ieee.cosh, np.cosh, lambda m, out, x: (m.sinh(x),))
 EXPM1 = Op("expm1", 1, ieee.expm1, np.expm1, lambda m, out, x: (out + 1.0,))
-# PyTorch divides by x times the constant log(2) (log(10)), rounded once.
-_LN2, _LN10 = math.log(2.0), math.log(10.0)
+# PyTorch divides by x times its constants for log(2) and log(10), rounded once; its
+# log(10) is the double just below the nearest one (math.log(10.0), 2.302585092994046).
+_LN2, _LN10 = 0.6931471805599453, 2.3025850929940456
 LOG2 = Op("log2", 1, ieee.log2, np.log2, input_grads=lambda m, out, grad, x: (m.div(grad, x * _LN2),))
 LOG10 = Op("log10", 1, ieee.log10, np.log10, input_grads=lambda m, out, grad, x: (m.div(grad, x * _LN10),))
 SIGMOID = Op(
@@ -309,8 +309,8 @@ MAXIMUM = Op("maximum", 2, ieee.maximum, ieee.maximum_array,
              input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(a), m.data(b)))
 MINIMUM = Op("minimum", 2, ieee.minimum, ieee.minimum_array,  # maximum's, each comparison turned round
              input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(b), m.data(a)))
-# a // b, flat between its steps. PyTorch's floor division has gradient grad * 0.
-FLOOR_DIVIDE = Op("//", 2, ieee.floor_divide, np.floor_divide, lambda m, out, a, b: (0.0, 0.0))
+# a // b, flat between its steps: gradient 0 for both, whatever the incoming one (PyTorch's).
+FLOOR_DIVIDE = Op("//", 2, ieee.floor_divide, np.floor_divide, input_grads=lambda m, out, grad, a, b: (0.0, 0.0))
 # a % b = a - b (a // b), with the sign of b (PyTorch's remainder): d/da = 1, d/db = -(a // b).
 MOD = Op("%", 2, ieee.remainder, ieee.remainder_array, lambda m, out, a, b: (1.0, -m.floor_divide(a, b)))
 BCE = Op("bce", 2, _bce_forward, _bce_batched, input_grads=_bce_grads)  # inputs: probability, target
