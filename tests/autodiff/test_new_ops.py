@@ -12,6 +12,8 @@ from __future__ import annotations
 import itertools
 import math
 import operator
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -131,6 +133,30 @@ def test_each_two_input_op_composes_as_in_pytorch(name):
                                  (lambda a, b: f(a, g(b)), lambda a, b: t(a, tg(b)))):
                 ok, why = agree([name, inner], point, 1.0, build, their)
                 assert ok, why
+
+
+def test_the_rules_are_pytorchs_formulas_to_the_last_bit():
+    # Where the forwards agree to the bit (and cosh and sinh, which sinh's and cosh's
+    # rules compute), the gradients must too: the rule's constants and the order of its
+    # products and quotients show in the last bit. Random points, incoming gradients not 1.
+    rng = np.random.default_rng(3)
+    inner = {"sinh": (torch.cosh, math.cosh), "cosh": (torch.sinh, math.sinh)}
+    checked = 0
+    for name, (f, t, _) in {**UNARY, **BINARY}.items():
+        arity = 1 if name in UNARY else 2
+        for _ in range(300):
+            point = tuple(rng.uniform(-1, 1, arity) * (1 if name in ("arcsin", "arccos") else 6))
+            seed = float(rng.uniform(-3, 3))
+            if not same_bits(ours(f, point)[0], pytorch(t, point)[0]):
+                continue
+            if name in inner:
+                (their_inner, our_inner) = inner[name]
+                if not same_bits(their_inner(torch.tensor(point[0], dtype=torch.float64)).item(), our_inner(point[0])):
+                    continue
+            mine, theirs = ours(f, point, seed), pytorch(t, point, seed)
+            assert all(map(same_bits, mine, theirs)), (name, point, seed, mine, theirs)
+            checked += 1
+    assert checked > 4000
 
 
 def test_the_edges_the_issue_names():
@@ -355,6 +381,14 @@ def test_every_op_has_a_numba_forward_and_a_textbook_derivative():
     written_apart = {ops.SUM, ops.DOT, ops.LINEAR, ops.LOGSUMEXP, ops.PICK, ops.BCE}  # fused.py writes these itself
     assert [op.name for op in TABLE if op.name not in fused.FORWARDS and op not in written_apart] == []
     assert [op.name for op in TABLE if op.name not in _RULES] == ["pick"]  # an index: shown by its number
+
+
+def test_the_readme_lists_every_op():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("The ops, each one entry"):].split("\n\n")[0]
+    listed = set(re.findall(r"[\w*/%+-]+", paragraph))
+    names = set(ops.UNARY_METHODS) | {"arctan2", "hypot", "maximum", "minimum", "%", "//", "abs", "**"}
+    assert names <= listed, sorted(names - listed)
 
 
 # --- explain, the public functions and their errors ----------------------------------------
