@@ -95,21 +95,21 @@ def remainder_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def maximum(a: float, b: float) -> float:
     """The larger, as PyTorch's maximum: nan if either is nan, ``a`` on a tie (so that
     maximum(-0.0, 0.0) is -0.0)."""
-    return b if a < b or b != b else a
+    return b if a < b or math.isnan(b) else a
 
 
 def minimum(a: float, b: float) -> float:
     """The smaller, as PyTorch's minimum: nan if either is nan, ``a`` on a tie."""
-    return b if b < a or b != b else a
+    return b if b < a or math.isnan(b) else a
 
 
 # numpy's maximum and minimum give b on a tie: the sign of a zero would differ.
 def maximum_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.where((a < b) | (b != b), b, a)
+    return np.where((a < b) | np.isnan(b), b, a)
 
 
 def minimum_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.where((b < a) | (b != b), b, a)
+    return np.where((b < a) | np.isnan(b), b, a)
 
 
 def power_by_constant(x: float, exponent: float) -> float:

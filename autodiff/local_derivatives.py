@@ -9,6 +9,7 @@ number alone. Names come in already shown as text; numbers are formatted here.
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Sequence
 
 from .value import Value
@@ -146,7 +147,7 @@ def _chosen(larger: bool):
         me, other = values[k], values[1 - k]
         share, relation = ("1", wins) if (me > other if larger else me < other) else (
             ("½", "=") if me == other else ("0", loses))
-        if me != me or other != other:  # nan: PyTorch passes the gradient to both
+        if math.isnan(me) or math.isnan(other):  # nan: PyTorch passes the gradient to both
             share, relation = "1", "?"
         formula = f"1 if {name(k)} {wins} {name(1 - k)}, ½ if equal, else 0"
         return formula, f"{share}, as {number(me)} {relation} {number(other)}"

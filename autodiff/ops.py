@@ -46,6 +46,7 @@ from . import ieee
 FLOAT_MATH = SimpleNamespace()
 """The math namespace of the first-order pass: plain floats (filled below, once the
 table's unary ops exist; every op binds its rule to it as it is made)."""
+ARRAY_MATH: SimpleNamespace  # compile's math namespace, made below (sign's batched forward uses it)
 
 
 @dataclass(frozen=True)
