@@ -104,7 +104,7 @@ def arctan2(y: Value | Real, x: Value | Real) -> Value:
     >>> angle.backward(); y.grad, x.grad
     (-0.5, -0.5)
     """
-    return apply(ops.ARCTAN2, *_operands("arctan2", y=y, x=x))
+    return _two_inputs(ops.ARCTAN2, y, x, ("y", "x"))
 
 
 def hypot(a: Value | Real, b: Value | Real) -> Value:
@@ -115,7 +115,7 @@ def hypot(a: Value | Real, b: Value | Real) -> Value:
     >>> autodiff.hypot(Value(3.0), 4.0).data
     5.0
     """
-    return apply(ops.HYPOT, *_operands("hypot", a=a, b=b))
+    return _two_inputs(ops.HYPOT, a, b, ("a", "b"))
 
 
 def maximum(a: Value | Real, b: Value | Real) -> Value:
@@ -127,7 +127,7 @@ def maximum(a: Value | Real, b: Value | Real) -> Value:
     >>> top = autodiff.maximum(a, b); top.backward(); top.data, a.grad, b.grad
     (2.0, 0.5, 0.5)
     """
-    return apply(ops.MAXIMUM, *_operands("maximum", a=a, b=b))
+    return _two_inputs(ops.MAXIMUM, a, b, ("a", "b"))
 
 
 def minimum(a: Value | Real, b: Value | Real) -> Value:
@@ -138,14 +138,17 @@ def minimum(a: Value | Real, b: Value | Real) -> Value:
     >>> autodiff.minimum(Value(-1.0), 3.0).data
     -1.0
     """
-    return apply(ops.MINIMUM, *_operands("minimum", a=a, b=b))
+    return _two_inputs(ops.MINIMUM, a, b, ("a", "b"))
 
 
-def _operands(function: str, **arguments: Value | Real) -> tuple[Value, ...]:
-    """Each argument as a Value: a number becomes a constant leaf, anything else a
+def _two_inputs(op: ops.Op, a: Value | Real, b: Value | Real, names: tuple[str, str]) -> Value:
+    """``op`` on ``a`` and ``b``, a number becoming a constant leaf; anything else is a
     TypeError that names the argument."""
-    return tuple(x if isinstance(x, Value) else Value(to_float(x, f"{function}'s argument {name}"))
-                 for name, x in arguments.items())
+    if not isinstance(a, Value):
+        a = Value(to_float(a, f"{op.name}'s argument {names[0]}"))
+    if not isinstance(b, Value):
+        b = Value(to_float(b, f"{op.name}'s argument {names[1]}"))
+    return apply(op, a, b)
 
 
 def _values(items: Iterable[Value | Real], what: str) -> tuple[Value, ...]:
