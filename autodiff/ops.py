@@ -16,8 +16,8 @@ a small math namespace ``m``, so that one rule serves every use:
 
 Inside a rule, ``+ - *`` and unary ``-`` are written as operators (floats, arrays and
 ``Value``s all have them); division and powers go through ``m.div``, ``m.pow`` (a
-``Value`` exponent) and ``m.pow_by_constant`` (a number), because Python raises on
-``1.0 / 0.0`` where IEEE 754 (and PyTorch) give ``inf``. Branches look at ``m.data(x)``
+``Value`` exponent), ``m.pow_by_constant`` (a number) and ``m.floor_divide``, because
+Python raises on ``1.0 / 0.0`` where IEEE 754 (and PyTorch) give ``inf``. Branches look at ``m.data(x)``
 (the plain number) and choose with ``m.select``: derivatives of piecewise functions are
 chosen by the data, never differentiated through.
 
