@@ -143,7 +143,7 @@ def local_of(child: Value, parent: Value) -> float:
     return sum(d for p, d in zip(child.parents, local_gradients(child)) if p is parent)
 
 
-def _children_on_paths(order: list[Value], grads: dict[Value, float]) -> dict[Value, list[Value]]:
+def _children_on_paths(order: list[Value], grads: dict[Value, float | Value]) -> dict[Value, list[Value]]:
     """For each node with a gradient, its children that lie on a path to the output."""
     children: dict[Value, list[Value]] = {}
     for node in order:
@@ -270,10 +270,10 @@ class _Writer:
         values = [_product(factors) for factors in numbers]
         if len(terms) == 1 and not untold:
             return [f"{left} = {products[0]}", f"{pad} = {values[0]} = {number(result)}"]
-        symbols, values = " + ".join(products), " + ".join(f"({v})" for v in values)
+        symbols, sums = " + ".join(products), " + ".join(f"({v})" for v in values)
         if untold:
-            symbols, values = f"{symbols} + … ({untold} more terms)", f"{values} + …"
-        return [f"{left} = {symbols}", f"{pad} = {values} = {number(result)}"]
+            symbols, sums = f"{symbols} + … ({untold} more terms)", f"{sums} + …"
+        return [f"{left} = {symbols}", f"{pad} = {sums} = {number(result)}"]
 
     def _latex_equation(self, upper: Value, node: Value, terms: list, numbers: list, untold: int,
                         result: float) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import operator
 import threading
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 

@@ -13,15 +13,16 @@ import math
 import numbers
 import operator
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from types import SimpleNamespace
-from typing import Callable, Iterable, Iterator, Union
+from typing import Any
 
 import numpy as np
 
 from . import ops
 from .ops import Op
 
-Real = Union[int, float, np.integer, np.floating]
+Real = int | float | np.integer | np.floating
 """What a ``Value`` accepts as data, and what may stand beside one in an operator."""
 
 
@@ -46,7 +47,7 @@ def to_float(x: object, what: str = "Value data") -> float:
         try:
             return float(x)
         except OverflowError:  # an int beyond float range rounds to infinity, as IEEE does
-            return math.inf if x > 0 else -math.inf
+            return -math.inf if x < 0 else math.inf
     if isinstance(x, Value):
         raise TypeError(f"{what} must be a real number, got a Value (its number is v.data)")
     raise TypeError(f"{what} must be a real number, got {type(x).__name__} ({x!r:.40})")
@@ -57,8 +58,8 @@ class _GradMode(threading.local):
     # True or False; while compile traces a function, its tracer (true: recording on) or
     # the tracer's stand-in for recording off (false). Each thread starts recording,
     # whatever another thread does.
-    recording: object = True
-    tracer = None  # the tracer of the function compile is tracing in this thread, if any
+    recording: Any = True
+    tracer: Any = None  # the tracer of the function compile is tracing in this thread, if any
     leaf_op: Op = ops.LEAF  # the op of a leaf made now: a grad call's marker (leaves_marked)
 
 
@@ -156,6 +157,9 @@ class Value:
     # sum and dot) costs no extra object. Ops of any arity keep their tuple in _a.
     # _pass is the backward pass's own entry for the node (backward.py), apart from grad.
     __slots__ = ("_data", "grad", "label", "_op", "_a", "_b", "_pass", "__weakref__")
+    _a: Any  # a Value, or for an op of any arity the inputs' tuple, or None for a leaf
+    _b: Any  # a Value for a binary op, else None
+    _pass: Any
     __array_ufunc__ = None  # numpy defers to us: np.float64(2) * v calls v.__rmul__
 
     def __init__(self, data: Real, label: str = "") -> None:
@@ -518,7 +522,7 @@ def _made_otherwise(node: Value, op: Op, inputs: tuple[Value, ...], a: object, b
 
 def _operand(op: Op, x: object, a: object, b: object) -> Value:
     try:
-        return Value(x)
+        return Value(to_float(x))
     except TypeError:
         raise TypeError(
             f"unsupported operand type(s) for {op.name}: '{type(a).__name__}' and "

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-import autodiff
+import autodiff  # noqa: F401 (the doctests use it)
 from autodiff import Value, ops
 from autodiff.value import apply
 
@@ -36,7 +37,7 @@ INITS = ("pytorch", "he", "xavier")
 
 
 def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
-    if rng is None or isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):
         return rng

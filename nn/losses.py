@@ -10,7 +10,7 @@ Targets are numbers, or ``Value``s where a compiled program feeds them per sampl
 from __future__ import annotations
 
 import numbers
-from typing import Sequence
+from collections.abc import Sequence
 
 import autodiff
 from autodiff import Value

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from typing import Any, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import autodiff
 from autodiff import Value
@@ -27,6 +28,8 @@ class Module:
     >>> [name for name, _ in n.named_parameters()]
     ['w.0', 'w.1', 'b']
     """
+
+    __call__: Callable[..., Any]  # a model is called on one sample's inputs; each subclass says how
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """Every parameter with its dotted name, in a stable order."""

@@ -11,13 +11,14 @@ different steps.
 
 from __future__ import annotations
 
-import _signal
+import _signal  # type: ignore[import-not-found]  # the C module signal wraps (see interrupts_held): no stub
 import contextlib
 import math
 import numbers
 import signal
 import threading
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -281,8 +282,9 @@ def interrupts_held() -> Iterator[None]:
 def _step_count(steps: Any) -> int:
     if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, numbers.Integral):
         raise ValueError(f"optimizer state 'steps' must be an int, got {type(steps).__name__}")
-    if not 0 <= steps < 2**63:  # more than any run takes; from 2**1024 on, beta ** steps overflows
-        shown = steps if abs(steps) < 2**64 else f"an int of {int(steps).bit_length()} bits"
+    if not 0 <= steps < 2**63:  # type: ignore[operator]  # numbers.Integral compares with int; its stub does not say so
+        # (2**63: more than any run takes; from 2**1024 on, beta ** steps overflows)
+        shown = steps if abs(int(steps)) < 2**64 else f"an int of {int(steps).bit_length()} bits"
         raise ValueError(f"optimizer state 'steps' must be a count of steps in [0, 2**63), got {shown}")
     return int(steps)
 

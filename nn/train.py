@@ -6,7 +6,8 @@ import math
 import numbers
 import sys
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -101,7 +102,7 @@ def fit(
         raise ValueError(f"progress must be True or False, got {progress!r}")
     if on_step is not None and not callable(on_step):
         raise TypeError(f"on_step must be a function or None, got {type(on_step).__name__}")
-    if not (isinstance(compiled, bool) or isinstance(compiled, str) and compiled == "auto"):
+    if not (isinstance(compiled, bool) or (isinstance(compiled, str) and compiled == "auto")):
         raise ValueError(f"compiled must be True, False or 'auto', got {compiled!r}")
     optimizer = _optimizer(optimizer, model)
     _require_finite_weights(model)
@@ -113,7 +114,9 @@ def fit(
     steps = _steps(model, loss_fn, l2, X, y, targets, batch_sizes, compiled)
     names = _names(model, optimizer.params)
     correct = _CORRECT.get(loss_fn)
-    history: dict[str, list[float]] = {"loss": []} | ({"accuracy": []} if correct else {})
+    history: dict[str, list[float]] = {"loss": []}
+    if correct:
+        history["accuracy"] = []
 
     bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not (progress and sys.stderr.isatty()))
     step = 0
@@ -156,7 +159,7 @@ def _steps(model: Module, loss_fn: Callable, l2: float, X: list[list[float]], y:
     else:
         try:
             return CompiledSteps(model, loss_fn, l2, np.array(X), targets, batch_sizes, scalar)
-        except Exception as error:  # noqa: BLE001 (any reason not to compile: the scalar engine trains instead)
+        except Exception as error:
             if compiled is True:
                 raise
             why = f"compile says {first_line(error)}"
@@ -209,7 +212,7 @@ def _positive_int(n: Any, name: str) -> int:
 
 
 def _l2(l2: Any) -> float:
-    if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real) or not 0 <= l2 < math.inf:
+    if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real) or not 0 <= l2 < math.inf:  # type: ignore[operator]  # numbers' ABCs compare with int at run time; their stubs do not say so
         raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
     return float(l2)
 
@@ -322,7 +325,7 @@ def _class_count(model: Module, first: list[float]) -> int:
 
 def _class_indices(y: list, classes: int) -> list[int]:
     for i, t in enumerate(y):
-        if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral) or not 0 <= t < classes:
+        if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral) or not 0 <= t < classes:  # type: ignore[operator]  # numbers' ABCs compare with int at run time; their stubs do not say so
             raise ValueError(f"cross_entropy takes class indices, ints in 0..{classes - 1} (the model's "
                              f"{classes} outputs); the target of sample {i} is {t!r}")
     return [int(t) for t in y]

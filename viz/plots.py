@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 import io
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,8 @@ def _figure(width: float = 6.4, height: float = 4.0) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'autodiff[plots]' (or pip install matplotlib)") from None
+        raise ImportError("plots need matplotlib: pip install 'autodiff-scalar[plots]' "
+                          "(or pip install matplotlib)") from None
     return _inline(Figure)(figsize=(width, height), layout="constrained")
 
 
@@ -77,7 +79,7 @@ def plot_history(history: dict[str, Sequence[float]], path: str | os.PathLike | 
 
 def plot_decision_boundary(
     model: Callable[[list[float]], Value],
-    X: Sequence[Sequence[float]],
+    X: Sequence[Sequence[float]] | np.ndarray,
     y: Sequence[float],
     path: str | os.PathLike | None = None,
     *,

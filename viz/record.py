@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from .colours import GradientScale
 # Losses the page can derive by hand for a single-output model.
 PAGE_LOSSES = ("mse", "hinge", "bce", "bce_with_logits")
 
-_ACTIVATIONS = {
+_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "relu": lambda z: np.maximum(z, 0.0),
     "tanh": np.tanh,
     "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),  # exact and overflow-free
@@ -198,7 +199,7 @@ class TrainingRecord:
         with no_grad():
             preds = [Value(float(o)) for o in outputs]
             loss = loss_fn(preds, self.y.tolist()).data + self.l2 * float(parameters @ parameters)
-        accuracy = float(np.mean([correct(p, t) for p, t in zip(preds, self.y)])) if correct else float("nan")
+        accuracy = float(np.mean(correct(outputs, self.y))) if correct else float("nan")
         return loss, accuracy
 
     # -- what was recorded -------------------------------------------------------------

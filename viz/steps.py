@@ -20,6 +20,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from autodiff import Value, input_gradients, local_gradients, topological_order
 from autodiff.files import write_atomically
@@ -27,6 +28,7 @@ from autodiff.files import write_atomically
 from .graph import Drawing, check_timeout, run_dot
 from .quiz_page import QUIZ_PAGE
 from .text import visible
+from .view import Group
 from .web import drawing_only, fill, json_for_script, renderer_script
 
 
@@ -96,11 +98,11 @@ def _replay(order: list[Value], grads: dict[Value, float]) -> Iterator[tuple[Val
 
 
 def _step(node: Value, ids: dict[Value, str], text: str, changed: dict[str, float], drawing: Drawing | None) -> dict:
-    step = {"node": ids[node], "text": text, "set": changed}
+    step: dict[str, Any] = {"node": ids[node], "text": text, "set": changed}
     if drawing is not None:
         step["box"] = drawing.box_id(node)
         box = drawing.view.shown[node]
-        if box is not node:
+        if isinstance(box, Group):  # not the node itself
             step["text"] += f" (This node is not drawn: it is one of the {len(box.members):,} nodes in the box “{visible(box.title)}”.)"
     return step
 
