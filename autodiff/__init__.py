@@ -12,8 +12,16 @@ from .backward import gradients, input_gradients, local_gradients, topological_o
 from .check import GradcheckError, gradcheck
 from .explain import Explanation, explain
 from .functional import grad, value_and_grad
-from .functions import (  # noqa: A004 (autodiff.sum, as numpy.sum)
-    arctan2, binary_cross_entropy, dot, hypot, logsumexp, maximum, minimum, pick, sum as sum,
+from .functions import (
+    arctan2,
+    binary_cross_entropy,
+    dot,
+    hypot,
+    logsumexp,
+    maximum,
+    minimum,
+    pick,
+    sum as sum,  # noqa: A004 (as numpy.sum)
 )
 from .leaves import LeafArrays
 from .program import Program, TracedProgram, compile as compile  # noqa: A004 (a builtin name, as numpy.sum is)
