@@ -12,6 +12,7 @@ from .backward import gradients, input_gradients, local_gradients, topological_o
 from .check import GradcheckError, gradcheck
 from .program import Program, TracedProgram, compile as compile  # noqa: A004 (a builtin name, as numpy.sum is)
 from .explain import Explanation, explain
+from .forward import hessian, jacfwd, jacobian, jacrev, jvp
 from .functional import grad, value_and_grad
 from .functions import binary_cross_entropy, dot, logsumexp, pick, sum as sum  # noqa: A004 (as numpy.sum)
 from .leaves import LeafArrays
@@ -33,7 +34,12 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradients",
+    "hessian",
     "input_gradients",
+    "jacfwd",
+    "jacobian",
+    "jacrev",
+    "jvp",
     "local_gradients",
     "logsumexp",
     "no_grad",
