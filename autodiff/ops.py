@@ -21,6 +21,12 @@ Inside a rule, ``+ - *`` and unary ``-`` are written as operators (floats, array
 (the plain number) and choose with ``m.select``: derivatives of piecewise functions are
 chosen by the data, never differentiated through.
 
+Forward mode (``forward.py``) pushes tangents with the same rules: for one input, the
+local derivative times the tangent, or an ``input_grads`` rule given the tangent as its
+gradient (for one input that is the same linear map, in PyTorch's form). An op whose
+PyTorch forward-mode formula is neither of these sums also has a ``tangent`` rule,
+``tangent(m, out, tangents, *inputs)``, each tangent None where that input has none.
+
 Each op has two forwards with the same numerics (``ieee.py``): ``forward`` on floats and
 ``batched`` on arrays of shape (k, N), one per input. An op of any arity (sum, dot)
 takes its inputs as one sequence instead, in its forwards and in its rule: a tuple of
@@ -66,6 +72,7 @@ class Op:
     local_grads: Callable[..., tuple] | None = None
     input_grads: Callable[..., tuple] | None = None
     exponent: float | None = None  # x ** exponent's constant (``power_by``), for backends that write source
+    tangent: Callable[..., object] | None = None  # forward mode's rule, where PyTorch's form needs one
 
     def __post_init__(self) -> None:
         if (self.local_grads is None) == (self.input_grads is None):
@@ -218,11 +225,25 @@ def _bce_batched(p, t):
     return _bce(ARRAY_MATH, p, t)
 
 
+def _div_tangent(m, out, tangents, a, b):
+    # PyTorch's forward form, (t_a - t_b out) / b: one division, so that a tangent of 0 on
+    # b adds no 0 * inf where out / b overflows (a tiny b) and t_a / b is finite.
+    t_a, t_b = tangents
+    if t_b is None:
+        return m.div(t_a, b)
+    if t_a is None:
+        return m.div(-t_b * out, b)
+    return m.div(t_a - t_b * out, b)
+
+
 # --- the table ----------------------------------------------------------------------------
 ADD = Op("+", 2, operator.add, np.add, lambda m, out, a, b: (1.0, 1.0))
 SUB = Op("-", 2, operator.sub, np.subtract, lambda m, out, a, b: (1.0, -1.0))
 MUL = Op("*", 2, operator.mul, np.multiply, lambda m, out, a, b: (b, a))
-DIV = Op("/", 2, ieee.div, np.divide, input_grads=lambda m, out, grad, a, b: (m.div(grad, b), -grad * m.div(out, b)))
+DIV = Op(
+    "/", 2, ieee.div, np.divide, input_grads=lambda m, out, grad, a, b: (m.div(grad, b), -grad * m.div(out, b)),
+    tangent=_div_tangent,
+)
 NEG = Op("neg", 1, operator.neg, np.negative, lambda m, out, x: (-1.0,))
 POW = Op("**", 2, ieee.power, np.power, input_grads=_pow_grads)
 EXP = Op("exp", 1, ieee.exp, np.exp, lambda m, out, x: (out,))
