@@ -29,19 +29,27 @@ import contextlib
 import functools
 import numbers
 import operator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence, Union
+from typing import Any, cast
 
 import numpy as np
 
 from . import ops
 from .backward import gradients, topological_order
-from .functional import Argnums, _argument, _CallLeaf, _check_argnums, _check_positions, _reaches_outside
+from .functional import (
+    Argnums,
+    _argument,
+    _CallLeaf,
+    _check_argnums,
+    _check_positions,
+    _reaches_outside,
+)
 from .ops import Op
 from .value import VALUE_MATH, Value, leaves_marked, refuse_per_sample, to_float
 
 Shape = tuple[int, ...]
-Matrix = Union[np.ndarray, tuple]
+Matrix = np.ndarray | tuple
 
 
 # --- the public functions ------------------------------------------------------------------
@@ -143,7 +151,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Matrix
     positions = _check_argnums(argnums)
 
     def second_derivatives(call: _Call, leaves: list[Value]) -> np.ndarray:
-        grads = [g for out in call.outputs for g in gradients(out, leaves, create_graph=True)]
+        grads = [cast(Value, g) for out in call.outputs for g in gradients(out, leaves, create_graph=True)]
         order = _order(grads)
         refuse_per_sample(order, "computes a Hessian as numbers through")
         columns = [_tangents_along(order, leaves, j, grads) for j in range(len(leaves))]
@@ -165,6 +173,9 @@ def _push_forward(order: list[Value], seeds: dict[Value, Any], connected: bool) 
         given = [tangents.get(p) for p in parents]
         if all(t is None for t in given):
             continue
+        m: Any
+        out: Any
+        inputs: Any
         if connected:
             m, out, inputs = VALUE_MATH, node, parents
         else:

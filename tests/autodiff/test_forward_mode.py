@@ -33,7 +33,7 @@ def tensor(x):
 
 
 def agree(a: float, b: float, rel: float = 1e-12) -> bool:
-    return a == b or (a != a and b != b) or (math.isfinite(a - b) and abs(a - b) <= rel * max(abs(a), abs(b)))
+    return a == b or (math.isnan(a) and math.isnan(b)) or (math.isfinite(a - b) and abs(a - b) <= rel * max(abs(a), abs(b)))
 
 
 def agree_all(ours, theirs, rel: float = 1e-12, atol: float = 0.0) -> bool:
@@ -315,7 +315,7 @@ def test_a_hessian_vector_product_by_jvp_of_grad_agrees_with_torch():
 
 def test_jvp_stays_connected_to_the_values_it_depends_on():
     w = Value(1.5)
-    value, tangent = jvp(lambda x: w * x * x, (2.0,), (1.0,))  # tangent 2 w x
+    _, tangent = jvp(lambda x: w * x * x, (2.0,), (1.0,))  # tangent 2 w x
     assert isinstance(tangent, Value) and tangent.data == 6.0
     tangent.backward()
     assert w.grad == 4.0  # d/dw (2 w x) = 2x
@@ -368,3 +368,21 @@ def test_results_that_are_not_values_or_numbers_are_named():
         hessian(lambda x: x, argnums="0")
     with pytest.raises(ValueError, match="argnums asks for argument 1, but <lambda> got 1"):
         jacfwd(lambda x: x, argnums=1)(1.0)
+
+
+def test_jvp_inside_a_compiled_function_is_each_samples_derivative():
+    def f(y):
+        return y.sin() * y
+
+    program = autodiff.compile(lambda x: jvp(f, (x,), (1.0,))[1])
+    xs = [0.0, 0.5, -1.25]
+    assert program(np.array(xs)).tolist() == [jvp(f, (x,), (1.0,))[1] for x in xs]
+    with pytest.raises(autodiff.TracingError, match="per-sample value"):  # numbers of one sample: refused
+        autodiff.compile(lambda x: float(jacfwd(lambda y: y * x)(2.0)) * x)
+
+
+def test_a_value_inside_a_vector_argument_stays_connected():
+    w = Value(2.0)
+    _, tangent = jvp(lambda v: v[0] * v[1], ([w, 3.0],), ([1.0, 1.0],))  # 3 + w
+    assert isinstance(tangent, Value) and tangent.data == 5.0
+    assert autodiff.gradients(tangent, [w]) == (1.0,)
