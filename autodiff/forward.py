@@ -188,8 +188,9 @@ def _tangent_of(op: Op, m: Any, out: Any, inputs: Sequence[Any], given: list[Any
     """d out = Σ (d out / d input_i) · t_i over the inputs that have a tangent t_i.
 
     An ``input_grads`` rule takes t_i as its gradient, one call per input, and gives
-    input i's term in PyTorch's form; an op with a ``tangent`` rule has PyTorch's whole
-    formula (see ops.py)."""
+    input i's term in PyTorch's form (for pick, n calls of n inputs each: a select may
+    not be a product, since 0 · inf is nan); an op with a ``tangent`` rule has PyTorch's
+    whole formula (see ops.py)."""
     if op.tangent is not None:
         return op.tangent(m, out, given, *inputs)
     if op.input_grads is None:

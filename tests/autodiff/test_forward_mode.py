@@ -26,6 +26,9 @@ from tests.autodiff.test_fuzz_torch import BINARY, EDGE, UNARY, pytorch_flushes_
 from tests.reference import close
 
 F = torch.nn.functional
+# PyTorch's forward mode loads its decompositions with torch.jit.script the first time,
+# which warns that torch.jit.script is deprecated: PyTorch's own business, not ours.
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 
 
 def tensor(x):
@@ -56,8 +59,8 @@ def explained(name: str, point: tuple) -> str | None:
 
 
 # --- every op pushed forward: jvp against torch.func.jvp -----------------------------------------
-TANGENTS_1 = [1.0, -2.5, 0.0]
-TANGENTS_2 = [(0.75, -1.5), (1.0, 0.0), (0.0, 1.0)]
+TANGENTS_1 = [1.0, -2.5, 0.0, math.inf]
+TANGENTS_2 = [(0.75, -1.5), (1.0, 0.0), (0.0, 1.0), (math.inf, 1.0)]
 
 
 @pytest.mark.parametrize("name", list(UNARY))
@@ -98,7 +101,7 @@ VECTOR_POINTS = {  # ordinary numbers, zeros, negatives, large; bce's two in [0,
 
 
 def vector_tangents(n: int) -> list[list[float]]:
-    return [[1.0] * n, [(-1.0) ** j * (j + 0.5) for j in range(n)], [0.0] * (n - 1) + [1.0]]
+    return [[1.0] * n, [(-1.0) ** j * (j + 0.5) for j in range(n)], [0.0] * (n - 1) + [1.0], [math.inf] + [1.0] * (n - 1)]
 
 
 @pytest.mark.parametrize("name", list(VECTOR))
