@@ -121,16 +121,26 @@ def jacrev(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Matrix]
     >>> jacrev(lambda x, y: [x * y, x + y], argnums=(0, 1))(2.0, 3.0)
     (array([3., 1.]), array([2., 1.]))
     """
+    return _by_reverse_mode(f, argnums, "jacrev")
+
+
+def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Matrix]:
+    """A function giving f's Jacobian: ``jacrev``, as JAX's ``jacobian`` is.
+
+    >>> jacobian(lambda x, scale: [scale * x, x * x])(3.0, scale=2.0)
+    array([2., 6.])
+    """
+    return _by_reverse_mode(f, argnums, "jacobian")
+
+
+def _by_reverse_mode(f: Callable[..., Any], argnums: Argnums, kind: str) -> Callable[..., Matrix]:
     positions = _check_argnums(argnums)
 
     def rows(call: _Call, leaves: list[Value]) -> np.ndarray:
+        # A row per output, its gradient alone (as grad gives it): see docs/trust.md.
         return np.array([gradients(out, leaves) for out in call.outputs]).reshape(len(call.outputs), len(leaves))
 
-    return _matrix_function(f, argnums, positions, "jacrev", rows, hessian=False)
-
-
-jacobian = jacrev
-"""f's Jacobian, by reverse mode, as JAX's ``jacobian`` (``jacrev``)."""
+    return _matrix_function(f, argnums, positions, kind, rows, hessian=False)
 
 
 def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Matrix]:

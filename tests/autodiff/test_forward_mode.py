@@ -209,6 +209,7 @@ def test_jacobian_shapes_are_jax_shapes():
     assert scalar_of_scalar.shape == () and float(scalar_of_scalar) == 12.0
     assert jacrev(lambda v: autodiff.sum(v))(np.array([1.0, 2.0])).tolist() == [1.0, 1.0]
     assert jacfwd(lambda v: [v[0], v[1]], argnums=0)(np.zeros(2)).tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert jacobian(lambda x, scale: scale * x * x)(3.0, scale=0.5).tolist() == 3.0  # keywords: undifferentiated
     empty = jacrev(lambda v, x: x * autodiff.sum(v), argnums=(0, 1))([], 2.0)
     assert empty[0].shape == (0,) and float(empty[1]) == 0.0
 
@@ -328,7 +329,7 @@ def test_jvp_stays_connected_to_the_values_it_depends_on():
 
 
 def test_matrices_refuse_where_numbers_would_cut_a_derivative_off():
-    with pytest.raises(TypeError, match="jacrev gives numbers, but argument 0 of <lambda> is a Value"):
+    with pytest.raises(TypeError, match="jacobian gives numbers, but argument 0 of <lambda> is a Value"):
         jacobian(lambda x: x * x)(Value(2.0))
     with pytest.raises(TypeError, match="hessian gives numbers, but <lambda> uses a variable of an enclosing grad"):
         grad(lambda x: float(hessian(lambda y: x * y * y)(1.0)))(2.0)
