@@ -14,7 +14,9 @@ from .program import Program, TracedProgram, compile as compile  # noqa: A004 (a
 from .explain import Explanation, explain
 from .forward import hessian, jacfwd, jacobian, jacrev, jvp
 from .functional import grad, value_and_grad
-from .functions import binary_cross_entropy, dot, logsumexp, pick, sum as sum  # noqa: A004 (as numpy.sum)
+from .functions import (  # noqa: A004 (autodiff.sum, as numpy.sum)
+    arctan2, binary_cross_entropy, dot, hypot, logsumexp, maximum, minimum, pick, sum as sum,
+)
 from .leaves import LeafArrays
 from .tracing import TracingError
 from .value import Value, no_grad
@@ -28,6 +30,7 @@ __all__ = [
     "TracedProgram",
     "TracingError",
     "Value",
+    "arctan2",
     "binary_cross_entropy",
     "dot",
     "explain",
@@ -35,6 +38,7 @@ __all__ = [
     "gradcheck",
     "gradients",
     "hessian",
+    "hypot",
     "input_gradients",
     "jacfwd",
     "jacobian",
@@ -42,6 +46,8 @@ __all__ = [
     "jvp",
     "local_gradients",
     "logsumexp",
+    "maximum",
+    "minimum",
     "no_grad",
     "pick",
     "topological_order",
