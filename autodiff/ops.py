@@ -171,6 +171,28 @@ def _larger_grads(m, grad, a_, b_):
     return m.select(a_ < b_, 0.0, share), m.select(a_ > b_, 0.0, share)
 
 
+def _larger_tangent(m, t_a, t_b, a_, b_):
+    """PyTorch's forward form of maximum(a, b) for the numbers ``a_`` and ``b_``:
+    t_b + w (t_a - t_b), w being 1 where a is larger, 0 where b is (or one is nan), 1/2
+    on a tie. A product, not a choice: an infinite tangent on the smaller input is nan."""
+    w = m.select(a_ == b_, 0.5, m.select(a_ > b_, 1.0, 0.0))
+    if t_b is None:
+        return w * t_a
+    if t_a is None:
+        return t_b - w * t_b
+    return t_b + w * (t_a - t_b)
+
+
+def _arctan2_tangent(m, out, tangents, y, x):
+    # PyTorch's forward form, (x t_y - y t_x) / (y² + x²), unguarded: nan at the origin.
+    t_y, t_x = tangents
+    if t_x is None:
+        return m.div(x * t_y, y * y + x * x)
+    if t_y is None:
+        return m.div(-(y * t_x), y * y + x * x)
+    return m.div(x * t_y - y * t_x, y * y + x * x)
+
+
 def _dot_grads(m, out, xs):
     n = len(xs) // 2
     return m.concat(xs[n:], xs[:n])  # d/dw_i = x_i, d/dx_i = w_i
@@ -322,15 +344,17 @@ LOGSUMEXP = Op(
     "logsumexp", None, ieee.logsumexp, ieee.logsumexp_array,
     lambda m, out, xs: m.each(lambda x: m.exp(x - out), xs),
 )
-ARCTAN2 = Op("arctan2", 2, ieee.arctan2, np.arctan2, input_grads=_arctan2_grads)  # inputs: y, x
+ARCTAN2 = Op("arctan2", 2, ieee.arctan2, np.arctan2, input_grads=_arctan2_grads, tangent=_arctan2_tangent)  # inputs: y, x
 HYPOT = Op(
     "hypot", 2, ieee.hypot, np.hypot,
     input_grads=lambda m, out, grad, a, b: (m.div(grad * a, out), m.div(grad * b, out)),  # nan at the origin
 )
 MAXIMUM = Op("maximum", 2, ieee.maximum, ieee.maximum_array,
-             input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(a), m.data(b)))
+             input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(a), m.data(b)),
+             tangent=lambda m, out, tangents, a, b: _larger_tangent(m, *tangents, m.data(a), m.data(b)))
 MINIMUM = Op("minimum", 2, ieee.minimum, ieee.minimum_array,  # maximum's, each comparison turned round
-             input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(b), m.data(a)))
+             input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(b), m.data(a)),
+             tangent=lambda m, out, tangents, a, b: _larger_tangent(m, *tangents, m.data(b), m.data(a)))
 # a // b, flat between its steps: gradient 0 for both, whatever the incoming one (PyTorch's).
 FLOOR_DIVIDE = Op("//", 2, ieee.floor_divide, np.floor_divide, input_grads=lambda m, out, grad, a, b: (0.0, 0.0))
 # a % b = a - b (a // b), with the sign of b (PyTorch's remainder): d/da = 1, d/db = -(a // b).

@@ -22,8 +22,15 @@ import torch.func as tf
 
 import autodiff
 from autodiff import Value, grad, hessian, jacfwd, jacobian, jacrev, jvp, ops
-from tests.autodiff.test_fuzz_torch import BINARY, EDGE, UNARY, pytorch_flushes_log1p
+from tests.autodiff import test_new_ops
+from tests.autodiff.test_fuzz_torch import BINARY as FUZZ_BINARY
+from tests.autodiff.test_fuzz_torch import EDGE, pytorch_flushes_log1p
+from tests.autodiff.test_fuzz_torch import UNARY as FUZZ_UNARY
 from tests.reference import close
+
+# The ops and their PyTorch forms, as the first-order tests name them: (ours, PyTorch's).
+UNARY = {**FUZZ_UNARY, **{name: (o, t) for name, (o, t, _) in test_new_ops.UNARY.items()}}
+BINARY = {**FUZZ_BINARY, **{name: (o, t) for name, (o, t, _) in test_new_ops.BINARY.items()}}
 
 F = torch.nn.functional
 # PyTorch's forward mode loads its decompositions with torch.jit.script the first time,
