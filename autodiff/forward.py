@@ -77,8 +77,11 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     seeds_by_argument = [_tangent(t, shape, i) for i, (t, shape) in enumerate(zip(tangents, shapes))]
     with _called(f, primals, {}, tuple(range(len(primals))), name) as call:
         connected = call.connected()
-        seeds = {leaf: Value(t) if connected else t
-                 for leaves, ts in zip(call.inputs, seeds_by_argument) for leaf, t in zip(leaves, ts)}
+        seeds = {
+            leaf: Value(t) if connected else t
+            for leaves, ts in zip(call.inputs, seeds_by_argument)
+            for leaf, t in zip(leaves, ts)
+        }
         order = _order(call.outputs)
         if not connected:
             refuse_per_sample(order, "computes tangents as numbers (jvp) through")
@@ -259,8 +262,9 @@ class _Call:
 
 
 @contextlib.contextmanager
-def _called(f: Callable[..., Any], args: Sequence[Any], kwargs: dict, positions: tuple[int, ...],
-            name: str) -> Iterator[_Call]:
+def _called(
+    f: Callable[..., Any], args: Sequence[Any], kwargs: dict, positions: tuple[int, ...], name: str
+) -> Iterator[_Call]:
     """Call f, the arguments at ``positions`` as fresh leaves, recording its graph; the
     block works on the graph while the call's leaves are still told apart (as grad's)."""
     given_values = any(_holds_a_value(x) for x in (*args, *kwargs.values()))
@@ -283,12 +287,25 @@ def _called(f: Callable[..., Any], args: Sequence[Any], kwargs: dict, positions:
                 passed.append(list(leaves[i]))
         kwargs = {key: _argument(x, False, f"argument {key} of {name}") for key, x in kwargs.items()}
         outputs, out_shape = _as_outputs(f(*passed, **kwargs), name)
-        yield _Call([leaves[i] for i in positions], [shapes[i] for i in positions], outputs, out_shape,
-                    marker, recording, given_values)
+        yield _Call(
+            [leaves[i] for i in positions],
+            [shapes[i] for i in positions],
+            outputs,
+            out_shape,
+            marker,
+            recording,
+            given_values,
+        )
 
 
-def _matrix_function(f: Callable[..., Any], argnums: Argnums, positions: tuple[int, ...], kind: str,
-                     compute: Callable[[_Call, list[Value]], np.ndarray], hessian: bool) -> Callable[..., Matrix]:
+def _matrix_function(
+    f: Callable[..., Any],
+    argnums: Argnums,
+    positions: tuple[int, ...],
+    kind: str,
+    compute: Callable[[_Call, list[Value]], np.ndarray],
+    hessian: bool,
+) -> Callable[..., Matrix]:
     """The function jacfwd, jacrev or hessian return: call f, refuse where numbers would
     cut a derivative off, ``compute`` the flat matrix (outputs, inputs[, inputs]) and
     shape it as JAX does."""
@@ -309,8 +326,11 @@ def _matrix_function(f: Callable[..., Any], argnums: Argnums, positions: tuple[i
 def _cut_off(kind: str, name: str, call: _Call, args: Sequence[Any]) -> str:
     """Why a matrix of numbers is refused here, and what to do instead."""
     valued = [i for i, x in enumerate(args) if _holds_a_value(x)]
-    why = (f"argument {valued[0]} of {name} is a Value" if valued
-           else f"{name} uses a variable of an enclosing grad or jvp")
+    why = (
+        f"argument {valued[0]} of {name} is a Value"
+        if valued
+        else f"{name} uses a variable of an enclosing grad or jvp"
+    )
     return (
         f"{kind} gives numbers, but {why}: a derivative taken through the numbers would "
         "silently be 0. Pass plain numbers (v.data) if the numbers are what you want; to "
@@ -395,8 +415,10 @@ def _as_outputs(out: Any, name: str) -> tuple[list[Value], Shape]:
     if isinstance(out, Value):
         return [out], ()
     if _is_vector(out):
-        return [o if isinstance(o, Value) else Value(to_float(o, f"entry {j} of the result of {name}"))
-                for j, o in enumerate(out)], (len(out),)
+        return [
+            o if isinstance(o, Value) else Value(to_float(o, f"entry {j} of the result of {name}"))
+            for j, o in enumerate(out)
+        ], (len(out),)
     if isinstance(out, (numbers.Real, np.ndarray)) and not isinstance(out, (bool, np.bool_)):
         return [Value(to_float(out, f"the result of {name}"))], ()
     raise TypeError(

@@ -43,13 +43,18 @@ def tensor(x):
 
 
 def agree(a: float, b: float, rel: float = 1e-12) -> bool:
-    return a == b or (math.isnan(a) and math.isnan(b)) or (math.isfinite(a - b) and abs(a - b) <= rel * max(abs(a), abs(b)))
+    return (
+        a == b
+        or (math.isnan(a) and math.isnan(b))
+        or (math.isfinite(a - b) and abs(a - b) <= rel * max(abs(a), abs(b)))
+    )
 
 
 def agree_all(ours, theirs, rel: float = 1e-12, atol: float = 0.0) -> bool:
     ours, theirs = np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float)
-    return ours.shape == theirs.shape and all(agree(a, b, rel) or math.isfinite(a - b) and abs(a - b) <= atol
-                                              for a, b in zip(ours.ravel(), theirs.ravel()))
+    return ours.shape == theirs.shape and all(
+        agree(a, b, rel) or (math.isfinite(a - b) and abs(a - b) <= atol) for a, b in zip(ours.ravel(), theirs.ravel())
+    )
 
 
 def explained(name: str, point: tuple) -> str | None:
@@ -108,7 +113,12 @@ VECTOR_POINTS = {  # ordinary numbers, zeros, negatives, large; bce's two in [0,
 
 
 def vector_tangents(n: int) -> list[list[float]]:
-    return [[1.0] * n, [(-1.0) ** j * (j + 0.5) for j in range(n)], [0.0] * (n - 1) + [1.0], [math.inf] + [1.0] * (n - 1)]
+    return [
+        [1.0] * n,
+        [(-1.0) ** j * (j + 0.5) for j in range(n)],
+        [0.0] * (n - 1) + [1.0],
+        [math.inf] + [1.0] * (n - 1),
+    ]
 
 
 @pytest.mark.parametrize("name", list(VECTOR))
@@ -138,14 +148,16 @@ def test_every_op_of_the_table_is_pushed_forward_above():
 # --- jvp against central finite differences ------------------------------------------------------
 def network(x, y, z):
     hidden = [autodiff.dot([0.3, -0.7, 1.1], [x, y, z], bias=0.1).tanh(), (x * y - z / 3.0).sigmoid()]
-    return autodiff.logsumexp(hidden) + (x * x + 1.0).log() * z ** 3 + abs(y).sqrt() + (x - z).softplus()
+    return autodiff.logsumexp(hidden) + (x * x + 1.0).log() * z**3 + abs(y).sqrt() + (x - z).softplus()
 
 
 COMPOSITES = [  # (f on Values, points where it is smooth)
     (network, [(0.4, -1.2, 0.9), (-2.0, 0.5, 1.5), (0.0, 3.0, -0.25)]),
-    (lambda x, y: (x ** y) * (y / x).sin() - x.exp().log1p().cos(), [(1.5, 2.5), (0.7, -1.3), (3.0, 0.5)]),
-    (lambda x, y: autodiff.sum([x.relu() * y, (-x).log_sigmoid(), x ** 2.5, 1.0 / (y * y + x)]),
-     [(0.8, 1.9), (2.0, -0.4), (1.1, 0.3)]),
+    (lambda x, y: (x**y) * (y / x).sin() - x.exp().log1p().cos(), [(1.5, 2.5), (0.7, -1.3), (3.0, 0.5)]),
+    (
+        lambda x, y: autodiff.sum([x.relu() * y, (-x).log_sigmoid(), x**2.5, 1.0 / (y * y + x)]),
+        [(0.8, 1.9), (2.0, -0.4), (1.1, 0.3)],
+    ),
 ]
 
 
@@ -181,15 +193,22 @@ def test_jvp_is_linear_in_the_tangent_and_is_the_gradient_along_it():
 def layer(v, w):
     """A vector of three from a vector v of two and weights w of six (a small layer); an
     argument not differentiated comes in as it was given, a list of floats."""
-    return [autodiff.dot(w[0:2], v).tanh(), autodiff.dot(w[2:4], v, bias=w[5]).sigmoid(), v[0] * w[4] + autodiff.dot([v[1]], [v[1]])]
+    return [
+        autodiff.dot(w[0:2], v).tanh(),
+        autodiff.dot(w[2:4], v, bias=w[5]).sigmoid(),
+        v[0] * w[4] + autodiff.dot([v[1]], [v[1]]),
+    ]
 
 
 def torch_layer(v, w):
     return torch.stack([torch.tanh(w[0:2] @ v), torch.sigmoid(w[2:4] @ v + w[5]), v[0] * w[4] + v[1] * v[1]])
 
 
-LAYER_POINTS = [([0.3, -1.2], [0.5, -0.25, 1.5, 0.75, -2.0, 0.1]), ([0.0, 0.0], [0.0, -0.0, 1.0, 1.0, 0.0, 0.0]),
-                ([-30.0, 5.0], [2.0, 1.0, -1.0, 3.0, 1e3, -1e3])]
+LAYER_POINTS = [
+    ([0.3, -1.2], [0.5, -0.25, 1.5, 0.75, -2.0, 0.1]),
+    ([0.0, 0.0], [0.0, -0.0, 1.0, 1.0, 0.0, 0.0]),
+    ([-30.0, 5.0], [2.0, 1.0, -1.0, 3.0, 1e3, -1e3]),
+]
 
 
 @pytest.mark.parametrize("argnums", [0, 1, (0, 1), (1, 0)])
@@ -197,8 +216,11 @@ def test_jacobians_of_a_layer_agree_with_torch(argnums):
     for v, w in LAYER_POINTS:
         expected = tf.jacrev(torch_layer, argnums=argnums)(tensor(v), tensor(w))
         expected_fwd = tf.jacfwd(torch_layer, argnums=argnums)(tensor(v), tensor(w))
-        for ours, theirs in ((jacrev(layer, argnums)(v, w), expected), (jacobian(layer, argnums)(v, w), expected),
-                             (jacfwd(layer, argnums)(v, w), expected_fwd)):
+        for ours, theirs in (
+            (jacrev(layer, argnums)(v, w), expected),
+            (jacobian(layer, argnums)(v, w), expected),
+            (jacfwd(layer, argnums)(v, w), expected_fwd),
+        ):
             if isinstance(argnums, int):
                 ours, theirs = (ours,), (theirs,)
             assert isinstance(ours, tuple) and len(ours) == len(theirs)
@@ -212,7 +234,7 @@ def test_jacobian_shapes_are_jax_shapes():
     assert scalar_of_vector.shape == (3,) and scalar_of_vector.tolist() == [6.0, 3.0, 2.0]
     vector_of_scalar = jacobian(lambda x: [x, x * x, 2.0])(3.0)
     assert vector_of_scalar.shape == (3,) and vector_of_scalar.tolist() == [1.0, 6.0, 0.0]
-    scalar_of_scalar = jacfwd(lambda x: x ** 3)(2.0)
+    scalar_of_scalar = jacfwd(lambda x: x**3)(2.0)
     assert scalar_of_scalar.shape == () and float(scalar_of_scalar) == 12.0
     assert jacrev(lambda v: autodiff.sum(v))(np.array([1.0, 2.0])).tolist() == [1.0, 1.0]
     assert jacfwd(lambda v: [v[0], v[1]], argnums=0)(np.zeros(2)).tolist() == [[1.0, 0.0], [0.0, 1.0]]
@@ -263,8 +285,7 @@ def test_hessian_of_each_one_input_op_agrees_with_torch(name):
 def torch_network(t):
     x, y, z = t
     hidden = torch.stack([torch.tanh(tensor([0.3, -0.7, 1.1]) @ t + 0.1), torch.sigmoid(x * y - z / 3.0)])
-    return (torch.logsumexp(hidden, 0) + torch.log(x * x + 1.0) * z ** 3 + torch.sqrt(torch.abs(y))
-            + F.softplus(x - z))
+    return torch.logsumexp(hidden, 0) + torch.log(x * x + 1.0) * z**3 + torch.sqrt(torch.abs(y)) + F.softplus(x - z)
 
 
 @pytest.mark.parametrize("point", [(0.4, -1.2, 0.9), (-2.0, 0.5, 1.5), (0.0, 3.0, -0.25), (10.0, -4.0, 2.0)])
@@ -280,10 +301,10 @@ def test_hessian_of_a_network_agrees_with_torch_and_is_symmetric(point):
 
 def test_hessian_by_argument_blocks_agree_with_torch():
     def ours(v, s):
-        return (v[0] * v[1] * s).sin() + s ** 3 * v[0]
+        return (v[0] * v[1] * s).sin() + s**3 * v[0]
 
     def theirs(v, s):
-        return torch.sin(v[0] * v[1] * s) + s ** 3 * v[0]
+        return torch.sin(v[0] * v[1] * s) + s**3 * v[0]
 
     v, s = [0.7, -1.3], 0.4
     blocks = hessian(ours, argnums=(0, 1))(v, s)
@@ -296,7 +317,11 @@ def test_hessian_by_argument_blocks_agree_with_torch():
 def test_hessian_of_a_vector_function_is_one_per_output():
     h = hessian(lambda x, y: [x * x * y, (x + y).exp()], argnums=(0, 1))(1.0, 2.0)
     assert [[float(b[0]), float(b[1])] for row in h for b in row] == [
-        [4.0, math.exp(3.0)], [2.0, math.exp(3.0)], [2.0, math.exp(3.0)], [0.0, math.exp(3.0)]]
+        [4.0, math.exp(3.0)],
+        [2.0, math.exp(3.0)],
+        [2.0, math.exp(3.0)],
+        [0.0, math.exp(3.0)],
+    ]
 
 
 # --- nesting: results stay connected, as grad's -----------------------------------------------------
@@ -331,7 +356,7 @@ def test_jvp_stays_connected_to_the_values_it_depends_on():
     tangent.backward()
     assert w.grad == 4.0  # d/dw (2 w x) = 2x
     x = Value(2.0)
-    _, tangent = jvp(lambda y: y ** 3, (x,), (1.0,))  # 3 x^2, built as a graph from x
+    _, tangent = jvp(lambda y: y**3, (x,), (1.0,))  # 3 x^2, built as a graph from x
     assert autodiff.gradients(tangent, [x]) == (12.0,)
 
 
@@ -349,18 +374,22 @@ def test_jvp_results_have_the_outputs_shape():
     assert jvp(lambda x: x * 2.0, (3.0,), (1.0,)) == (6.0, 2.0)
     assert jvp(lambda x: 5.0, (3.0,), (1.0,)) == (5.0, 0.0)
     assert jvp(lambda x, y: (x, y, 1.0), (3.0, 4.0), (1.0, 2.0)) == ((3.0, 4.0, 1.0), (1.0, 2.0, 0.0))
-    value, tangent = jvp(lambda x, n: x ** n, (2.0, 3), (1.0, 0.0))
+    value, tangent = jvp(lambda x, n: x**n, (2.0, 3), (1.0, 0.0))
     assert (value, tangent) == (8.0, 12.0) and type(tangent) is float
 
 
 def test_jvp_names_its_bad_inputs():
     with pytest.raises(ValueError, match=r"jvp got 2 primal\(s\) and 1 tangent\(s\): give one tangent for each"):
         jvp(lambda x, y: x * y, (1.0, 2.0), (1.0,))
-    with pytest.raises(TypeError, match=r"primals must be a tuple or list .* got float \(for one argument x, write \(x,\)\)"):
+    with pytest.raises(
+        TypeError, match=r"primals must be a tuple or list .* got float \(for one argument x, write \(x,\)\)"
+    ):
         jvp(lambda x: x, 1.0, (1.0,))
     with pytest.raises(TypeError, match=r"tangents\[0\] must be a real number, got str"):
         jvp(lambda x: x, (1.0,), ("a",))
-    with pytest.raises(TypeError, match=r"tangents\[0\] must be a sequence of 2 numbers, as primals\[0\] is, got a list of 3"):
+    with pytest.raises(
+        TypeError, match=r"tangents\[0\] must be a sequence of 2 numbers, as primals\[0\] is, got a list of 3"
+    ):
         jvp(lambda v: v[0], ([1.0, 2.0],), ([1.0, 2.0, 3.0],))
     with pytest.raises(TypeError, match=r"tangents\[0\] must be a number, as primals\[0\] is, got a list of 1"):
         jvp(lambda x: x, (1.0,), ([1.0],))
@@ -371,7 +400,9 @@ def test_jvp_names_its_bad_inputs():
 
 
 def test_results_that_are_not_values_or_numbers_are_named():
-    with pytest.raises(TypeError, match="the result of <lambda> must be a Value, a number, or a list or tuple of them, got dict"):
+    with pytest.raises(
+        TypeError, match="the result of <lambda> must be a Value, a number, or a list or tuple of them, got dict"
+    ):
         jvp(lambda x: {"y": x}, (1.0,), (1.0,))
     with pytest.raises(TypeError, match="entry 0 of the result of <lambda> must be a real number, got list"):
         jacobian(lambda x: [[x]])(1.0)
