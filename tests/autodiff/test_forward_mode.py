@@ -23,9 +23,7 @@ import torch.func as tf
 import autodiff
 from autodiff import Value, grad, hessian, jacfwd, jacobian, jacrev, jvp, ops
 from tests.autodiff import test_new_ops
-from tests.autodiff.test_fuzz_torch import BINARY as FUZZ_BINARY
-from tests.autodiff.test_fuzz_torch import EDGE, pytorch_flushes_log1p
-from tests.autodiff.test_fuzz_torch import UNARY as FUZZ_UNARY
+from tests.autodiff.test_fuzz_torch import BINARY as FUZZ_BINARY, EDGE, UNARY as FUZZ_UNARY, pytorch_flushes_log1p
 from tests.reference import close
 
 # The ops and their PyTorch forms, as the first-order tests name them: (ours, PyTorch's).
