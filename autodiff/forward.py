@@ -347,7 +347,7 @@ def _shaped(flat: np.ndarray, call: _Call, one_argument: bool, hessian: bool) ->
     spans = [(slice(a, b), shape) for a, b, shape in zip(ends[:-1], ends[1:], call.shapes)]
 
     def block(*parts: tuple[slice, Shape]) -> np.ndarray:
-        piece = flat[(slice(None), *(s for s, _ in parts))]
+        piece = flat[(slice(None),) + tuple(s for s, _ in parts)]
         return piece.reshape(call.out_shape + tuple(d for _, shape in parts for d in shape))
 
     if not hessian:
