@@ -11,6 +11,7 @@
 from .backward import gradients, input_gradients, local_gradients, topological_order
 from .check import GradcheckError, gradcheck
 from .explain import Explanation, explain
+from .forward import hessian, jacfwd, jacobian, jacrev, jvp
 from .functional import grad, value_and_grad
 from .functions import (
     arctan2,
@@ -44,8 +45,13 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradients",
+    "hessian",
     "hypot",
     "input_gradients",
+    "jacfwd",
+    "jacobian",
+    "jacrev",
+    "jvp",
     "local_gradients",
     "logsumexp",
     "maximum",

@@ -21,6 +21,12 @@ Python raises on ``1.0 / 0.0`` where IEEE 754 (and PyTorch) give ``inf``. Branch
 (the plain number) and choose with ``m.select``: derivatives of piecewise functions are
 chosen by the data, never differentiated through.
 
+Forward mode (``forward.py``) pushes tangents with the same rules: for one input, the
+local derivative times the tangent, or an ``input_grads`` rule given the tangent as its
+gradient (for one input that is the same linear map, in PyTorch's form). An op whose
+PyTorch forward-mode formula is neither of these sums also has a ``tangent`` rule,
+``tangent(m, out, tangents, *inputs)``, each tangent None where that input has none.
+
 Each op has two forwards with the same numerics (``ieee.py``): ``forward`` on floats and
 ``batched`` on arrays of shape (k, N), one per input. An op of any arity (sum, dot)
 takes its inputs as one sequence instead, in its forwards and in its rule: a tuple of
@@ -66,6 +72,7 @@ class Op:
     local_grads: Callable[..., tuple] | None = None
     input_grads: Callable[..., tuple] | None = None
     exponent: float | None = None  # x ** exponent's constant (``power_by``), for backends that write source
+    tangent: Callable[..., object] | None = None  # forward mode's rule, where PyTorch's form needs one
     # Set by __post_init__ (below), not given.
     float_local: Callable[..., tuple] | None = field(init=False, repr=False, compare=False)
     float_input_grads: Callable[..., tuple] | None = field(init=False, repr=False, compare=False)
@@ -166,6 +173,28 @@ def _larger_grads(m, grad, a_, b_):
     return m.select(a_ < b_, 0.0, share), m.select(a_ > b_, 0.0, share)
 
 
+def _larger_tangent(m, t_a, t_b, a_, b_):
+    """PyTorch's forward form of maximum(a, b) for the numbers ``a_`` and ``b_``:
+    t_b + w (t_a - t_b), w being 1 where a is larger, 0 where b is (or one is nan), 1/2
+    on a tie. A product, not a choice: an infinite tangent on the smaller input is nan."""
+    w = m.select(a_ == b_, 0.5, m.select(a_ > b_, 1.0, 0.0))
+    if t_b is None:
+        return w * t_a
+    if t_a is None:
+        return t_b - w * t_b
+    return t_b + w * (t_a - t_b)
+
+
+def _arctan2_tangent(m, out, tangents, y, x):
+    # PyTorch's forward form, (x t_y - y t_x) / (y² + x²), unguarded: nan at the origin.
+    t_y, t_x = tangents
+    if t_x is None:
+        return m.div(x * t_y, y * y + x * x)
+    if t_y is None:
+        return m.div(-(y * t_x), y * y + x * x)
+    return m.div(x * t_y - y * t_x, y * y + x * x)
+
+
 def _dot_grads(m, out, xs):
     n = len(xs) // 2
     return m.concat(xs[n:], xs[:n])  # d/dw_i = x_i, d/dx_i = w_i
@@ -243,11 +272,25 @@ def _bce_batched(p, t):
     return _bce(ARRAY_MATH, p, t)
 
 
+def _div_tangent(m, out, tangents, a, b):
+    # PyTorch's forward form, (t_a - t_b out) / b: one division, so that a tangent of 0 on
+    # b adds no 0 * inf where out / b overflows (a tiny b) and t_a / b is finite.
+    t_a, t_b = tangents
+    if t_b is None:
+        return m.div(t_a, b)
+    if t_a is None:
+        return m.div(-t_b * out, b)
+    return m.div(t_a - t_b * out, b)
+
+
 # --- the table ----------------------------------------------------------------------------
 ADD = Op("+", 2, operator.add, np.add, lambda m, out, a, b: (1.0, 1.0))
 SUB = Op("-", 2, operator.sub, np.subtract, lambda m, out, a, b: (1.0, -1.0))
 MUL = Op("*", 2, operator.mul, np.multiply, lambda m, out, a, b: (b, a))
-DIV = Op("/", 2, ieee.div, np.divide, input_grads=lambda m, out, grad, a, b: (m.div(grad, b), -grad * m.div(out, b)))
+DIV = Op(
+    "/", 2, ieee.div, np.divide, input_grads=lambda m, out, grad, a, b: (m.div(grad, b), -grad * m.div(out, b)),
+    tangent=_div_tangent,
+)
 NEG = Op("neg", 1, operator.neg, np.negative, lambda m, out, x: (-1.0,))
 POW = Op("**", 2, ieee.power, np.power, input_grads=_pow_grads)
 EXP = Op("exp", 1, ieee.exp, np.exp, lambda m, out, x: (out,))
@@ -303,15 +346,17 @@ LOGSUMEXP = Op(
     "logsumexp", None, ieee.logsumexp, ieee.logsumexp_array,
     lambda m, out, xs: m.each(lambda x: m.exp(x - out), xs),
 )
-ARCTAN2 = Op("arctan2", 2, ieee.arctan2, np.arctan2, input_grads=_arctan2_grads)  # inputs: y, x
+ARCTAN2 = Op("arctan2", 2, ieee.arctan2, np.arctan2, input_grads=_arctan2_grads, tangent=_arctan2_tangent)  # inputs: y, x
 HYPOT = Op(
     "hypot", 2, ieee.hypot, np.hypot,
     input_grads=lambda m, out, grad, a, b: (m.div(grad * a, out), m.div(grad * b, out)),  # nan at the origin
 )
 MAXIMUM = Op("maximum", 2, ieee.maximum, ieee.maximum_array,
-             input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(a), m.data(b)))
+             input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(a), m.data(b)),
+             tangent=lambda m, out, tangents, a, b: _larger_tangent(m, *tangents, m.data(a), m.data(b)))
 MINIMUM = Op("minimum", 2, ieee.minimum, ieee.minimum_array,  # maximum's, each comparison turned round
-             input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(b), m.data(a)))
+             input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(b), m.data(a)),
+             tangent=lambda m, out, tangents, a, b: _larger_tangent(m, *tangents, m.data(b), m.data(a)))
 # a // b, flat between its steps: gradient 0 for both, whatever the incoming one (PyTorch's).
 FLOOR_DIVIDE = Op("//", 2, ieee.floor_divide, np.floor_divide, input_grads=lambda m, out, grad, a, b: (0.0, 0.0))
 # a % b = a - b (a // b), with the sign of b (PyTorch's remainder): d/da = 1, d/db = -(a // b).
