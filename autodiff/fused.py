@@ -1,12 +1,10 @@
-"""The numba backend of ``compile``: a program's per-sample steps as one native function.
+"""The numba backend of ``compile``: a program's per-sample steps as one native loop.
 
 ``compile(f, backend="numba")`` builds the same ``Program`` as the numpy backend (the same
 levels, layers, static part and buffers) and then writes its per-sample forward and
-backward passes as Python source, one function each, which numba compiles to machine
-code. numpy runs a step as one call per op over the whole batch, and for a small network
-the cost of those calls is most of the time; one native function has none. Each step is
-written as numpy would run it, node by node a loop over the samples (a row of the
-buffer, side by side in memory), which the compiler turns into vector instructions.
+backward passes as Python source, one loop over the samples each, which numba compiles to
+machine code. numpy runs a step as one call per op over the whole batch, and for a small
+network the cost of those calls is most of the time; one native loop has none.
 
 One rule per op serves here too: the derivative rules of the op table are evaluated on
 ``Code``, numbers that write themselves as source text (``CODE_MATH``), so that the
@@ -16,9 +14,8 @@ the forwards, an expression per op, live here (``FORWARDS``), with the numerics 
 division runs with numpy's error model (1.0 / 0.0 is inf). The source holds op names and
 numbers only, never a label or other user text.
 
-The numbers equal the numpy backend's to rounding: a layer's sums over its inputs are
-added in the scalar engine's order here, in BLAS's order there, and its weights' sums
-over the samples in vector registers (``SUMS``). An op that checks its numbers (a
+The numbers equal the numpy backend's to rounding: a layer's sums are added in the
+scalar engine's order here, in BLAS's order there. An op that checks its numbers (a
 class index, a probability) stops the loop at the first sample that fails; the numpy
 steps then run on the batch and raise their error, with its message.
 
@@ -226,25 +223,14 @@ def _forward_of(op: ops.Op, inputs: list[str]) -> str:
     raise NotImplementedError(f"the numba backend has no forward for op {op.name!r}")
 
 
-def _rows_of_node(w: _Writer, rows: list[Callable[[str], str]], j: str, depth: int) -> list[str]:
-    """Name the rows node ``j`` reads (or writes), before its loop over the samples."""
-    names = []
-    for row in rows:
-        names.append(w.name("r"))
-        w.line(depth, f"{names[-1]} = {row(j)}")
-    return names
-
-
 def _write_group_forward(w: _Writer, group, depth: int) -> None:
     op, (arity, k) = group.op, group.in_rows.shape
     rows = [w.rows(position) for position in group.in_rows]  # input a of node j: rows[a](j)
+    out = w.rows(group.out)
     j = w.name("j")
     depth = w.loop(depth, j, k)
-    *ins, out = _rows_of_node(w, [*rows, w.rows(group.out)], j, depth + 1)
-    w.line(depth + 1, "for s in range(n):")
-    depth += 1
-    xs = [f"v[{row}, s]" for row in ins]
-    target = f"v[{out}, s]"
+    xs = [f"v[{rows[a](j)}, s]" for a in range(arity)]
+    target = f"v[{out(j)}, s]"
     if op is ops.SUM:
         w.line(depth + 1, f"{target} = {' + '.join(['0.0', *xs])}")
     elif op in (ops.DOT, ops.LINEAR):
@@ -290,21 +276,19 @@ def _write_group_forward(w: _Writer, group, depth: int) -> None:
 def _write_group_backward(w: _Writer, group, depth: int) -> None:
     op, (arity, k) = group.op, group.in_rows.shape
     rows = [w.rows(position) for position in group.in_rows]
+    out = w.rows(group.out)
     j = w.name("j")
     depth = w.loop(depth, j, k)
-    *ins, out = _rows_of_node(w, [*rows, w.rows(group.out)], j, depth + 1)
-    w.line(depth + 1, "for s in range(n):")
-    depth += 1
     names = [w.name("x") for _ in range(arity)]
     o, gr = w.name("o"), w.name("g")
     amounts = [literal(amount) for amount in op.grads(CODE_MATH, Code(o), Code(gr), [Code(x) for x in names])]
     used = set(re.findall(r"[a-z]+\d+", " ".join(amounts)))  # read only what the rule uses
-    reads = [(name, f"v[{row}, s]") for name, row in zip(names, ins)] + [(o, f"v[{out}, s]"), (gr, f"g[{out}, s]")]
+    reads = [(name, f"v[{rows[a](j)}, s]") for a, name in enumerate(names)] + [(o, f"v[{out(j)}, s]"), (gr, f"g[{out(j)}, s]")]
     for name, read in reads:
         if name in used:
             w.line(depth + 1, f"{name} = {read}")
-    for row, amount in zip(ins, amounts):
-        w.line(depth + 1, f"g[{row}, s] += {amount}")
+    for a, amount in enumerate(amounts):
+        w.line(depth + 1, f"g[{rows[a](j)}, s] += {amount}")
 
 
 def _layer_names(w: _Writer, layer) -> tuple:
@@ -315,60 +299,27 @@ def _layer_names(w: _Writer, layer) -> tuple:
 
 
 def _write_layer_forward(w: _Writer, layer, depth: int) -> None:
-    """Neuron by neuron, input by input, each a loop over the samples (which numba
-    vectorizes): the products added in the scalar engine's order, from 0.0, then the bias."""
     k, n, weights, xs, out, j, i = _layer_names(w, layer)
-    ro, rx, weight = w.name("r"), w.name("r"), w.name("w")
+    total = w.name("total")
     w.line(depth, f"for {j} in range({k}):")
-    w.line(depth + 1, f"{ro} = {out(j)}")
-    w.line(depth + 1, "for s in range(n):")
-    w.line(depth + 2, f"v[{ro}, s] = 0.0")
+    w.line(depth + 1, f"{total} = 0.0")
     w.line(depth + 1, f"for {i} in range({n}):")
-    w.line(depth + 2, f"{rx} = {xs(i)}")
-    w.line(depth + 2, f"{weight} = {weights}[{j} * {n} + {i}]")
-    w.line(depth + 2, "for s in range(n):")
-    w.line(depth + 3, f"v[{ro}, s] += {weight} * v[{rx}, s]")
+    w.line(depth + 2, f"{total} += {weights}[{j} * {n} + {i}] * v[{xs(i)}, s]")
     if layer.b_index is not None:
-        w.line(depth + 1, f"{weight} = {weights}_b[{j}]")
-        w.line(depth + 1, "for s in range(n):")
-        w.line(depth + 2, f"v[{ro}, s] += {weight}")
+        w.line(depth + 1, f"{total} += {weights}_b[{j}]")
+    w.line(depth + 1, f"v[{out(j)}, s] = {total}")
 
 
 def _write_layer_backward(w: _Writer, layer, depth: int) -> None:
-    """The inputs' gradients are a loop over the samples per weight; the weights' and
-    the biases' are sums over the samples (``SUMS``)."""
     k, n, weights, xs, out, j, i = _layer_names(w, layer)
-    ro, rx, weight = w.name("r"), w.name("r"), w.name("w")
+    gr = w.name("g")
     w.line(depth, f"for {j} in range({k}):")
-    w.line(depth + 1, f"{ro} = {out(j)}")
+    w.line(depth + 1, f"{gr} = g[{out(j)}, s]")
     if layer.b_index is not None:
-        w.line(depth + 1, f"d{weights}_b[{j}] += sum_of(g[{ro}])")
+        w.line(depth + 1, f"d{weights}_b[{j}] += {gr}")
     w.line(depth + 1, f"for {i} in range({n}):")
-    w.line(depth + 2, f"{rx} = {xs(i)}")
-    w.line(depth + 2, f"d{weights}[{j} * {n} + {i}] += sum_of_products(g[{ro}], v[{rx}])")
-    w.line(depth + 2, f"{weight} = {weights}[{j} * {n} + {i}]")
-    w.line(depth + 2, "for s in range(n):")
-    w.line(depth + 3, f"g[{rx}, s] += {weight} * g[{ro}, s]")
-
-
-SUMS = """
-def sum_of(a):
-    total = -0.0
-    for s in range(a.shape[0]):
-        total += a[s]
-    return total
-
-def sum_of_products(a, b):
-    total = -0.0
-    for s in range(a.shape[0]):
-        total += a[s] * b[s]
-    return total
-"""
-"""Sums over the samples, compiled apart with numba's ``fastmath={"reassoc"}``: free to add
-in any order (as BLAS does a layer's sums), they run in vector registers; one running
-total in order would wait for each addition to finish before the next. Only the order
-is free: infinities, nan and the sign of a zero come out as in any order, and the
-passes themselves keep IEEE arithmetic to the letter."""
+    w.line(depth + 2, f"d{weights}[{j} * {n} + {i}] += {gr} * v[{xs(i)}, s]")
+    w.line(depth + 2, f"g[{xs(i)}, s] += {weights}[{j} * {n} + {i}] * {gr}")
 
 
 def write_source(steps: Sequence) -> tuple[str, np.ndarray]:
@@ -383,16 +334,16 @@ def write_source(steps: Sequence) -> tuple[str, np.ndarray]:
 
     w = _Writer()
     for step in steps:
-        (_write_layer_forward if isinstance(step, _Layer) else _write_group_forward)(w, step, 1)
+        (_write_layer_forward if isinstance(step, _Layer) else _write_group_forward)(w, step, 2)
     forward, w.lines = w.lines, []
     for step in reversed(steps):
-        (_write_layer_backward if isinstance(step, _Layer) else _write_group_backward)(w, step, 1)
+        (_write_layer_backward if isinstance(step, _Layer) else _write_group_backward)(w, step, 2)
     backward = w.lines
     indent = ["    " + line for line in w.gather]
     source = "\n".join([
-        "def forward(v, sv, ix):", *indent, "    n = v.shape[1]", *forward, "    return 0", "",
+        "def forward(v, sv, ix):", *indent, "    for s in range(v.shape[1]):", *forward, "    return 0", "",
         "def backward(v, g, sv, sg, ix):", *indent, *("    " + line for line in w.grads_in),
-        "    n = v.shape[1]", *backward, *("    " + line for line in w.grads_out), "    return 0", "",
+        "    for s in range(v.shape[1]):", *backward, *("    " + line for line in w.grads_out), "    return 0", "",
     ])
     ix = np.concatenate(w.indices) if w.indices else np.zeros(0, dtype=np.int64)
     return source, ix
@@ -411,20 +362,10 @@ def _compiled(source: str) -> tuple[Callable, Callable]:
     same structure, reuses them (the index array is an argument, not part of the source)."""
     import numba
 
-    options = {"error_model": "numpy", "boundscheck": False}
-    namespace = {"math": math, "np": np, **_sums()}
+    namespace = {"math": math, "np": np}
     exec(source, namespace)  # noqa: S102 (op names and numbers from the op table only)
+    options = {"error_model": "numpy", "boundscheck": False}
     return numba.njit(**options)(namespace["forward"]), numba.njit(**options)(namespace["backward"])
-
-
-@functools.lru_cache(maxsize=1)
-def _sums() -> dict[str, Callable]:
-    import numba
-
-    namespace: dict = {}
-    exec(SUMS, namespace)  # noqa: S102 (fixed source)
-    return {name: numba.njit(error_model="numpy", boundscheck=False, fastmath={"reassoc"})(namespace[name])
-            for name in ("sum_of", "sum_of_products")}
 
 
 class Fused:

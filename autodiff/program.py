@@ -399,7 +399,9 @@ class Program:
             self._before_call()
             self._ran_in = None  # until this call's forward pass is whole: backward needs it
             if self._sample_values.shape[1] != n:
-                values, grads = np.empty((self._row_count, n)), np.empty((self._row_count, n))
+                # numba's loop runs sample by sample: each sample's rows side by side.
+                shape, order = (self._row_count, n), "F" if self._fused is not None else "C"
+                values, grads = np.empty(shape, order=order), np.empty(shape, order=order)
                 self._sample_values, self._sample_grads = values, grads
                 self._forward = _forward_calls(self._steps, values)
                 self._backward = _Backward(self._steps, values, grads)
