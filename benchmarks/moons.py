@@ -331,8 +331,9 @@ def numba_compile_time(X, y, runs: int) -> float:
     answers = [run_fresh("numba_compile", {"X": X.tolist(), "y": y.tolist()}) for _ in range(runs)]
     seconds = Timing(tuple(answer["compile"] for answer in answers))
     imports = statistics.median(answer["import"] for answer in answers)
+    cpu = statistics.median(answer["cpu"] for answer in answers)
     print(f"  compiling it with the numba backend, first step included: {seconds}  "
-          f"(fresh processes: {runs}; importing numba before it: {imports:.2f} s)")
+          f"(CPU time {cpu:.2f} s; fresh processes: {runs}; importing numba before it: {imports:.2f} s)")
     return seconds.median
 
 
