@@ -22,9 +22,9 @@ def main() -> None:
 
     imported = time.perf_counter()
     import numpy as np
+    from moons import compiled_program
 
     import nn
-    from moons import compiled_program
 
     model = nn.MLP(2, [16, 16, 1], seed=0)
     X, y = np.array(request["X"]), np.array(request["y"])
@@ -32,8 +32,10 @@ def main() -> None:
     program = compiled_program(model, backend="numba")
     program(X[:, 0].copy(), X[:, 1].copy(), y)
     program.backward()
-    json.dump({"import": imported - start, "compile": time.perf_counter() - begin,
-               "cpu": time.process_time() - begin_cpu}, sys.stdout)
+    json.dump(
+        {"import": imported - start, "compile": time.perf_counter() - begin, "cpu": time.process_time() - begin_cpu},
+        sys.stdout,
+    )
 
 
 if __name__ == "__main__":
