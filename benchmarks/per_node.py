@@ -23,6 +23,10 @@ time the objects that outlived younger collections grow by a quarter, so buildin
 graph of n such nodes visits each about four times in full collections at 1e6 nodes and
 not once at 1e3: this share is most of why ns per node grow with the graph.
 
+CPU time: each timed run also reads the process's CPU time. On a loaded machine a run
+of seconds (1e6 nodes) waits for a core many times and a run of a millisecond (1e3)
+mostly not, so wall times grow with the graph on their own; the CPU times do not wait.
+
 Run as a script, this module is the child process: a JSON request on stdin, JSON out.
 """
 
@@ -200,27 +204,29 @@ def child(request: dict) -> dict:
     """Time each size's build + backward ``repeats`` times, and the collector's share of
     each run; measure memory if asked."""
     runner = engine_runner(request["engine"], max(request["sizes"]) + LEAVES)
-    answer = {"ns_per_node": {}, "gc_ns_per_node": {}, "result": {}, "failed": {}}
+    answer = {"ns_per_node": {}, "gc_ns_per_node": {}, "cpu_ns_per_node": {}, "result": {}, "failed": {}}
     collector = CollectorClock()
     gc.callbacks.append(collector)
     for size, repeats in zip(request["sizes"], request["repeats"]):
         steps = plan(request["shape"], size)
-        times, collecting = [], []
+        times, collecting, working = [], [], []
         try:
             if size <= 10_000:  # one untimed run: the first touches cold memory and code
                 runner(steps)
             for _ in range(repeats):
                 gc.collect()  # the previous graph's garbage is no part of this one's time
                 collector.reset()
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 result = runner(steps)
                 times.append((time.perf_counter() - start) / size * 1e9)
+                working.append((time.process_time() - start_cpu) / size * 1e9)
                 collecting.append(collector.seconds / size * 1e9)
         except RecursionError as error:
             answer["failed"][size] = f"RecursionError ({error})"
             continue
         answer["ns_per_node"][size] = times
         answer["gc_ns_per_node"][size] = collecting
+        answer["cpu_ns_per_node"][size] = working
         answer["result"][size] = result
     if request.get("memory"):
         answer["memory"] = memory(request["engine"], plan(request["shape"], request["memory"]))
@@ -308,6 +314,9 @@ def _table(shape: str, sizes, answers: dict[str, list[dict]]) -> dict[str, float
         _check(f"{title}, {size:,} nodes", results)
         ratio = medians["ours"] / medians["micrograd"] if "micrograd" in medians else math.nan
         print(f"  {size:>10,} " + " ".join(cells) + f" {ratio:>14.2f}x")
+        if "ours" in medians:
+            figures[f"{shape} ours cpu {size}"] = statistics.median(
+                t for answer in answers["ours"] for t in answer["cpu_ns_per_node"].get(key, []))
         collecting = {engine: _collector_share(runs, key) for engine, runs in answers.items()}
         for engine, share in collecting.items():
             if share is not None:
