@@ -1,13 +1,14 @@
-"""Every op of the table written in PyTorch: the batched forward that ``to_torch`` runs,
-differentiated by PyTorch's autograd.
+"""Every op of the table in PyTorch: its forward on tensors, and its gradient by the
+op's own rule, evaluated on tensors. ``to_torch`` builds its modules from these.
 
-``TORCH_FORMS`` maps an op's name to its torch form, whose numbers match the op's own
-forwards (``ieee.py``, ``ops.py``) and whose autograd gradient matches the op's rule: the
-op table's rules were written as PyTorch computes, so most forms are the torch function
-of the same name. Where our forward differs from PyTorch's (softplus above its
-threshold) the form is written out, each branch fed only numbers it is chosen for: a
-``torch.where`` sends its unchosen branch a gradient of 0, which becomes nan where that
-branch's derivative is infinite.
+``TORCH_FORMS`` maps an op's name to its forward on tensors, with the numbers of the
+op's numpy forward (``ieee.py``, ``ops.py``): mostly the torch function of the same
+name. The gradient is not PyTorch's autograd formula but the op table's rule, run on
+tensors through ``TORCH_MATH`` as ``compile`` runs it on arrays through
+``ops.ARRAY_MATH``: one rule for every backend, so the module's gradients are the
+program's, to the rounding of the forwards (PyTorch's own formulas differ in places:
+its tanh backward fuses 1 - y * y into one rounding). ``apply_op`` is the two together,
+a differentiable torch function (differentiable again: the rules are torch ops).
 
 A form takes tensors of shape (k, N) (k nodes of one op, N samples; N may be 1 for a
 node the same for every sample), one per input; an op of any arity takes one stacked
@@ -16,12 +17,15 @@ tensor of shape (arity, k, N), as its ``batched`` forward does.
 >>> import torch
 >>> form_of(ops.MUL)(torch.tensor([2.0]), torch.tensor([3.0])).item()
 6.0
->>> form_of(ops.power_by(2.0))(torch.tensor([-3.0])).item()
-9.0
+>>> x = torch.tensor([[-0.0, 2.0]], dtype=torch.float64, requires_grad=True)
+>>> y = apply_op(ops.power_by(3.0), x); y.sum().backward(); x.grad.tolist()
+[[0.0, 12.0]]
 """
 
 from __future__ import annotations
 
+import operator
+from types import SimpleNamespace
 from typing import Callable
 
 from . import ieee, ops
@@ -31,12 +35,14 @@ torch = import_torch()
 functional = torch.nn.functional
 
 
+def _log1p(x):
+    # log1p(x) is x for |x| < 2^-54; PyTorch's vectorised log1p flushes subnormals to 0.
+    return torch.where(x.abs() < 2.0 ** -60, x, torch.log1p(x))
+
+
 def _softplus(x):
-    # ieee.softplus: x + log1p(e^-x) above the threshold (PyTorch returns x there).
-    high = x > ieee.SOFTPLUS_THRESHOLD
-    upper = torch.where(high, x, ieee.SOFTPLUS_THRESHOLD)
-    lower = torch.where(high, 0.0, x)
-    return torch.where(high, upper + torch.log1p(torch.exp(-upper)), torch.log1p(torch.exp(lower)))
+    # ieee.softplus_array: x + log1p(e^-x) above the threshold, where PyTorch returns x.
+    return torch.where(x > ieee.SOFTPLUS_THRESHOLD, x + _log1p(torch.exp(-x)), _log1p(torch.exp(x)))
 
 
 def _first_failing_sample(bad) -> tuple[int, int]:
@@ -56,12 +62,11 @@ def _bce(p, t):
 
 def _pick(stacked):
     index, n = stacked[-1], len(stacked) - 1
-    whole = index.detach().long()
+    whole = index.long()
     right = (whole == index) & (whole >= 0) & (whole < n)
     if not right.all():
         node, sample = _first_failing_sample(~right)
         raise ops.pick_index_error(sample, index[node, sample].item(), n)
-    # The index is a choice, not a number differentiated: it gets gradient 0, as in ops.py.
     return torch.gather(stacked[:-1], 0, whole.unsqueeze(0)).squeeze(0)
 
 
@@ -79,7 +84,7 @@ TORCH_FORMS: dict[str, Callable] = {
     "**": torch.pow,
     "exp": torch.exp,
     "log": torch.log,
-    "log1p": torch.log1p,
+    "log1p": _log1p,
     "sqrt": torch.sqrt,
     "sin": torch.sin,
     "cos": torch.cos,
@@ -87,7 +92,7 @@ TORCH_FORMS: dict[str, Callable] = {
     "sigmoid": torch.sigmoid,
     "softplus": _softplus,
     "log_sigmoid": functional.logsigmoid,
-    "relu": torch.relu,  # relu(-0.0) is -0.0, and relu'(0) is 0, as in ops.py
+    "relu": torch.relu,  # relu(-0.0) is -0.0, as ieee.relu's
     "abs": torch.abs,
     "id": torch.clone,
     "sum": lambda stacked: stacked.sum(0),
@@ -119,7 +124,7 @@ TORCH_FORMS: dict[str, Callable] = {
 
 
 def form_of(op: ops.Op) -> Callable:
-    """The torch form of ``op``, or a ``NotImplementedError`` naming the op.
+    """The forward of ``op`` on tensors, or a ``NotImplementedError`` naming the op.
 
     ``x ** c`` is ``torch.pow(x, c)``: PyTorch computes c = 2, 3, -1, -2, 0.5 and -0.5 by
     products and square roots, as ``ieee.power_by_constant`` does after it.
@@ -132,3 +137,57 @@ def form_of(op: ops.Op) -> Callable:
         raise NotImplementedError(f"the op {op.name!r} has no PyTorch form yet: add one to "
                                   "autodiff/torch_forms.py's TORCH_FORMS")
     return form
+
+
+TORCH_MATH = SimpleNamespace(
+    data=lambda x: x.detach() if isinstance(x, torch.Tensor) else x,  # rules choose by it, not through it
+    select=torch.where,
+    concat=lambda *parts: torch.cat(parts),
+    ones=lambda like, count: like.new_ones((count, *like.shape[1:])),
+    each=lambda f, xs: f(xs),  # a stacked tensor: f applies to every input at once
+    positions=lambda xs: torch.arange(len(xs), device=xs.device).reshape(-1, *(1,) * (xs.ndim - 1)),
+    div=operator.truediv,  # IEEE on tensors: 1 / 0 is inf
+    pow=torch.pow,
+    pow_by_constant=torch.pow,
+    **{name: form_of(op) for name, op in ops.UNARY_METHODS.items()},
+)
+"""The math namespace of the op table's rules on tensors (``ops.ARRAY_MATH``'s twin)."""
+
+
+class _Op(torch.autograd.Function):
+    """An op of the table: its torch form forward, its rule backward."""
+
+    @staticmethod
+    def forward(op, form, *inputs):
+        return form(*inputs)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.op = inputs[0]
+        ctx.save_for_backward(*inputs[2:], output)
+
+    @staticmethod
+    def backward(ctx, grad):
+        *inputs, out = ctx.saved_tensors
+        op = ctx.op
+        if op.arity is None:  # one stacked input, one stacked gradient
+            grads = [op.grads(TORCH_MATH, out, grad, inputs[0])]
+        else:
+            grads = op.grads(TORCH_MATH, out, grad, inputs)
+        return (None, None, *map(_fitted, grads, inputs))
+
+
+def _fitted(grad, x):
+    """``grad`` as a gradient of ``x``: a number made a tensor, and summed over the
+    samples where ``x`` is the same for every sample (width 1, broadcast)."""
+    if not isinstance(grad, torch.Tensor):
+        return torch.full_like(x, grad)
+    if grad.shape != x.shape:
+        grad = grad.sum_to_size(x.shape)
+    return grad.to(x.dtype)
+
+
+def apply_op(op: ops.Op, *inputs):
+    """``op`` on tensors (one stacked tensor for an op of any arity), differentiable by
+    PyTorch with the op's own rule."""
+    return _Op.apply(op, form_of(op), *inputs)

@@ -26,7 +26,7 @@ import numpy as np
 from . import ops
 from .leaves import LeafArrays, slice_if_consecutive
 from .requires import import_torch
-from .torch_forms import form_of
+from .torch_forms import apply_op
 from .value import Value
 
 torch = import_torch()
@@ -69,16 +69,15 @@ class _Gather:
 class _Step:
     """Nodes of one level with one op: one torch call (a layer: one matrix product)."""
 
-    form: object
-    arity: int | None
+    op: ops.Op
     inputs: list[_Gather]  # per input position; one gather of all (arity x k) rows for any arity
     count: int  # k, the nodes computed
 
     def __call__(self, tensors: list, indices: dict) -> object:
-        if self.arity is None:
+        if self.op.arity is None:
             stacked = self.inputs[0](tensors, indices)
-            return self.form(stacked.reshape(-1, self.count, stacked.shape[1]))
-        return self.form(*[gather(tensors, indices) for gather in self.inputs])
+            return apply_op(self.op, stacked.reshape(-1, self.count, stacked.shape[1]))
+        return apply_op(self.op, *[gather(tensors, indices) for gather in self.inputs])
 
 
 @dataclass
@@ -246,9 +245,9 @@ def _step(nodes: list[Value], place: dict[Value, tuple[int, int]]) -> _Step:
     op = nodes[0]._op
     if op.arity is None:
         rows = [place[p] for position in range(len(nodes[0].parents)) for p in (n.parents[position] for n in nodes)]
-        return _Step(form_of(op), None, [_Gather.of(rows)], len(nodes))
-    return _Step(form_of(op), op.arity, [_Gather.of([place[n.parents[position]] for n in nodes])
-                                         for position in range(op.arity)], len(nodes))
+        return _Step(op, [_Gather.of(rows)], len(nodes))
+    return _Step(op, [_Gather.of([place[n.parents[position]] for n in nodes]) for position in range(op.arity)],
+                 len(nodes))
 
 
 def _layer(nodes: list[Value], place: dict[Value, tuple[int, int]], per_sample: set[Value]) -> _LayerStep | None:

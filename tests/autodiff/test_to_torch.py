@@ -12,8 +12,9 @@ import torch
 import autodiff
 import nn
 from autodiff import Value, ops
-from autodiff.torch_forms import TORCH_FORMS, form_of
+from autodiff.torch_forms import TORCH_FORMS, TORCH_MATH, form_of
 from autodiff.value import apply
+from tests.autodiff.test_fuzz_torch import cases_of, compositions, same_bits
 
 RTOL, ATOL = 1e-12, 1e-15
 RNG = np.random.default_rng(14)
@@ -67,6 +68,10 @@ def test_every_op_of_the_table_has_a_torch_form():
         assert callable(form_of(ops.power_by(exponent)))
     with pytest.raises(NotImplementedError, match="'no such op' has no PyTorch form yet"):
         form_of(ops.Op("no such op", 1, float, np.positive, lambda m, out, x: (1.0,)))
+
+
+def test_the_rules_math_on_tensors_has_every_function_it_has_on_arrays():
+    assert set(vars(ops.ARRAY_MATH)) <= set(vars(TORCH_MATH))
 
 
 FIXED_ARITY = [op for op in table_ops() if op.arity in (1, 2)]
@@ -134,6 +139,57 @@ def test_edges_relu_softplus_bce_and_powers():
     p, t = Value(0.5, label="p"), Value(0.0, label="t")
     bce = autodiff.compile(autodiff.binary_cross_entropy(p * w, t), inputs=[p, t])  # log clamped at -100
     check_against_program(bce, [np.array([0.0, 1.0, 1e-50, 1.0 - 1e-16, 0.3]), np.array([1.0, 0.0, 1.0, 0.0, 0.3])])
+
+
+def test_every_fuzzed_composition_of_two_ops_agrees_with_the_program():
+    # test_fuzz_torch's 30,132 cases (edge values: ±0, subnormals, ±1e308, ±inf, nan...):
+    # the same bits or within 1e-12, gradients included. Where the outputs themselves
+    # differ in the last bit (numpy's tanh and PyTorch's), a gradient of 1 - tanh² near 1
+    # magnifies that bit: there it need only agree to 1e-8.
+    def agree(a, b, rel):
+        return same_bits(a, b) or (np.isfinite(a) and np.isfinite(b) and abs(a - b) <= rel * max(abs(a), abs(b)))
+
+    cases_seen, disagreeing = 0, []
+    for composition in compositions():
+        cases = cases_of(composition)
+        leaves = [Value(0.75) for _ in range(composition.arity)]
+        program = autodiff.compile(composition.ours(*leaves), inputs=leaves)
+        columns = [np.array(column) for column in zip(*cases)]
+        values, grads = program(*columns), program.backward(weights=np.ones(len(cases)))
+        tensors = [torch.tensor(column, requires_grad=True) for column in columns]
+        out = program.to_torch()(*tensors)
+        out.backward(torch.ones_like(out))
+        for i, case in enumerate(cases):
+            cases_seen += 1
+            tolerance = 1e-12 if same_bits(values[i], out[i].item()) else 1e-8
+            if not (agree(values[i], out[i].item(), 1e-12)
+                    and all(agree(g[i], t.grad[i].item(), tolerance) for g, t in zip(grads, tensors))):
+                disagreeing.append((composition.name, case))
+    assert cases_seen > 30_000
+    assert not disagreeing, disagreeing[:10]
+
+
+def test_second_derivatives_against_central_differences_of_the_program():
+    x, t = Value(0.0, label="x"), Value(0.0, label="t")
+    w = [Value(v, label=f"w{i}") for i, v in enumerate([0.7, -0.4, 1.3])]
+    logits = [(x * w[0]).tanh(), (x * w[1]).sigmoid() * w[2], (x + w[2]).softplus().log()]
+    program = autodiff.compile(autodiff.logsumexp(logits) - autodiff.pick(logits, t), inputs=[x, t])
+    columns = [RNG.normal(size=N), RNG.integers(0, 3, N).astype(float)]
+    module = program.to_torch()
+    (gradient,) = torch.autograd.grad(module(*columns).mean(), module.weights, create_graph=True)
+    hessian = np.array([torch.autograd.grad(g, module.weights, retain_graph=True)[0].numpy() for g in gradient])
+
+    def program_gradient(numbers):
+        for leaf, number in zip(module.leaves, numbers):
+            leaf.data, leaf.grad = number, 0.0
+        program(*columns)
+        program.backward()
+        return np.array([leaf.grad for leaf in module.leaves])
+
+    at, h = module.weights.detach().numpy().copy(), 1e-5
+    differences = np.array([(program_gradient(at + h * e) - program_gradient(at - h * e)) / (2 * h)
+                            for e in np.eye(len(at))])
+    np.testing.assert_allclose(hessian, differences, rtol=1e-6, atol=1e-8)
 
 
 def test_every_input_unused_or_the_output_an_input():
