@@ -12,8 +12,9 @@ over the samples before it flows on, as in the program.
 
 The program's leaves that are not inputs are the module's weights: ``weights``, one
 ``torch.nn.Parameter`` vector in the order of ``leaves``; those left out by
-``to_torch(parameters=...)`` are the buffer ``constants``. PyTorch's autograd gives the
-gradients; the forms were chosen so that they are the op table's rules.
+``to_torch(parameters=...)`` are the buffer ``constants``. Each op's gradient is its
+rule from the op table (``torch_forms.apply_op``); the gathers and the matrix products
+are PyTorch's own.
 """
 
 from __future__ import annotations

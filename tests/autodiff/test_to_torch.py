@@ -3,6 +3,8 @@ float64, for every op of the table, for traced functions and nn models, through 
 with PyTorch's optimizer; and the weights come back into the Values."""
 
 import builtins
+import multiprocessing
+import socket
 import sys
 
 import numpy as np
@@ -300,7 +302,61 @@ def test_training_with_torch_sgd_matches_nn_sgd_and_copies_back():
     assert module.weights.tolist() == [0.25] * len(trained)
 
 
-def test_float32_and_a_copy_on_another_module():
+def _ddp_model():
+    model = nn.MLP(2, [5, 1], activation="tanh", seed=4)
+    return model, autodiff.compile(lambda a, b, t: nn.mse_loss(model([a, b]), [t]))
+
+
+DDP_COLUMNS = [RNG.normal(size=16) for _ in range(3)]
+
+
+def _ddp_worker(rank: int, world: int, port: int, trained: multiprocessing.Queue) -> None:
+    """One process of DistributedDataParallel training: its share of the batch."""
+    torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    try:
+        model, program = _ddp_model()
+        ddp = torch.nn.parallel.DistributedDataParallel(program.to_torch(parameters=model.parameters()))
+        opt = torch.optim.SGD(ddp.parameters(), lr=0.1)
+        share = [torch.tensor(column[rank::world]) for column in DDP_COLUMNS]
+        for _ in range(3):
+            opt.zero_grad()
+            ddp(*share).mean().backward()  # DDP averages the processes' gradients
+            opt.step()
+        if rank == 0:
+            ddp.module.copy_to_values()
+            trained.put([p.data for p in model.parameters()])
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+def test_distributed_data_parallel_on_two_processes_trains_as_the_program(monkeypatch):
+    # Two processes on this machine, talking over the loopback interface only.
+    monkeypatch.setenv("GLOO_SOCKET_IFNAME", "lo")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    context = multiprocessing.get_context("fork")
+    trained = context.Queue()
+    workers = [context.Process(target=_ddp_worker, args=(rank, 2, port, trained)) for rank in range(2)]
+    for worker in workers:
+        worker.start()
+    try:
+        weights = trained.get(timeout=120)
+    finally:
+        for worker in workers:
+            worker.join(timeout=60)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    model, program = _ddp_model()
+    opt = nn.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):  # the whole batch at once: equal shares average to its mean
+        program(*DDP_COLUMNS)
+        model.zero_grad()
+        program.backward()
+        opt.step()
+    assert_close(weights, [p.data for p in model.parameters()])
+
+
+def test_the_module_in_float32():
     model = nn.MLP(2, [4, 1], seed=2)
     program = autodiff.compile(lambda a, b: model([a, b]))
     module = program.to_torch().to(torch.float32)
