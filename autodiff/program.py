@@ -35,7 +35,7 @@ import inspect
 import operator
 import threading
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -44,6 +44,9 @@ from .backward import topological_order
 from .leaves import LeafArrays, slice_if_consecutive
 from .tracing import Guard, evaluate, trace
 from .value import Value
+
+if TYPE_CHECKING:
+    from .torch_module import ProgramModule
 
 
 Rows = "np.ndarray | slice"  # the rows of some nodes: a slice where they lie side by side
@@ -455,7 +458,7 @@ class Program:
             self._leaves.add_grad(self._static_leaf_grads)
             return list(input_grads)
 
-    def to_torch(self, parameters: Sequence[Value] | None = None):  # -> torch_module.ProgramModule
+    def to_torch(self, parameters: Iterable[Value] | None = None) -> ProgramModule:
         """This program as a ``torch.nn.Module`` (PyTorch installed: ``pip install
         'autodiff[torch]'``), to train with PyTorch, on a GPU or across machines.
 

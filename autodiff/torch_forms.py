@@ -31,8 +31,9 @@ from typing import Callable
 from . import ieee, ops
 from .requires import import_torch
 
-torch = import_torch()
-functional = torch.nn.functional
+import_torch()  # where PyTorch is missing, the ImportError that says how to install it
+import torch  # noqa: E402
+from torch.nn import functional  # noqa: E402
 
 
 def _log1p(x):

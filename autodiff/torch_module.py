@@ -20,7 +20,7 @@ are PyTorch's own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
@@ -30,7 +30,14 @@ from .requires import import_torch
 from .torch_forms import apply_op
 from .value import Value
 
-torch = import_torch()
+import_torch()  # where PyTorch is missing, the ImportError that says how to install it
+import torch  # noqa: E402
+
+if TYPE_CHECKING:
+    from .program import Program
+
+Tensor = torch.Tensor
+Indices = dict[int, Tensor]  # the index tensors of the gathers on one device, by id of their array
 
 # Where a node's number is: a row of one of the module's tensors. The first three are
 # the batch's columns, the weights and the constants; each step adds its output.
@@ -53,7 +60,7 @@ class _Gather:
                 runs.append((source, [row]))
         return cls([(source, slice_if_consecutive(rows)) for source, rows in runs])
 
-    def __call__(self, tensors: list, indices: dict) -> object:
+    def __call__(self, tensors: list[Tensor], indices: Indices) -> Tensor:
         """The rows, (count, width): width N if one of them is per-sample, else 1."""
         parts = [tensors[source][rows if isinstance(rows, slice) else indices[id(rows)]]
                  for source, rows in self.runs]
@@ -74,7 +81,7 @@ class _Step:
     inputs: list[_Gather]  # per input position; one gather of all (arity x k) rows for any arity
     count: int  # k, the nodes computed
 
-    def __call__(self, tensors: list, indices: dict) -> object:
+    def __call__(self, tensors: list[Tensor], indices: Indices) -> Tensor:
         if self.op.arity is None:
             stacked = self.inputs[0](tensors, indices)
             return apply_op(self.op, stacked.reshape(-1, self.count, stacked.shape[1]))
@@ -90,7 +97,7 @@ class _LayerStep:
     bias: _Gather | None  # k rows
     count: int
 
-    def __call__(self, tensors: list, indices: dict) -> object:
+    def __call__(self, tensors: list[Tensor], indices: Indices) -> Tensor:
         w = self.weights(tensors, indices).reshape(self.count, -1)
         out = w @ self.x(tensors, indices)
         return out if self.bias is None else out + self.bias(tensors, indices)
@@ -119,7 +126,9 @@ class ProgramModule(torch.nn.Module):
     0.045177
     """
 
-    def __init__(self, program: object, parameters: Iterable[Value] | None = None) -> None:
+    constants: Tensor  # a buffer
+
+    def __init__(self, program: Program, parameters: Iterable[Value] | None = None) -> None:
         super().__init__()
         guards = getattr(program, "_guards", None)
         if guards:
@@ -142,9 +151,9 @@ class ProgramModule(torch.nn.Module):
         self._output = _Gather.of([place[program.order[-1]]])
         self._index_arrays = {id(rows): rows for step in self._steps for gather in step.inputs
                               for rows in gather.index_arrays()}
-        self._indices_on: dict[object, dict[int, object]] = {}  # per device: the index tensors
+        self._indices_on: dict[torch.device, Indices] = {}  # per device: the index tensors
 
-    def forward(self, *columns: object) -> object:
+    def forward(self, *columns: Tensor | np.ndarray | float) -> Tensor:
         """The output for every sample, shape (N,): one column (a 1-D tensor or array, or
         a number for every sample) per input of the program."""
         batch = self._batch(columns)
@@ -164,7 +173,7 @@ class ProgramModule(torch.nn.Module):
         with torch.no_grad():
             self.weights.copy_(torch.from_numpy(LeafArrays(self.leaves).read_data()))
 
-    def _indices(self, device: object) -> dict[int, object]:
+    def _indices(self, device: torch.device) -> Indices:
         indices = self._indices_on.get(device)
         if indices is None:
             indices = {key: torch.from_numpy(rows).to(device, torch.long)
@@ -172,7 +181,7 @@ class ProgramModule(torch.nn.Module):
             self._indices_on[device] = indices
         return indices
 
-    def _batch(self, columns: tuple) -> object:
+    def _batch(self, columns: tuple[Tensor | np.ndarray | float, ...]) -> Tensor:
         """The columns as one (inputs, N) tensor on the weights' device, in their dtype."""
         if len(columns) != len(self.input_names):
             raise ValueError(f"the module takes {len(self.input_names)} columns "
@@ -218,7 +227,7 @@ def _trainable(static_leaves: list[Value], parameters: Iterable[Value] | None) -
     return set(chosen)
 
 
-def _plan(order: list[Value], place: dict[Value, tuple[int, int]], inputs: set[Value]) -> list:
+def _plan(order: list[Value], place: dict[Value, tuple[int, int]], inputs: set[Value]) -> list[_Step | _LayerStep]:
     """The steps that compute every op node of ``order``, level by level, recording
     in ``place`` the row each node gets."""
     level: dict[Value, int] = {}
@@ -233,7 +242,7 @@ def _plan(order: list[Value], place: dict[Value, tuple[int, int]], inputs: set[V
             per_sample.add(node)
         key = (level[node], node in per_sample, id(node._op), len(parents))
         buckets.setdefault(key, []).append(node)
-    steps = []
+    steps: list[_Step | _LayerStep] = []
     for key in sorted(buckets, key=lambda key: key[:2]):
         nodes = buckets[key]
         steps.append(_layer(nodes, place, per_sample) or _step(nodes, place))

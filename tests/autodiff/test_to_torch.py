@@ -2,7 +2,6 @@
 float64, for every op of the table, for traced functions and nn models, through training
 with PyTorch's optimizer; and the weights come back into the Values."""
 
-import builtins
 import multiprocessing
 import socket
 import sys
@@ -17,6 +16,7 @@ from autodiff import Value, ops
 from autodiff.torch_forms import TORCH_FORMS, TORCH_MATH, form_of
 from autodiff.value import apply
 from tests.autodiff.test_fuzz_torch import cases_of, compositions, same_bits
+from tests.without_torch import hide_torch
 
 RTOL, ATOL = 1e-12, 1e-15
 RNG = np.random.default_rng(14)
@@ -384,16 +384,9 @@ def test_the_forms_of_the_newer_ops_compute_their_numpy_namesakes(name):
 
 
 def test_without_torch_the_error_names_the_extra(monkeypatch):
-    real_import = builtins.__import__
-
-    def no_torch(name, *args, **kwargs):
-        if name == "torch":
-            raise ImportError("No module named 'torch'")
-        return real_import(name, *args, **kwargs)
-
     for module in ("autodiff.torch_module", "autodiff.torch_forms"):
         monkeypatch.delitem(sys.modules, module)
-    monkeypatch.setattr(builtins, "__import__", no_torch)
+    hide_torch(monkeypatch)
     x = Value(0.0, label="x")
     with pytest.raises(ImportError, match=r"pip install 'autodiff\[torch\]'"):
         autodiff.compile(x * 2.0, inputs=[x]).to_torch()
