@@ -190,11 +190,14 @@ class ProgramModule(torch.nn.Module):
         tensors = []
         for i, column in enumerate(columns):
             if not isinstance(column, torch.Tensor):
-                array = np.asarray(column)
-                if array.dtype.kind not in "iuf":
-                    raise ValueError(f"column {i} ({self.input_names[i]}) must hold real numbers, "
-                                     f"got dtype {array.dtype}")
-                column = torch.from_numpy(array)
+                column = np.asarray(column)
+                real = column.dtype.kind in "iuf"
+            else:
+                real = not (column.dtype == torch.bool or column.dtype.is_complex)
+            if not real:
+                raise ValueError(f"column {i} ({self.input_names[i]}) must hold real numbers, "
+                                 f"got dtype {column.dtype}")
+            column = torch.as_tensor(column)
             if column.ndim > 1:
                 raise ValueError(f"column {i} ({self.input_names[i]}) must be 1-D (one number per "
                                  f"sample), got shape {tuple(column.shape)}")

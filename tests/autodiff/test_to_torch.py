@@ -227,6 +227,8 @@ def test_columns_as_the_program_takes_them():
         module([1.0, 2.0], [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="must hold real numbers, got dtype <U1"):
         module(["a"], 1.0)
+    with pytest.raises(ValueError, match=r"column 1 \(y\) must hold real numbers, got dtype torch.bool"):
+        module([1.0], torch.tensor([True]))
     with pytest.raises(ValueError, match="the batch is empty"):
         module([], [])
 
