@@ -309,7 +309,7 @@ def _ddp_model():
     return model, autodiff.compile(lambda a, b, t: nn.mse_loss(model([a, b]), [t]))
 
 
-DDP_COLUMNS = [RNG.normal(size=16) for _ in range(3)]
+DDP_COLUMNS = list(np.random.default_rng(16).normal(size=(3, 16)))  # the same in every process
 
 
 def _ddp_worker(rank: int, world: int, port: int, trained: multiprocessing.Queue) -> None:
@@ -332,14 +332,15 @@ def _ddp_worker(rank: int, world: int, port: int, trained: multiprocessing.Queue
 
 
 def test_distributed_data_parallel_on_two_processes_trains_as_the_program(monkeypatch):
-    # Two processes on this machine, talking over the loopback interface only.
+    # Two processes on this machine, talking over the loopback interface only. Started
+    # fresh ("spawn"): a fork of the test process can inherit a lock another thread holds.
     monkeypatch.setenv("GLOO_SOCKET_IFNAME", "lo")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")
     trained = context.Queue()
-    workers = [context.Process(target=_ddp_worker, args=(rank, 2, port, trained)) for rank in range(2)]
+    workers = [context.Process(target=_ddp_worker, args=(rank, 2, port, trained), daemon=True) for rank in range(2)]
     for worker in workers:
         worker.start()
     try:
@@ -347,6 +348,8 @@ def test_distributed_data_parallel_on_two_processes_trains_as_the_program(monkey
     finally:
         for worker in workers:
             worker.join(timeout=60)
+            if worker.is_alive():  # stuck: ended here, and the test fails below
+                worker.kill()
     assert [worker.exitcode for worker in workers] == [0, 0]
     model, program = _ddp_model()
     opt = nn.SGD(model.parameters(), lr=0.1)
