@@ -10,11 +10,11 @@
 
 from .backward import gradients, input_gradients, local_gradients, topological_order
 from .check import GradcheckError, gradcheck
-from .program import Program, TracedProgram, compile as compile  # noqa: A004 (a builtin name, as numpy.sum is)
 from .explain import Explanation, explain
 from .functional import grad, value_and_grad
 from .functions import binary_cross_entropy, dot, logsumexp, pick, sum as sum  # noqa: A004 (as numpy.sum)
 from .leaves import LeafArrays
+from .program import Program, TracedProgram, compile as compile  # noqa: A004 (a builtin name, as numpy.sum is)
 from .tracing import TracingError
 from .value import Value, no_grad
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Union
 
 from . import ops
 from .backward import topological_order
@@ -58,7 +57,7 @@ class Apply:
     items: tuple
 
 
-Expr = Union[Leaf, Sum, Product, Apply]
+Expr = Leaf | Sum | Product | Apply
 Path = tuple[int, ...]
 
 
@@ -290,7 +289,7 @@ def _applied(op: str, items: list[tuple[str, Expr]], latex: bool) -> str:
     if not _is_operator(op):
         args = ", ".join(t for t, _ in items)
         return rf"{_for_latex(op)}\left({args}\right)" if latex else f"{op}({args})"
-    texts = [t if isinstance(e, Leaf) or isinstance(e, Apply) and not _is_operator(e.node.op)
+    texts = [t if isinstance(e, Leaf) or (isinstance(e, Apply) and not _is_operator(e.node.op))
              else _parenthesised(t, latex) for t, e in items]
     if op in ("-", "/") and len(texts) == 2:
         return f"{texts[0]} {'−' if op == '-' and not latex else op} {texts[1]}"

@@ -9,8 +9,8 @@ drawing shows the neuron as the one step a learner thinks of.
 from __future__ import annotations
 
 import itertools
-import math  # for the doctests
-from typing import Iterable
+import math  # noqa: F401 (the doctests use it)
+from collections.abc import Iterable
 
 from . import ops
 from .value import Real, Value, apply, to_float
@@ -97,7 +97,7 @@ def _values(items: Iterable[Value | Real], what: str) -> tuple[Value, ...]:
     items = tuple(items)
     # map, not a generator: one C-level pass, on every neuron's hot path
     if all(map(isinstance, items, itertools.repeat(Value))):  # nothing to convert
-        return items
+        return items  # type: ignore[return-value]  # all Values: checked on the line above
     return tuple(
         x if isinstance(x, Value) else Value(to_float(x, f"{what}[{i}]"))
         for i, x in enumerate(items)

@@ -19,7 +19,7 @@ scalar engine's order here, in BLAS's order there. An op that checks its numbers
 class index, a probability) stops the loop at the first sample that fails; the numpy
 steps then run on the batch and raise their error, with its message.
 
-numba is optional (``pip install autodiff[fast]``): ``numba_available()`` says whether it
+numba is optional (``pip install 'autodiff-scalar[fast]'``): ``numba_available()`` says whether it
 is installed, and ``backend="numba"`` without it raises ``ImportError`` saying so.
 """
 
@@ -29,8 +29,9 @@ import functools
 import importlib.util
 import math
 import re
+from collections.abc import Callable, Sequence
 from types import SimpleNamespace
-from typing import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ class Code:
     """
 
     __slots__ = ("text",)
-    __hash__ = None  # equality writes source: a Code is no key
+    __hash__ = None  # type: ignore[assignment]  # equality writes source: a Code is no key
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -79,8 +80,8 @@ class Code:
     def __le__(self, other): return self._binary("<=", other)
     def __gt__(self, other): return self._binary(">", other)
     def __ge__(self, other): return self._binary(">=", other)
-    def __eq__(self, other): return self._binary("==", other)  # type: ignore[override]
-    def __ne__(self, other): return self._binary("!=", other)  # type: ignore[override]
+    def __eq__(self, other): return self._binary("==", other)
+    def __ne__(self, other): return self._binary("!=", other)
     def __and__(self, other): return self._binary("and", other)
     def __rand__(self, other): return self._binary("and", other, True)
 
@@ -352,7 +353,7 @@ def write_source(steps: Sequence) -> tuple[str, np.ndarray]:
 def require_numba() -> None:
     """Raise ``ImportError``, saying how to install it, where numba is missing."""
     if not numba_available():
-        raise ImportError("compile(..., backend='numba') needs numba: pip install 'autodiff[fast]' "
+        raise ImportError("compile(..., backend='numba') needs numba: pip install 'autodiff-scalar[fast]' "
                           "(or pip install numba)")
 
 
@@ -362,10 +363,10 @@ def _compiled(source: str) -> tuple[Callable, Callable]:
     same structure, reuses them (the index array is an argument, not part of the source)."""
     import numba
 
-    namespace = {"math": math, "np": np}
+    namespace: dict[str, Any] = {"math": math, "np": np}
     exec(source, namespace)  # noqa: S102 (op names and numbers from the op table only)
-    options = {"error_model": "numpy", "boundscheck": False}
-    return numba.njit(**options)(namespace["forward"]), numba.njit(**options)(namespace["backward"])
+    jit = numba.njit(error_model="numpy", boundscheck=False)
+    return jit(namespace["forward"]), jit(namespace["backward"])
 
 
 class Fused:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -68,7 +68,7 @@ def power_by_constant(x: float, exponent: float) -> float:
     return power(x, exponent)
 
 
-_BY_PRODUCTS = {
+_BY_PRODUCTS: dict[float, Callable[[np.ndarray], np.ndarray]] = {
     2.0: lambda x: x * x,
     3.0: lambda x: x * x * x,
     -1.0: lambda x: 1.0 / x,

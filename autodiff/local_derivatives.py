@@ -9,7 +9,7 @@ number alone. Names come in already shown as text; numbers are formatted here.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from .value import Value
 

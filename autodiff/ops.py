@@ -34,14 +34,13 @@ from __future__ import annotations
 import functools
 import itertools
 import operator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Callable
 
 import numpy as np
 
 from . import ieee
-
 
 FLOAT_MATH = SimpleNamespace()
 """The math namespace of the first-order pass: plain floats (filled below, once the
@@ -66,6 +65,9 @@ class Op:
     local_grads: Callable[..., tuple] | None = None
     input_grads: Callable[..., tuple] | None = None
     exponent: float | None = None  # x ** exponent's constant (``power_by``), for backends that write source
+    # Set by __post_init__ (below), not given.
+    float_local: Callable[..., tuple] | None = field(init=False, repr=False, compare=False)
+    float_input_grads: Callable[..., tuple] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if (self.local_grads is None) == (self.input_grads is None):
@@ -74,16 +76,16 @@ class Op:
         # node. ``float_local(out, *inputs)`` for a local_grads rule, else
         # ``float_input_grads(out, grad, *inputs)`` (fixed-arity ops; None for the others).
         fixed = self.arity is not None
-        object.__setattr__(self, "float_local", fixed and self.local_grads and functools.partial(
-            self.local_grads, FLOAT_MATH) or None)
-        object.__setattr__(self, "float_input_grads", fixed and self.input_grads and functools.partial(
-            self.input_grads, FLOAT_MATH) or None)
+        object.__setattr__(self, "float_local", (fixed and self.local_grads and functools.partial(
+            self.local_grads, FLOAT_MATH)) or None)
+        object.__setattr__(self, "float_input_grads", (fixed and self.input_grads and functools.partial(
+            self.input_grads, FLOAT_MATH)) or None)
 
     def rule(self, m, out, inputs):
         """d out / d input for each of ``inputs`` (a sequence, whatever the arity: spread
         out for a unary or binary op, passed whole to an op of any arity). An
         ``input_grads`` rule answers for an incoming gradient of 1."""
-        if self.input_grads is not None:
+        if self.local_grads is None:
             return self.grads(m, out, 1.0, inputs)
         return self.local_grads(m, out, *inputs) if self.arity is not None else self.local_grads(m, out, inputs)
 

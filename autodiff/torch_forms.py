@@ -25,8 +25,8 @@ tensor of shape (arity, k, N), as its ``batched`` forward does.
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Callable
 
 from . import ieee, ops
 from .requires import import_torch
@@ -38,7 +38,7 @@ from torch.nn import functional  # noqa: E402
 
 def _log1p(x):
     # log1p(x) is x for |x| < 2^-54; PyTorch's vectorised log1p flushes subnormals to 0.
-    return torch.where(x.abs() < 2.0 ** -60, x, torch.log1p(x))
+    return torch.where(x.abs() < 2.0**-60, x, torch.log1p(x))
 
 
 def _softplus(x):
@@ -73,7 +73,7 @@ def _pick(stacked):
 
 def _dot(stacked):
     n = len(stacked) // 2
-    return (stacked[:n] * stacked[n:2 * n]).sum(0)
+    return (stacked[:n] * stacked[n : 2 * n]).sum(0)
 
 
 TORCH_FORMS: dict[str, Callable] = {
@@ -135,8 +135,9 @@ def form_of(op: ops.Op) -> Callable:
         return lambda x: torch.pow(x, exponent)
     form = TORCH_FORMS.get(op.name)
     if form is None or op.arity == 0:
-        raise NotImplementedError(f"the op {op.name!r} has no PyTorch form yet: add one to "
-                                  "autodiff/torch_forms.py's TORCH_FORMS")
+        raise NotImplementedError(
+            f"the op {op.name!r} has no PyTorch form yet: add one to autodiff/torch_forms.py's TORCH_FORMS"
+        )
     return form
 
 

@@ -19,12 +19,14 @@ are PyTorch's own.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import ops
+from .arguments import values_list
 from .leaves import LeafArrays, slice_if_consecutive
 from .requires import import_torch
 from .torch_forms import apply_op
@@ -62,8 +64,7 @@ class _Gather:
 
     def __call__(self, tensors: list[Tensor], indices: Indices) -> Tensor:
         """The rows, (count, width): width N if one of them is per-sample, else 1."""
-        parts = [tensors[source][rows if isinstance(rows, slice) else indices[id(rows)]]
-                 for source, rows in self.runs]
+        parts = [tensors[source][rows if isinstance(rows, slice) else indices[id(rows)]] for source, rows in self.runs]
         if len(parts) == 1:
             return parts[0]
         width = max(part.shape[1] for part in parts)
@@ -135,7 +136,8 @@ class ProgramModule(torch.nn.Module):
             raise ValueError(
                 f"to_torch: the traced function branches on weights ({len(guards)} comparison or "
                 "number read), so its graph changes when they move, and a torch module holds one "
-                "graph; write the branch with ops (relu, abs, pick, maximum) and compile again")
+                "graph; write the branch with ops (relu, abs, pick, maximum) and compile again"
+            )
         self.input_names = [x.label or f"input {i}" for i, x in enumerate(program.inputs)]
         order, inputs = program.order, program.inputs
         place: dict[Value, tuple[int, int]] = {x: (_COLUMNS, i) for i, x in enumerate(inputs)}
@@ -149,8 +151,9 @@ class ProgramModule(torch.nn.Module):
         self.register_buffer("constants", torch.tensor([leaf._data for leaf in constants], dtype=torch.float64))
         self._steps = _plan(order, place, set(inputs))
         self._output = _Gather.of([place[program.order[-1]]])
-        self._index_arrays = {id(rows): rows for step in self._steps for gather in step.inputs
-                              for rows in gather.index_arrays()}
+        self._index_arrays = {
+            id(rows): rows for step in self._steps for gather in step.inputs for rows in gather.index_arrays()
+        }
         self._indices_on: dict[torch.device, Indices] = {}  # per device: the index tensors
 
     def forward(self, *columns: Tensor | np.ndarray | float) -> Tensor:
@@ -176,16 +179,16 @@ class ProgramModule(torch.nn.Module):
     def _indices(self, device: torch.device) -> Indices:
         indices = self._indices_on.get(device)
         if indices is None:
-            indices = {key: torch.from_numpy(rows).to(device, torch.long)
-                       for key, rows in self._index_arrays.items()}
+            indices = {key: torch.from_numpy(rows).to(device, torch.long) for key, rows in self._index_arrays.items()}
             self._indices_on[device] = indices
         return indices
 
     def _batch(self, columns: tuple[Tensor | np.ndarray | float, ...]) -> Tensor:
         """The columns as one (inputs, N) tensor on the weights' device, in their dtype."""
         if len(columns) != len(self.input_names):
-            raise ValueError(f"the module takes {len(self.input_names)} columns "
-                             f"({', '.join(self.input_names)}), got {len(columns)}")
+            raise ValueError(
+                f"the module takes {len(self.input_names)} columns ({', '.join(self.input_names)}), got {len(columns)}"
+            )
         like = self.weights
         tensors = []
         for i, column in enumerate(columns):
@@ -195,12 +198,13 @@ class ProgramModule(torch.nn.Module):
             else:
                 real = not (column.dtype == torch.bool or column.dtype.is_complex)
             if not real:
-                raise ValueError(f"column {i} ({self.input_names[i]}) must hold real numbers, "
-                                 f"got dtype {column.dtype}")
+                raise ValueError(f"column {i} ({self.input_names[i]}) must hold real numbers, got dtype {column.dtype}")
             column = torch.as_tensor(column)
             if column.ndim > 1:
-                raise ValueError(f"column {i} ({self.input_names[i]}) must be 1-D (one number per "
-                                 f"sample), got shape {tuple(column.shape)}")
+                raise ValueError(
+                    f"column {i} ({self.input_names[i]}) must be 1-D (one number per "
+                    f"sample), got shape {tuple(column.shape)}"
+                )
             tensors.append(column.to(like.device, like.dtype))
         lengths = sorted({len(t) for t in tensors if t.ndim == 1})
         if len(lengths) > 1:
@@ -217,16 +221,14 @@ def _trainable(static_leaves: list[Value], parameters: Iterable[Value] | None) -
     """The leaves that are weights: all, or those of ``parameters`` (each must be one)."""
     if parameters is None:
         return set(static_leaves)
-    if isinstance(parameters, Value):
-        raise TypeError("to_torch's parameters is an iterable of Values (model.parameters()), got one Value")
-    chosen = list(parameters)
+    chosen = values_list(parameters, "parameters", "to_torch")
     known = set(static_leaves)
     for i, p in enumerate(chosen):
-        if not isinstance(p, Value):
-            raise TypeError(f"to_torch's parameters[{i}] must be a Value, got {type(p).__name__}")
         if p not in known:
-            raise ValueError(f"to_torch's parameters[{i}] ({p.label or 'unlabelled'}) is not a leaf of the "
-                             "program's graph other than an input; pass the weights the program reads")
+            raise ValueError(
+                f"to_torch: parameters[{i}] ({p.label or 'unlabelled'}) is not a leaf of the "
+                "program's graph other than an input; pass the weights the program reads"
+            )
     return set(chosen)
 
 
@@ -259,8 +261,9 @@ def _step(nodes: list[Value], place: dict[Value, tuple[int, int]]) -> _Step:
     if op.arity is None:
         rows = [place[p] for position in range(len(nodes[0].parents)) for p in (n.parents[position] for n in nodes)]
         return _Step(op, [_Gather.of(rows)], len(nodes))
-    return _Step(op, [_Gather.of([place[n.parents[position]] for n in nodes]) for position in range(op.arity)],
-                 len(nodes))
+    return _Step(
+        op, [_Gather.of([place[n.parents[position]] for n in nodes]) for position in range(op.arity)], len(nodes)
+    )
 
 
 def _layer(nodes: list[Value], place: dict[Value, tuple[int, int]], per_sample: set[Value]) -> _LayerStep | None:
@@ -270,11 +273,12 @@ def _layer(nodes: list[Value], place: dict[Value, tuple[int, int]], per_sample: 
     if op not in (ops.DOT, ops.LINEAR) or nodes[0] not in per_sample:
         return None
     n = len(nodes[0].parents) // 2
-    xs = nodes[0].parents[n:2 * n]
-    if any(node.parents[n:2 * n] != xs or any(p in per_sample for p in (*node.parents[:n], *node.parents[2 * n:]))
-           for node in nodes):
+    xs = nodes[0].parents[n : 2 * n]
+    if any(
+        node.parents[n : 2 * n] != xs or any(p in per_sample for p in (*node.parents[:n], *node.parents[2 * n :]))
+        for node in nodes
+    ):
         return None
     weights = _Gather.of([place[w] for node in nodes for w in node.parents[:n]])
     bias = _Gather.of([place[node.parents[-1]] for node in nodes]) if op is ops.LINEAR else None
     return _LayerStep(weights, _Gather.of([place[x] for x in xs]), bias, len(nodes))
-

@@ -44,5 +44,5 @@ def test_from_torch_names_what_it_cannot_read():
 
 def test_without_torch_the_error_names_the_extra(monkeypatch):
     hide_torch(monkeypatch)
-    with pytest.raises(ImportError, match=r"pip install 'autodiff\[torch\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'autodiff-scalar\[torch\]'"):
         nn.MLP(2, [1], seed=0).to_torch()
