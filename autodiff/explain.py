@@ -384,7 +384,7 @@ class _Writer:
         return self.formulas[node]
 
     def _written_formula(self, node: Value, names: list[str]) -> str:
-        if node.op in ("+", "-", "*", "/", "**"):
+        if node.op in ("+", "-", "*", "/", "**", "%", "//"):
             return f" {node.op} ".join(names)
         if node.op.startswith("**"):
             return f"{names[0]}{node.op}"

@@ -52,7 +52,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
                 out = Value(to_float(out, f"the result of {name}"))
             # Outside Values reach the result: keep it a graph connected to them, so the
             # caller (an enclosing grad, or backward()) differentiates through this call.
-            connected = recording and (given_values or _reaches_outside(out, call))
+            connected = recording and (given_values or _reaches_outside([out], call))
             grads = gradients(out, [values[i] for i in positions], create_graph=connected)
         value = out if connected else out.data
         return value, grads[0] if isinstance(argnums, int) else grads
@@ -120,15 +120,18 @@ class _CallLeaf(Op):
         return type(op) is _CallLeaf and op.thread is self.thread and op.number >= self.number
 
 
-def _reaches_outside(out: Value, call: _CallLeaf) -> bool:
-    """Whether ``out``'s graph reaches a leaf not made during ``call``: a Value that f
-    captured, or computed from captured ones. Stops at the first one found."""
-    seen = {out}
-    stack = [out]
+def _reaches_outside(outputs: Sequence[Value], call: _CallLeaf, *, enclosing_calls_only: bool = False) -> bool:
+    """Whether the graph of ``outputs`` reaches a leaf not made during ``call``: a Value
+    that f captured, or computed from captured ones. With ``enclosing_calls_only``, only
+    a leaf made by an enclosing call counts (a variable of an outer ``grad``), not one
+    of the user's own (a model's weight). Stops at the first one found."""
+    seen = set(outputs)
+    stack = list(seen)
     while stack:
         node = stack.pop()
-        if node._op.arity == 0:
-            if not call.made(node._op):
+        op = node._op
+        if op.arity == 0:
+            if not call.made(op) and (type(op) is _CallLeaf or not enclosing_calls_only):
                 return True
             continue
         for parent in node.parents:

@@ -116,6 +116,18 @@ FORWARDS: dict[str, str] = {
     "log_sigmoid": "({0} if {0} != {0} else ({0} if {0} < 0.0 else 0.0) - math.log1p(math.exp(-abs({0}))))",
     "relu": "(0.0 if {0} < 0 else {0})",  # relu(-0.0) is -0.0 and relu(nan) nan, as in PyTorch
     "abs": "abs({0})", "id": "(+{0})",
+    "tan": "math.tan({0})", "arcsin": "math.asin({0})", "arccos": "math.acos({0})", "arctan": "math.atan({0})",
+    "sinh": "math.sinh({0})", "cosh": "math.cosh({0})", "log2": "math.log2({0})", "log10": "math.log10({0})",
+    "expm1": "math.expm1({0})",
+    "floor": "np.floor({0})", "ceil": "np.ceil({0})",  # numba's math.floor gives an int: no inf, no nan
+    "sign": "(1.0 if {0} > 0.0 else (-1.0 if {0} < 0.0 else 0.0))",  # 0 at -0.0 and nan, as PyTorch
+    "arctan2": "math.atan2({0}, {1})", "hypot": "math.hypot({0}, {1})",
+    "maximum": "({1} if ({0} < {1} or {1} != {1}) else {0})",  # nan wins; a tie gives {0}
+    "minimum": "({1} if ({1} < {0} or {1} != {1}) else {0})",
+    "//": "({0} // {1})",  # numba's floor division is Python's; a zero divisor gives {0} / 0
+    # PyTorch's remainder: fmod moved by the divisor where the signs differ (numba has no math.fmod)
+    "%": "(np.fmod({0}, {1}) + {1} if (np.fmod({0}, {1}) != 0.0 and ({1} < 0.0) != (np.fmod({0}, {1}) < 0.0)) "
+         "else np.fmod({0}, {1}))",
 }
 """Each op of fixed arity as an expression, ``{0}`` and ``{1}`` its inputs (a name or a
 read: naming one twice costs nothing); ``power_by`` ops and bce apart."""
@@ -140,6 +152,7 @@ CODE_MATH = SimpleNamespace(
     div=_written("/"),
     pow=_written("**"),
     pow_by_constant=lambda x, exponent: Code(_power_by_constant(literal(x), exponent)),
+    floor_divide=_written("//"),
     **{name: _written(name) for name in ops.UNARY_METHODS},
 )
 """The math namespace that writes source: the op table's rules, evaluated on ``Code``."""

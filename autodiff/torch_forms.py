@@ -46,6 +46,15 @@ def _softplus(x):
     return torch.where(x > ieee.SOFTPLUS_THRESHOLD, x + _log1p(torch.exp(-x)), _log1p(torch.exp(x)))
 
 
+def _remainder(a, b):
+    # ieee.remainder_array: fmod moved by b where the signs differ. PyTorch's vectorised
+    # fmod gives nan where a / b overflows (a subnormal b): there a is first reduced
+    # modulo b * 2^600, a multiple of b, which leaves fmod(a, b) as it was (fmod is exact).
+    huge = torch.isinf(a / b) & torch.isfinite(a)
+    r = torch.fmod(torch.where(huge, torch.fmod(a, b * 2.0**600), a), b)
+    return torch.where((r != 0) & ((b < 0) != (r < 0)), r + b, r)
+
+
 def _first_failing_sample(bad) -> tuple[int, int]:
     """(node, sample) of the first True entry of ``bad``, (k, N)."""
     node, sample = torch.nonzero(bad)[0].tolist()
@@ -118,7 +127,8 @@ TORCH_FORMS: dict[str, Callable] = {
     "hypot": torch.hypot,
     "maximum": torch.maximum,
     "minimum": torch.minimum,
-    "%": torch.remainder,
+    "%": _remainder,
+    "//": torch.floor_divide,
 }
 """The torch form of each op, by the op's name (``x ** c`` for a constant c is
 ``form_of``'s: one op per exponent)."""
@@ -151,6 +161,7 @@ TORCH_MATH = SimpleNamespace(
     div=operator.truediv,  # IEEE on tensors: 1 / 0 is inf
     pow=torch.pow,
     pow_by_constant=torch.pow,
+    floor_divide=torch.floor_divide,
     **{name: form_of(op) for name, op in ops.UNARY_METHODS.items()},
 )
 """The math namespace of the op table's rules on tensors (``ops.ARRAY_MATH``'s twin)."""

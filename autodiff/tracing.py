@@ -113,7 +113,7 @@ class Tracer:
     def rule_reads(self, value: Value) -> None:
         """A derivative rule chooses by ``value``'s number (relu, abs, ** ...), as a
         gradient taken inside the traced function builds its graph."""
-        self.refuse(value, "differentiates a piecewise op (relu, abs, ** ...) at")
+        self.refuse(value, "differentiates a piecewise op (relu, abs, **, maximum, minimum, arctan2 ...) at")
 
     def _fail(self, what: str) -> None:
         where, source = _user_line()

@@ -272,6 +272,30 @@ class Value:
     def __rpow__(self, base: Real) -> Value:
         return _binary(ops.POW, base, self)
 
+    def __mod__(self, other: Value | Real) -> Value:
+        """``self % other`` with the sign of ``other``, as Python's ``%`` and PyTorch's
+        ``remainder``: d/dself = 1, d/dother = -(self // other). A zero divisor gives nan.
+
+        >>> (Value(-5.0) % 3).data, (Value(5.0) % -3).data, (Value(1.0) % 0).data
+        (1.0, -1.0, nan)
+        """
+        return _binary(ops.MOD, self, other)
+
+    def __rmod__(self, other: Real) -> Value:
+        return _binary(ops.MOD, other, self)
+
+    def __floordiv__(self, other: Value | Real) -> Value:
+        """``self // other``, as Python's floor division (``1 // 0.1`` is 9.0); its
+        gradient is 0 for both. A zero divisor gives self / 0 (inf, -inf or nan).
+
+        >>> (Value(7.0) // 2).data, (Value(-7.0) // 2).data
+        (3.0, -4.0)
+        """
+        return _binary(ops.FLOOR_DIVIDE, self, other)
+
+    def __rfloordiv__(self, other: Real) -> Value:
+        return _binary(ops.FLOOR_DIVIDE, other, self)
+
     def __neg__(self) -> Value:
         return _unary(ops.NEG, self)
 
@@ -410,6 +434,54 @@ class Value:
     def log_sigmoid(self) -> Value:
         """log(sigmoid(self)), exact in both tails. ``Value(-1000.0).log_sigmoid().data == -1000.0``"""
         return _unary(ops.LOG_SIGMOID, self)
+
+    def tan(self) -> Value:
+        """Tangent (radians). ``Value(0.0).tan().data == 0.0``"""
+        return _unary(ops.TAN, self)
+
+    def arcsin(self) -> Value:
+        """Inverse sine: nan outside [-1, 1], an infinite gradient at +-1. ``Value(1.0).arcsin().data == math.pi / 2``"""
+        return _unary(ops.ARCSIN, self)
+
+    def arccos(self) -> Value:
+        """Inverse cosine: nan outside [-1, 1], an infinite gradient at +-1. ``Value(1.0).arccos().data == 0.0``"""
+        return _unary(ops.ARCCOS, self)
+
+    def arctan(self) -> Value:
+        """Inverse tangent. ``Value(math.inf).arctan().data == math.pi / 2``"""
+        return _unary(ops.ARCTAN, self)
+
+    def sinh(self) -> Value:
+        """Hyperbolic sine. ``Value(0.0).sinh().data == 0.0``"""
+        return _unary(ops.SINH, self)
+
+    def cosh(self) -> Value:
+        """Hyperbolic cosine. ``Value(0.0).cosh().data == 1.0``"""
+        return _unary(ops.COSH, self)
+
+    def log2(self) -> Value:
+        """Base-2 logarithm: log2(0) = -inf. ``Value(8.0).log2().data == 3.0``"""
+        return _unary(ops.LOG2, self)
+
+    def log10(self) -> Value:
+        """Base-10 logarithm: log10(0) = -inf. ``Value(1000.0).log10().data == 3.0``"""
+        return _unary(ops.LOG10, self)
+
+    def expm1(self) -> Value:
+        """e ** self - 1, exact for tiny self. ``Value(1e-20).expm1().data == 1e-20``"""
+        return _unary(ops.EXPM1, self)
+
+    def floor(self) -> Value:
+        """The largest whole number <= self, with gradient 0. ``Value(-2.5).floor().data == -3.0``"""
+        return _unary(ops.FLOOR, self)
+
+    def ceil(self) -> Value:
+        """The smallest whole number >= self, with gradient 0. ``Value(-2.5).ceil().data == -2.0``"""
+        return _unary(ops.CEIL, self)
+
+    def sign(self) -> Value:
+        """1, -1, or 0 (at +-0 and nan, as PyTorch), with gradient 0. ``Value(-3.0).sign().data == -1.0``"""
+        return _unary(ops.SIGN, self)
 
 
 # What a PyTorch user may type on a 0-d tensor that a Value has under another name, or
@@ -554,6 +626,7 @@ VALUE_MATH = SimpleNamespace(
     div=operator.truediv,
     pow=operator.pow,
     pow_by_constant=operator.pow,
+    floor_divide=operator.floordiv,
     **{name: getattr(Value, name) for name in ops.UNARY_METHODS},
 )
 """The math namespace of the higher-order pass: rules evaluated on ``Value``s."""

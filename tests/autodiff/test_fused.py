@@ -20,6 +20,9 @@ ONE_INPUT = {
     "neg": lambda x: -x, "exp": Value.exp, "log": Value.log, "log1p": Value.log1p, "sqrt": Value.sqrt,
     "sin": Value.sin, "cos": Value.cos, "tanh": Value.tanh, "sigmoid": Value.sigmoid,
     "softplus": Value.softplus, "log_sigmoid": Value.log_sigmoid, "relu": Value.relu, "abs": abs,
+    "tan": Value.tan, "arcsin": Value.arcsin, "arccos": Value.arccos, "arctan": Value.arctan,
+    "sinh": Value.sinh, "cosh": Value.cosh, "log2": Value.log2, "log10": Value.log10, "expm1": Value.expm1,
+    "floor": Value.floor, "ceil": Value.ceil, "sign": Value.sign,
     **{f"**{c:g}": (lambda c: lambda x: x ** c)(c) for c in (2.0, 3.0, -1.0, -2.0, 0.5, -0.5, 0.0, 1.7)},
 }
 TWO_INPUTS = {
@@ -27,6 +30,8 @@ TWO_INPUTS = {
     "**": lambda x, y: x ** y, "sum": lambda x, y: autodiff.sum([x, y, x]),
     "dot": lambda x, y: autodiff.dot([x, y], [y, x]), "linear": lambda x, y: autodiff.dot([x], [y], bias=x),
     "logsumexp": lambda x, y: autodiff.logsumexp([x, y, x * y]),
+    "arctan2": autodiff.arctan2, "hypot": autodiff.hypot, "maximum": autodiff.maximum,
+    "minimum": autodiff.minimum, "%": lambda x, y: x % y, "//": lambda x, y: x // y,
 }
 
 

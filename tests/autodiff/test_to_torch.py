@@ -16,6 +16,7 @@ from autodiff import Value, ops
 from autodiff.torch_forms import TORCH_FORMS, TORCH_MATH, form_of
 from autodiff.value import apply
 from tests.autodiff.test_fuzz_torch import cases_of, compositions, same_bits
+from tests.autodiff.test_new_ops import SPECIAL, every_new_op
 from tests.without_torch import hide_torch
 
 RTOL, ATOL = 1e-12, 1e-15
@@ -171,6 +172,27 @@ def test_every_fuzzed_composition_of_two_ops_agrees_with_the_program():
                 disagreeing.append((composition.name, case))
     assert cases_seen > 30_000
     assert not disagreeing, disagreeing[:10]
+
+
+def test_the_newer_ops_agree_with_the_program_on_every_pair_of_corners():
+    # test_new_ops's corners (±0, ±inf, nan, a subnormal, ±800...), every pair for the
+    # two-input ops: each input's gradient is one op's.
+    x, y = np.repeat(SPECIAL, len(SPECIAL)), np.tile(SPECIAL, len(SPECIAL))
+    columns = [x] * 12 + [x, y] * 6
+    program = autodiff.compile(every_new_op, inputs=len(columns))
+    values, grads = program(*columns), program.backward(weights=np.ones(len(x)))
+    tensors = [torch.tensor(column, requires_grad=True) for column in columns]
+    out = program.to_torch()(*tensors)
+    out.backward(torch.ones_like(out))
+    for s in range(len(x)):
+        got = (out[s].item(), *(t.grad[s].item() for t in tensors))
+        expected = (values[s], *(g[s] for g in grads))
+        assert all(same_bits(a, b) or abs(a - b) <= 1e-12 * max(abs(a), abs(b)) for a, b in zip(got, expected)), (
+            x[s],
+            y[s],
+            got,
+            expected,
+        )
 
 
 def test_second_derivatives_against_central_differences_of_the_program():
@@ -394,6 +416,7 @@ EXTRA_FORMS = {  # the ops' numpy namesakes, for the forms of ops the table may 
     "maximum": np.maximum,
     "minimum": np.minimum,
     "%": np.mod,
+    "//": np.floor_divide,
 }
 
 
