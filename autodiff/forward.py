@@ -31,7 +31,7 @@ import numbers
 import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -164,7 +164,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Matrix
     positions = _check_argnums(argnums)
 
     def second_derivatives(call: _Call, leaves: list[Value]) -> np.ndarray:
-        grads = [cast(Value, g) for out in call.outputs for g in gradients(out, leaves, create_graph=True)]
+        grads = [g for out in call.outputs for g in gradients(out, leaves, create_graph=True)]
         order = _order(grads)
         refuse_per_sample(order, "computes a Hessian as numbers through")
         columns = [_tangents_along(order, leaves, j, grads) for j in range(len(leaves))]

@@ -363,10 +363,10 @@ HYPOT = Op(
 )
 MAXIMUM = Op("maximum", 2, ieee.maximum, ieee.maximum_array,
              input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(a), m.data(b)),
-             tangent=lambda m, out, tangents, a, b: _larger_tangent(m, *tangents, m.data(a), m.data(b)))
+             tangent=lambda m, out, tangents, a, b: _larger_tangent(m, tangents[0], tangents[1], m.data(a), m.data(b)))
 MINIMUM = Op("minimum", 2, ieee.minimum, ieee.minimum_array,  # maximum's, each comparison turned round
              input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(b), m.data(a)),
-             tangent=lambda m, out, tangents, a, b: _larger_tangent(m, *tangents, m.data(b), m.data(a)))
+             tangent=lambda m, out, tangents, a, b: _larger_tangent(m, tangents[0], tangents[1], m.data(b), m.data(a)))
 # a // b, flat between its steps: gradient 0 for both, whatever the incoming one (PyTorch's).
 FLOOR_DIVIDE = Op("//", 2, ieee.floor_divide, np.floor_divide, input_grads=lambda m, out, grad, a, b: (0.0, 0.0))
 # a % b = a - b (a // b), with the sign of b (PyTorch's remainder): d/da = 1, d/db = -(a // b).
