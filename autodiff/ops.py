@@ -242,8 +242,7 @@ def _pick_array(xs):
     right = (whole == index) & (whole >= 0) & (whole < n)
     if not right.all():
         node, sample = np.argwhere(~right)[0]
-        raise ValueError(f"pick: sample {sample} has index {index[node, sample].item()!r}, "
-                         f"not an integer in 0..{n - 1} (a class index, as a cross-entropy target)")
+        raise pick_index_error(sample, index[node, sample].item(), n)
     # Entry (whole[j, s], j, s) of xs, by its position in xs's entries: one gather.
     return xs.reshape(n + 1, -1)[whole.ravel(), np.arange(index.size)].reshape(index.shape)
 
@@ -267,9 +266,20 @@ def _bce_batched(p, t):
     outside = ~((p >= 0.0) & (p <= 1.0) & (t >= 0.0) & (t <= 1.0))
     if outside.any():
         node, sample = np.argwhere(outside)[0]
-        raise ValueError(f"binary cross-entropy of sample {sample}: the probability is {p[node, sample].item()!r} "
-                         f"and the target {t[node, sample].item()!r}; both must lie in [0, 1]")
+        raise bce_range_error(sample, p[node, sample].item(), t[node, sample].item())
     return _bce(ARRAY_MATH, p, t)
+
+
+# The errors of a batch that breaks an op's domain, wherever the batch runs (numpy here,
+# PyTorch in torch_forms.py): they name the sample.
+def pick_index_error(sample: int, index: float, n: int) -> ValueError:
+    return ValueError(f"pick: sample {sample} has index {index!r}, "
+                      f"not an integer in 0..{n - 1} (a class index, as a cross-entropy target)")
+
+
+def bce_range_error(sample: int, p: float, t: float) -> ValueError:
+    return ValueError(f"binary cross-entropy of sample {sample}: the probability is {p!r} "
+                      f"and the target {t!r}; both must lie in [0, 1]")
 
 
 def _div_tangent(m, out, tangents, a, b):

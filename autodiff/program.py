@@ -34,9 +34,9 @@ import functools
 import inspect
 import operator
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 
@@ -46,6 +46,9 @@ from .backward import topological_order
 from .leaves import LeafArrays, slice_if_consecutive
 from .tracing import Guard, evaluate, trace
 from .value import Value
+
+if TYPE_CHECKING:
+    from .torch_module import ProgramModule
 
 Rows = np.ndarray | slice  # the rows of some nodes: a slice where they lie side by side
 Call = Callable[[], object]
@@ -464,6 +467,27 @@ class Program:
                 input_grads = self._backpropagate(seed)
             self._leaves.add_grad(self._static_leaf_grads)
             return list(input_grads)
+
+    def to_torch(self, parameters: Iterable[Value] | None = None) -> ProgramModule:
+        """This program as a ``torch.nn.Module`` (PyTorch installed: ``pip install
+        'autodiff-scalar[torch]'``), to train with PyTorch, on a GPU or across machines.
+
+        ``module(*columns)`` gives the program's outputs, and PyTorch's backward pass its
+        gradients, to rounding in float64. The leaves that are not inputs are the module's
+        ``weights`` (one ``torch.nn.Parameter``, in the order of ``module.leaves``), their
+        numbers copied now; ``parameters`` (say ``model.parameters()``) makes only those
+        trainable, the others a buffer of constants. ``module.copy_to_values()`` writes
+        the trained numbers back into the Values. A traced function that branches on
+        weights is refused: a module holds one graph.
+
+        >>> x, w = Value(0.0, label="x"), Value(3.0, label="w")
+        >>> module = compile(w * x + 1.0, inputs=[x]).to_torch(parameters=[w])
+        >>> module(np.array([1.0, 2.0])).tolist(), module.weights.tolist(), module.constants.tolist()
+        ([4.0, 7.0], [3.0], [1.0])
+        """
+        from .torch_module import ProgramModule  # PyTorch is imported only here
+
+        return ProgramModule(self, parameters)
 
     def _running(self) -> _Running:
         """The block has the program's buffers to itself, or a RuntimeError says another

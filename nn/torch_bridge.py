@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from autodiff.requires import import_torch
+
 _ACTIVATION_MODULES = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
-
-
-def import_torch() -> Any:
-    """PyTorch, or an ImportError that says how to install it."""
-    try:
-        import torch
-    except ImportError:
-        raise ImportError(
-            "this needs PyTorch, which is not installed: pip install 'autodiff-scalar[torch]' "
-            "(or pip install torch)"
-        ) from None
-    return torch
 
 
 def to_torch(model: Any) -> Any:

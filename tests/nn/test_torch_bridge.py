@@ -1,12 +1,12 @@
 """to_torch and from_torch: identical weights, outputs agreeing to 1e-12 in float64."""
 
-import builtins
 import random
 
 import pytest
 import torch
 
 import nn
+from tests.without_torch import hide_torch
 
 
 @pytest.mark.parametrize("activation, out_activation", [("relu", "linear"), ("tanh", "sigmoid"), ("sigmoid", "tanh")])
@@ -43,13 +43,6 @@ def test_from_torch_names_what_it_cannot_read():
 
 
 def test_without_torch_the_error_names_the_extra(monkeypatch):
-    real_import = builtins.__import__
-
-    def no_torch(name, *args, **kwargs):
-        if name == "torch":
-            raise ImportError("No module named 'torch'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_torch)
+    hide_torch(monkeypatch)
     with pytest.raises(ImportError, match=r"pip install 'autodiff-scalar\[torch\]'"):
         nn.MLP(2, [1], seed=0).to_torch()
