@@ -20,7 +20,7 @@ import numpy as np
 from . import ops
 from .backward import gradients
 from .ops import Op
-from .value import Value, apply, leaves_marked, to_float
+from .value import Value, apply, differentiating, leaves_marked, to_float
 
 Argnums = int | Sequence[int]
 
@@ -47,7 +47,8 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
         with leaves_marked(call) as recording:
             values = [_argument(x, i in positions, f"argument {i} of {name}") for i, x in enumerate(args)]
             kwargs = {key: _argument(x, False, f"argument {key} of {name}") for key, x in kwargs.items()}
-            out = f(*values, **kwargs)
+            with differentiating({values[i]: f"argument {i} of {name}, which grad differentiates," for i in positions}):
+                out = f(*values, **kwargs)
             if not isinstance(out, Value):  # a number: f does not depend on its arguments
                 out = Value(to_float(out, f"the result of {name}"))
             # Outside Values reach the result: keep it a graph connected to them, so the
