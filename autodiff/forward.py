@@ -42,6 +42,7 @@ from .functional import (
     _argument,
     _CallLeaf,
     _check_argnums,
+    _check_function,
     _check_positions,
     _reaches_outside,
 )
@@ -66,6 +67,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     >>> jvp(lambda v: [v[0] * v[1], v[0].exp()], ([2.0, 5.0],), ([1.0, 0.0],))
     ((10.0, 7.38905609893065), (5.0, 7.38905609893065))
     """
+    _check_function(f, "jvp")
     name = _name(f)
     primals, tangents = _arguments_tuple(primals, "primals", name), _arguments_tuple(tangents, "tangents", name)
     if len(tangents) != len(primals):
@@ -316,6 +318,7 @@ def _matrix_function(
     """The function jacfwd, jacrev or hessian return: call f, refuse where numbers would
     cut a derivative off, ``compute`` the flat matrix (outputs, inputs[, inputs]) and
     shape it as JAX does."""
+    _check_function(f, kind)
     name = _name(f)
 
     @functools.wraps(f)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .arguments import described
 from .backward import gradients
 from .ops import Op
 from .value import Value, apply, differentiating, leaves_marked, to_float
@@ -36,6 +37,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
     >>> value_and_grad(lambda x, scale: scale * x ** 2)(3.0, scale=0.5)
     (4.5, 3.0)
     """
+    _check_function(f, "value_and_grad")
     positions = _check_argnums(argnums)
     name = getattr(f, "__name__", "f")
 
@@ -72,6 +74,7 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     >>> y = x * grad(lambda t: x * t)(2.0); y.backward(); x.grad  # d/dx x**2
     3.0
     """
+    _check_function(f, "grad")
     f_value_and_grad = value_and_grad(f, argnums)
 
     @functools.wraps(f)
@@ -171,6 +174,15 @@ def _check_positions(positions: tuple[int, ...], args: tuple, kwargs: dict, name
                     "(keyword arguments go to the function undifferentiated)"
                 )
             raise ValueError(f"argnums asks for argument {i}, but {name} got {len(args)}")
+
+
+def _check_function(f: object, kind: str) -> None:
+    """``f`` must be callable: grad(3.0) would fail only at the call, with Python's words."""
+    if not callable(f):
+        raise TypeError(
+            f"{kind} takes the function to differentiate, got {described(f)}; "
+            f"write {kind}(f)(x), or {kind}(lambda x: ...)(x)"
+        )
 
 
 def _check_argnums(argnums: Argnums) -> tuple[int, ...]:
