@@ -543,6 +543,20 @@ _TORCH_EQUIVALENTS = {
     "retain_grad": "backward() fills .grad of every node of the graph already",
     "zero_": "to clear a gradient, set v.grad = 0.0 (or None), or call the optimizer's zero_grad()",
     "clone": "a Value's number is a float: Value(v.item()) is a copy outside the graph, v.detach() too",
+    # PyTorch's method names for ops a Value has under numpy's name or as an operator
+    "asin": "v.arcsin() (numpy's name)",
+    "acos": "v.arccos() (numpy's name)",
+    "atan": "v.arctan() (numpy's name)",
+    "atan2": "autodiff.arctan2(y, x)",
+    "abs": "abs(v)",
+    "neg": "-v",
+    "pow": "v ** p",
+    "square": "v ** 2",
+    "remainder": "v % d (PyTorch's remainder: the divisor's sign)",
+    "floor_divide": "v // d",
+    "maximum": "autodiff.maximum(a, b)",
+    "minimum": "autodiff.minimum(a, b)",
+    "clamp": "autodiff.maximum(v, low) and autodiff.minimum(v, high), or v.relu() for a floor of 0",
 }
 
 

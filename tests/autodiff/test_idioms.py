@@ -113,6 +113,8 @@ def test_gradient_flow_names_the_parameter_without_a_gradient():
 @pytest.mark.parametrize("name, hint", [
     ("numpy", r"v.item\(\)"), ("tolist", r"v.item\(\)"), ("requires_grad", "every Value gets a gradient"),
     ("grad_fn", "v.op"), ("is_leaf", "not v.parents"), ("zero_", "v.grad = 0.0"),
+    ("asin", r"v.arcsin\(\)"), ("atan2", r"autodiff.arctan2\(y, x\)"), ("abs", r"abs\(v\)"),
+    ("pow", r"v \*\* p"), ("clamp", "autodiff.maximum"), ("remainder", "v % d"),
 ])
 def test_a_pytorch_name_a_value_lacks_says_what_to_use(name, hint):
     with pytest.raises(AttributeError, match=f"no attribute '{name}': .*{hint}"):
