@@ -159,6 +159,12 @@ def _argument(x: Any, differentiated: bool, what: str) -> Any:
         return Value(x) if isinstance(x, (float, np.floating)) else x
     if isinstance(x, Value):
         return apply(ops.IDENTITY, x)
+    if isinstance(x, (list, tuple, np.ndarray)) and np.ndim(x) > 0:
+        raise TypeError(
+            f"{what} must be a real number, got {described(x)}: grad differentiates with respect "
+            "to numbers; for the gradient with respect to a vector v, use autodiff.jacobian(f)(v), "
+            "or pass its entries as arguments: grad(f, argnums=(0, 1, ...))"
+        )
     return Value(to_float(x, what))
 
 
