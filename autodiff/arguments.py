@@ -55,6 +55,10 @@ def values_list(x: Any, name: str, who: str) -> list[Value]:
         raise TypeError(
             f"{who}: {name} must be a list of Values, got {described(x)}; pass model.parameters(), as in PyTorch"
         )
+    if callable(x) and _is_model(getattr(x, "__self__", None)):  # model.parameters, not called
+        raise TypeError(
+            f"{who}: {name} must be a list of Values, got the method {x.__name__} itself; call it: model.{x.__name__}()"
+        )
     if isinstance(x, (str, bytes, dict)) or not isinstance(x, Iterable):
         raise TypeError(f"{who}: {name} must be a list of Values, got {described(x)}")
     items = list(x)

@@ -42,11 +42,12 @@ from .functional import (
     _argument,
     _CallLeaf,
     _check_argnums,
+    _check_function,
     _check_positions,
     _reaches_outside,
 )
 from .ops import Op
-from .value import VALUE_MATH, Value, leaves_marked, refuse_per_sample, to_float
+from .value import VALUE_MATH, Value, differentiating, leaves_marked, refuse_per_sample, to_float
 
 Shape = tuple[int, ...]
 Matrix = np.ndarray | tuple
@@ -66,6 +67,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     >>> jvp(lambda v: [v[0] * v[1], v[0].exp()], ([2.0, 5.0],), ([1.0, 0.0],))
     ((10.0, 7.38905609893065), (5.0, 7.38905609893065))
     """
+    _check_function(f, "jvp")
     name = _name(f)
     primals, tangents = _arguments_tuple(primals, "primals", name), _arguments_tuple(tangents, "tangents", name)
     if len(tangents) != len(primals):
@@ -75,7 +77,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
         )
     shapes = [_shape(x, f"primals[{i}]") for i, x in enumerate(primals)]
     seeds_by_argument = [_tangent(t, shape, i) for i, (t, shape) in enumerate(zip(tangents, shapes))]
-    with _called(f, primals, {}, tuple(range(len(primals))), name) as call:
+    with _called(f, primals, {}, tuple(range(len(primals))), name, "jvp") as call:
         connected = call.connected()
         seeds = {
             leaf: Value(t) if connected else t
@@ -263,7 +265,7 @@ class _Call:
 
 @contextlib.contextmanager
 def _called(
-    f: Callable[..., Any], args: Sequence[Any], kwargs: dict, positions: tuple[int, ...], name: str
+    f: Callable[..., Any], args: Sequence[Any], kwargs: dict, positions: tuple[int, ...], name: str, kind: str
 ) -> Iterator[_Call]:
     """Call f, the arguments at ``positions`` as fresh leaves, recording its graph; the
     block works on the graph while the call's leaves are still told apart (as grad's)."""
@@ -286,7 +288,14 @@ def _called(
                 leaves[i] = [_argument(xj, True, f"entry {j} of {what}") for j, xj in enumerate(x)]
                 passed.append(list(leaves[i]))
         kwargs = {key: _argument(x, False, f"argument {key} of {name}") for key, x in kwargs.items()}
-        outputs, out_shape = _as_outputs(f(*passed, **kwargs), name)
+        differentiated = {
+            leaf: f"{'argument' if shapes[i] == () else f'entry {j} of argument'} {i} of {name}, which {kind} differentiates,"
+            for i, arguments in leaves.items()
+            for j, leaf in enumerate(arguments)
+        }
+        with differentiating(differentiated):
+            result = f(*passed, **kwargs)
+        outputs, out_shape = _as_outputs(result, name)
         yield _Call(
             [leaves[i] for i in positions],
             [shapes[i] for i in positions],
@@ -309,12 +318,13 @@ def _matrix_function(
     """The function jacfwd, jacrev or hessian return: call f, refuse where numbers would
     cut a derivative off, ``compute`` the flat matrix (outputs, inputs[, inputs]) and
     shape it as JAX does."""
+    _check_function(f, kind)
     name = _name(f)
 
     @functools.wraps(f)
     def matrix(*args: Any, **kwargs: Any) -> Matrix:
         _check_positions(positions, args, kwargs, name)
-        with _called(f, args, kwargs, positions, name) as call:
+        with _called(f, args, kwargs, positions, name, kind) as call:
             if call.inside_a_transformation():
                 raise TypeError(_cut_off(kind, name, call, args))
             flat = compute(call, [leaf for leaves in call.inputs for leaf in leaves])

@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .arguments import described
 from .backward import gradients
 from .ops import Op
-from .value import Value, apply, leaves_marked, to_float
+from .value import Value, apply, differentiating, leaves_marked, to_float
 
 Argnums = int | Sequence[int]
 
@@ -36,6 +37,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
     >>> value_and_grad(lambda x, scale: scale * x ** 2)(3.0, scale=0.5)
     (4.5, 3.0)
     """
+    _check_function(f, "value_and_grad")
     positions = _check_argnums(argnums)
     name = getattr(f, "__name__", "f")
 
@@ -47,7 +49,8 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
         with leaves_marked(call) as recording:
             values = [_argument(x, i in positions, f"argument {i} of {name}") for i, x in enumerate(args)]
             kwargs = {key: _argument(x, False, f"argument {key} of {name}") for key, x in kwargs.items()}
-            out = f(*values, **kwargs)
+            with differentiating({values[i]: f"argument {i} of {name}, which grad differentiates," for i in positions}):
+                out = f(*values, **kwargs)
             if not isinstance(out, Value):  # a number: f does not depend on its arguments
                 out = Value(to_float(out, f"the result of {name}"))
             # Outside Values reach the result: keep it a graph connected to them, so the
@@ -71,6 +74,7 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     >>> y = x * grad(lambda t: x * t)(2.0); y.backward(); x.grad  # d/dx x**2
     3.0
     """
+    _check_function(f, "grad")
     f_value_and_grad = value_and_grad(f, argnums)
 
     @functools.wraps(f)
@@ -155,6 +159,12 @@ def _argument(x: Any, differentiated: bool, what: str) -> Any:
         return Value(x) if isinstance(x, (float, np.floating)) else x
     if isinstance(x, Value):
         return apply(ops.IDENTITY, x)
+    if isinstance(x, (list, tuple, np.ndarray)) and np.ndim(x) > 0:
+        raise TypeError(
+            f"{what} must be a real number, got {described(x)}: grad differentiates with respect "
+            "to numbers; for the gradient with respect to a vector v, use autodiff.jacobian(f)(v), "
+            "or pass its entries as arguments: grad(f, argnums=(0, 1, ...))"
+        )
     return Value(to_float(x, what))
 
 
@@ -170,6 +180,15 @@ def _check_positions(positions: tuple[int, ...], args: tuple, kwargs: dict, name
                     "(keyword arguments go to the function undifferentiated)"
                 )
             raise ValueError(f"argnums asks for argument {i}, but {name} got {len(args)}")
+
+
+def _check_function(f: object, kind: str) -> None:
+    """``f`` must be callable: grad(3.0) would fail only at the call, with Python's words."""
+    if not callable(f):
+        raise TypeError(
+            f"{kind} takes the function to differentiate, got {described(f)}; "
+            f"write {kind}(f)(x), or {kind}(lambda x: ...)(x)"
+        )
 
 
 def _check_argnums(argnums: Argnums) -> tuple[int, ...]:

@@ -61,6 +61,7 @@ class _GradMode(threading.local):
     recording: Any = True
     tracer: Any = None  # the tracer of the function compile is tracing in this thread, if any
     leaf_op: Op = ops.LEAF  # the op of a leaf made now: a grad call's marker (leaves_marked)
+    differentiated: tuple = ()  # the arguments grad, jvp and the matrices differentiate now
 
 
 _mode = _GradMode()
@@ -129,6 +130,43 @@ def leaves_marked(marker: Op) -> Iterator[bool]:
             yield bool(was_recording)  # off is False, or a traced function's stand-in for it
         finally:
             _mode.recording, _mode.leaf_op = was_recording, previous_marker
+
+
+@contextlib.contextmanager
+def differentiating(arguments: dict[Value, str]) -> Iterator[None]:
+    """While f runs under grad, jvp, jacobian or hessian, ``float()``, ``int()``,
+    ``round()`` and ``item()`` of a Value computed from one of ``arguments`` (f's
+    differentiated arguments, each with how to name it) raise: the plain number would
+    carry no derivative, and the result would silently miss that term (JAX refuses
+    them too)."""
+    previous = _mode.differentiated
+    with _special_block():
+        _mode.differentiated = (*previous, *arguments.items())
+        try:
+            yield
+        finally:
+            _mode.differentiated = previous
+
+
+def _refuse_conversion(v: Value, conversion: str) -> None:
+    """Raise if ``v`` is computed from an argument being differentiated (see above)."""
+    names = dict(_mode.differentiated)
+    if not names:
+        return
+    seen, stack = {v}, [v]
+    while stack:
+        node = stack.pop()
+        if node in names:
+            raise TypeError(
+                f"{conversion} of a Value computed from {names[node]} gives "
+                "a plain number, which carries no derivative: the result would silently miss that "
+                "term. Use the Value's op instead (v.exp(), not math.exp(v); v * 2, not float(v) * 2); "
+                "if you mean a constant there, take v.data or v.detach()"
+            )
+        for parent in node.parents:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
 
 
 def no_grad() -> contextlib.AbstractContextManager:
@@ -327,6 +365,8 @@ class Value:
         >>> Value(2.5).item()
         2.5
         """
+        if _special_blocks:
+            _refuse_conversion(self, "item()")
         return self.data
 
     def __format__(self, spec: str) -> str:
@@ -343,6 +383,8 @@ class Value:
         >>> round(Value(2.71828), 2)
         2.72
         """
+        if _special_blocks:
+            _refuse_conversion(self, "round()")
         return round(self.data, ndigits)
 
     def detach(self) -> Value:
@@ -364,9 +406,10 @@ class Value:
         >>> float(Value(2.5)), math.exp(Value(0.0))
         (2.5, 1.0)
         """
-        tracer = _mode.tracer
-        if tracer is not None:
-            tracer.refuse(self, "converts to float")
+        if _special_blocks:
+            if _mode.tracer is not None:
+                _mode.tracer.refuse(self, "converts to float")
+            _refuse_conversion(self, "float()")
         return self._data
 
     def __int__(self) -> int:
@@ -375,9 +418,10 @@ class Value:
         >>> int(Value(-2.7))
         -2
         """
-        tracer = _mode.tracer
-        if tracer is not None:
-            tracer.refuse(self, "converts to int")
+        if _special_blocks:
+            if _mode.tracer is not None:
+                _mode.tracer.refuse(self, "converts to int")
+            _refuse_conversion(self, "int()")
         return int(self._data)
 
     def __getattr__(self, name: str) -> object:
@@ -499,6 +543,20 @@ _TORCH_EQUIVALENTS = {
     "retain_grad": "backward() fills .grad of every node of the graph already",
     "zero_": "to clear a gradient, set v.grad = 0.0 (or None), or call the optimizer's zero_grad()",
     "clone": "a Value's number is a float: Value(v.item()) is a copy outside the graph, v.detach() too",
+    # PyTorch's method names for ops a Value has under numpy's name or as an operator
+    "asin": "v.arcsin() (numpy's name)",
+    "acos": "v.arccos() (numpy's name)",
+    "atan": "v.arctan() (numpy's name)",
+    "atan2": "autodiff.arctan2(y, x)",
+    "abs": "abs(v)",
+    "neg": "-v",
+    "pow": "v ** p",
+    "square": "v ** 2",
+    "remainder": "v % d (PyTorch's remainder: the divisor's sign)",
+    "floor_divide": "v // d",
+    "maximum": "autodiff.maximum(a, b)",
+    "minimum": "autodiff.minimum(a, b)",
+    "clamp": "autodiff.maximum(v, low) and autodiff.minimum(v, high), or v.relu() for a floor of 0",
 }
 
 

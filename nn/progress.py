@@ -52,7 +52,8 @@ def _in_jupyter_kernel() -> bool:
     if "ipykernel" not in sys.modules:  # never import IPython just to ask
         return False
     shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+    # Colab's, Sage's and ipyflow's shells are subclasses of the kernel's: any class on the way counts.
+    return shell is not None and any(cls.__name__ == "ZMQInteractiveShell" for cls in type(shell).__mro__)
 
 
 def _is_terminal(stream: object) -> bool:

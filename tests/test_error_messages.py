@@ -84,6 +84,16 @@ def test_sgd_has_pytorchs_default_learning_rate():
 y_node = Value(1.0, label="x") * 2.0
 WRONG_KINDS = [
     # (call, error type, pattern that must be in the message)
+    (lambda: autodiff.grad(3.0), TypeError, r"grad takes the function to differentiate, got a float \(3.0\); write grad\(f\)\(x\)"),
+    (lambda: autodiff.value_and_grad(y_node), TypeError, r"value_and_grad takes the function to differentiate, got a Value"),
+    (lambda: autodiff.jvp([1.0], (1.0,), (1.0,)), TypeError, r"jvp takes the function to differentiate, got a list of 1 item"),
+    (lambda: autodiff.jacobian(3.0)(1.0), TypeError, r"jacobian takes the function to differentiate, got a float"),
+    (lambda: autodiff.jacfwd(None), TypeError, r"jacfwd takes the function to differentiate, got a NoneType"),
+    (lambda: autodiff.hessian("x ** 2"), TypeError, r"hessian takes the function to differentiate, got a str"),
+    (lambda: autodiff.grad(lambda v: v[0] * v[1])([3.0, 2.0]), TypeError, r"argument 0 of <lambda> must be a real number, got a list of 2 items \(\[3.0, 2.0\]\): .*autodiff.jacobian\(f\)\(v\)"),
+    (lambda: autodiff.grad(lambda v: v[0])(np.ones(2)), TypeError, r"got a numpy array of shape \(2,\): grad differentiates with respect to numbers"),
+    (lambda: nn.SGD(model().parameters), TypeError, r"SGD: params must be a list of Values, got the method parameters itself; call it: model.parameters\(\)$"),
+    (lambda: autodiff.gradients(y_node, model().parameters), TypeError, r"got the method parameters itself; call it: model.parameters\(\)"),
     (lambda: autodiff.gradients(y_node, 3.0), TypeError, r"gradients: inputs must be a list of Values, got a float \(3.0\)"),
     (lambda: autodiff.gradients(y_node, model()), TypeError, r"got a model \(MLP\); pass model.parameters\(\)"),
     (lambda: autodiff.compile(y_node, 3), TypeError, r"compile: inputs must be a list of Values, got an int \(3\)"),

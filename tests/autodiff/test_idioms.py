@@ -113,6 +113,8 @@ def test_gradient_flow_names_the_parameter_without_a_gradient():
 @pytest.mark.parametrize("name, hint", [
     ("numpy", r"v.item\(\)"), ("tolist", r"v.item\(\)"), ("requires_grad", "every Value gets a gradient"),
     ("grad_fn", "v.op"), ("is_leaf", "not v.parents"), ("zero_", "v.grad = 0.0"),
+    ("asin", r"v.arcsin\(\)"), ("atan2", r"autodiff.arctan2\(y, x\)"), ("abs", r"abs\(v\)"),
+    ("pow", r"v \*\* p"), ("clamp", "autodiff.maximum"), ("remainder", "v % d"),
 ])
 def test_a_pytorch_name_a_value_lacks_says_what_to_use(name, hint):
     with pytest.raises(AttributeError, match=f"no attribute '{name}': .*{hint}"):
@@ -155,3 +157,40 @@ def test_a_training_record_names_the_parameter_without_a_gradient_and_records_no
     model.parameters()[0].grad = 0.0
     record.record()
     assert len(record) == 1 and record.steps.tolist() == [0]  # the refused call counted no step
+
+
+# f's differentiated argument turned into a number would carry no derivative: grad of
+# math.exp(x) would be 0, not e^x. As JAX (ConcretizationTypeError), these refuse.
+CONVERSIONS = {
+    "float": float, "int": int, "round": lambda v: round(v, 3), "item": lambda v: v.item(),
+    "math.exp": math.exp, "np.float64": np.float64, "np.array": lambda v: np.array([v], dtype=float)[0],
+}
+TRANSFORMS = {
+    "grad": lambda f: autodiff.grad(f)(0.5),
+    "grad of grad": lambda f: autodiff.grad(autodiff.grad(lambda x: x * f(x)))(0.5),
+    "jvp": lambda f: autodiff.jvp(f, (0.5,), (1.0,)),
+    "jacobian": lambda f: autodiff.jacobian(lambda v: [f(v[0]), v[1]])([0.5, 1.0]),
+    "jacfwd": lambda f: autodiff.jacfwd(lambda v: [f(v[1] * 2)])([0.5, 1.0]),
+    "hessian": lambda f: autodiff.hessian(lambda v: v[0] * f(v[0]))([0.5]),
+}
+
+
+@pytest.mark.parametrize("transform", TRANSFORMS)
+@pytest.mark.parametrize("convert", CONVERSIONS)
+def test_a_differentiated_argument_turned_into_a_number_is_refused_not_differentiated_as_0(transform, convert):
+    conversion = CONVERSIONS[convert]
+    with pytest.raises(TypeError, match="carries no derivative") as error:
+        TRANSFORMS[transform](lambda x: x * conversion(x * 1.0))
+    assert "argument 0 of <lambda>" in str(error.value) and "v.exp(), not math.exp(v)" in str(error.value)
+
+
+def test_numbers_of_other_values_and_formatting_stay_allowed_inside_grad():
+    w = Value(3.0)  # a captured weight: not differentiated, its number is a constant here
+
+    def f(x):
+        label = f"{x:.2f}"  # formatting gives text, which carries nothing into the result
+        return x * float(w) * x.data + len(label) + float(Value(2.0) * 3)
+
+    assert autodiff.grad(f)(0.5) == 3.0 * 0.5  # x.data is the documented way to a constant
+    assert autodiff.grad(lambda x: x * float(w))(0.5) == 3.0
+    assert float(autodiff.grad(lambda x: x * x)(Value(2.0))) == 4.0  # a result is no argument

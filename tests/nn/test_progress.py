@@ -21,10 +21,14 @@ class ZMQInteractiveShell:  # the class name a Jupyter kernel's shell has
     pass
 
 
-def fake_kernel(monkeypatch, ipywidgets: bool) -> None:
+class Shell(ZMQInteractiveShell):  # Colab's shell (google.colab._shell.Shell) is a subclass
+    pass
+
+
+def fake_kernel(monkeypatch, ipywidgets: bool, shell: type = ZMQInteractiveShell) -> None:
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     ipython = types.ModuleType("IPython")
-    ipython.get_ipython = ZMQInteractiveShell
+    ipython.get_ipython = shell
     monkeypatch.setitem(sys.modules, "IPython", ipython)
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: (
@@ -39,6 +43,12 @@ def test_a_kernel_without_ipywidgets_gets_a_text_bar(monkeypatch):
 
 def test_a_kernel_with_ipywidgets_gets_a_widget(monkeypatch):
     fake_kernel(monkeypatch, ipywidgets=True)
+    assert progress.bar_kind() == "widget"
+
+
+def test_a_kernel_whose_shell_subclasses_jupyters_gets_a_bar_as_in_colab(monkeypatch):
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a kernel's stderr is no terminal
+    fake_kernel(monkeypatch, ipywidgets=True, shell=Shell)
     assert progress.bar_kind() == "widget"
 
 
