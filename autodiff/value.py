@@ -337,6 +337,15 @@ class Value:
     def __neg__(self) -> Value:
         return _unary(ops.NEG, self)
 
+    def __pos__(self) -> Value:
+        """``+v`` is ``v`` itself, as ``+t`` is for a PyTorch tensor: no new node.
+
+        >>> v = Value(2.0)
+        >>> +v is v
+        True
+        """
+        return self
+
     # Comparisons look at the numbers and give a Python bool, as in micrograd and PyTorch:
     # they take no part in the graph. == stays identity (Values are dict keys by identity).
     def __lt__(self, other: Value | Real) -> bool:

@@ -194,3 +194,11 @@ def test_numbers_of_other_values_and_formatting_stay_allowed_inside_grad():
     assert autodiff.grad(f)(0.5) == 3.0 * 0.5  # x.data is the documented way to a constant
     assert autodiff.grad(lambda x: x * float(w))(0.5) == 3.0
     assert float(autodiff.grad(lambda x: x * x)(Value(2.0))) == 4.0  # a result is no argument
+
+
+def test_unary_plus_is_the_value_itself_and_gradients_flow_through_it():
+    x = Value(3.0)
+    y = +x * x  # d(x²)/dx = 2x, checked against the closed form
+    y.backward()
+    assert +x is x
+    assert x.grad == 6.0
