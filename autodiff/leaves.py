@@ -4,8 +4,8 @@ Every ``Value`` keeps its own number and gradient (``_data`` and ``grad``, two s
 the scalar engine reads them where they are. What loops over many leaves at once, an
 optimizer or a compiled program, keeps flat numpy buffers of its own and moves numbers
 between them and the leaves with ``LeafArrays``: one pass over the leaves per read or
-write, in C where it can (``map`` over the slots), and no copy of a number that
-outlives the call. So nothing about how a loop lays its buffers out is kept in a
+write (a list comprehension over the slots, faster than ``map`` with a getter), and no
+copy of a number that outlives the call. So nothing about how a loop lays its buffers out is kept in a
 ``Value``, and no object ever changes its class.
 
 Threads: every write of leaves' gradients the engine makes (``backward``'s, a compiled
@@ -16,7 +16,6 @@ many numbers hold ``numbers_lock``. Reads take no lock.
 
 from __future__ import annotations
 
-import operator
 import threading
 from typing import Iterable, Sequence
 
@@ -38,8 +37,7 @@ gradient_lock = threading.RLock()
 # wait for the passes of others, which hold gradient_lock most of the time.
 numbers_lock = threading.RLock()
 
-_numbers_of = operator.attrgetter("_data")
-_gradients_of = operator.attrgetter("grad")
+_is_value = Value.__instancecheck__
 
 
 class LeafArrays:
@@ -57,6 +55,8 @@ class LeafArrays:
 
     def __init__(self, leaves: Iterable[Value]) -> None:
         self.values = tuple(leaves)
+        if all(map(_is_value, self.values)):  # the common case, checked in C
+            return
         for i, leaf in enumerate(self.values):
             if not isinstance(leaf, Value):
                 raise TypeError(f"item {i} is a {type(leaf).__name__}, not a Value")
@@ -66,7 +66,7 @@ class LeafArrays:
 
     def read_data(self, out: np.ndarray | None = None) -> np.ndarray:
         """Every leaf's number, as a new array (or into ``out``)."""
-        numbers = np.fromiter(map(_numbers_of, self.values), float, len(self.values))  # the fastest read
+        numbers = np.fromiter([leaf._data for leaf in self.values], float, len(self.values))  # the fastest read
         if out is None:
             return numbers
         out[:] = numbers
@@ -75,7 +75,7 @@ class LeafArrays:
     def read_grad(self) -> np.ndarray:
         """Every leaf's gradient, as a new array (read without the lock: a pass another
         thread is writing meanwhile may be in some leaves' numbers and not yet in others')."""
-        return np.fromiter(map(_gradients_of, self.values), float, len(self.values))
+        return np.fromiter([leaf.grad for leaf in self.values], float, len(self.values))
 
     def write_data(self, data: np.ndarray | Sequence[float]) -> None:
         """Give every leaf its new number: ``data[i]`` to the i-th leaf."""

@@ -338,10 +338,15 @@ class Program:
                 dynamic.add(node)
                 level[node] = 1 + max(level.get(p, 0) for p in node.parents)
         # The static part runs once per call, on the same machinery, as a batch of one. Its
-        # leaves come first, in graph order (an nn layer's weights row by row); the nodes
-        # computed from them alone follow, placed as they are scheduled, so that each
-        # step's nodes lie side by side.
-        static_leaves = [node for node in self.order if node not in dynamic and not node.parents]
+        # leaves come first, in the order the per-sample steps first read them, level by
+        # level, then the rest in graph order: an nn model's weights then lie layer by layer,
+        # row by row, as the model lists them, so that a layer reads its matrix as a view and
+        # an L2 term over model.parameters() reads one run. The nodes computed from them
+        # alone follow, placed as they are scheduled, so that each step's nodes lie side by side.
+        by_level = sorted(level, key=level.__getitem__)  # stable: graph order within a level
+        static_leaves = list(dict.fromkeys(
+            [p for node in by_level for p in node.parents if p not in dynamic and not p.parents]
+            + [node for node in self.order if node not in dynamic and not node.parents]))
         self._leaves = LeafArrays(static_leaves)
         static_index = _Rows((leaf, i) for i, leaf in enumerate(static_leaves))
         static_level: dict[Value, int] = {}
