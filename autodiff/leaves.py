@@ -95,15 +95,26 @@ class LeafArrays:
     def zero_grad(self) -> None:
         """Set every leaf's gradient to 0 (between two backward passes of other threads,
         never within one)."""
-        with gradient_lock:
-            for leaf in self.values:
-                leaf.grad = 0.0
+        zero_grads(self.values)
 
     def _one_per_leaf(self, numbers: np.ndarray | Sequence[float], what: str) -> np.ndarray:
         numbers = np.asarray(numbers, dtype=float)
         if numbers.shape != (len(self.values),):
             raise ValueError(f"{what} needs {len(self.values)} numbers, one per leaf, got shape {numbers.shape}")
         return numbers
+
+
+def zero_grads(leaves: Iterable[Value]) -> None:
+    """Set the gradient of every one of ``leaves`` (``Value``s) to 0, between two backward
+    passes of other threads, never within one: ``LeafArrays.zero_grad`` for leaves
+    already known to be ``Value``s (a model's zero_grad, each step), without a check each.
+
+    >>> a = Value(1.0); a.grad = 3.0; zero_grads([a]); a.grad
+    0.0
+    """
+    with gradient_lock:
+        for leaf in leaves:
+            leaf.grad = 0.0
 
 
 def slice_if_consecutive(numbers: Sequence[int] | np.ndarray) -> slice | np.ndarray:

@@ -13,8 +13,8 @@ import numbers
 import os
 from typing import Any, Mapping
 
-import autodiff
 from autodiff import Value
+from autodiff.leaves import zero_grads
 
 from . import model_file
 
@@ -54,7 +54,7 @@ class Module:
         """Set every parameter's gradient to 0 (leaves accumulate across backward passes)."""
         found: list[Value] = []
         _walk(self, None, found)  # a tied weight twice: set to 0 twice, no harm
-        autodiff.LeafArrays(found).zero_grad()
+        zero_grads(found)
 
     def state_dict(self) -> dict[str, float]:
         """Every parameter's number by name."""
