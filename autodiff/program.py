@@ -11,8 +11,8 @@ derivative rule evaluated on arrays (``ARRAY_MATH``). Four ideas make it fast:
   L2 term) are computed once per call, as a batch of one, not once per sample;
 - **no Python loop over samples**, and one pass over the weights per call: their
   numbers are read into the program's own buffer, and their gradients added from it,
-  with ``LeafArrays`` (a model's weights come in graph order, which is the order a
-  layer's matrix reads them in);
+  with ``LeafArrays`` (in the order the steps first read them: a model's own order,
+  layer by layer, which is the order a layer's matrix reads them in);
 - **no copy that can be avoided**: buffers and the views of their rows are made once
   per batch size, a layer reads its weights as a view, and a gradient's first
   contribution is written where it goes rather than added to zeros.
