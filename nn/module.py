@@ -106,20 +106,24 @@ def _walk(holder: Module | list | tuple, prefix: str | None, found: list) -> Non
     """Append the parameters in ``holder`` to ``found`` in walking order: (dotted name,
     Value) pairs, or the Values alone where ``prefix`` is None (faster: no names made,
     as zero_grad walks the model at each step)."""
-    if isinstance(holder, Module):
-        items = [(name, item) for name, item in vars(holder).items() if not name.startswith("_")]
+    if isinstance(holder, Module):  # its attributes, but those named _...
+        for key, item in vars(holder).items():
+            if isinstance(item, _HOLDERS) and key[:1] != "_":
+                name = None if prefix is None else f"{prefix}.{key}" if prefix else key
+                if isinstance(item, Value):
+                    found.append(item if name is None else (name, item))
+                else:
+                    _walk(item, name, found)
     elif prefix is None and set(map(type, holder)) == {Value}:  # a neuron's weights, added as one
         found.extend(holder)
-        return
-    else:
-        items = enumerate(holder)
-    for key, item in items:
-        if isinstance(item, _HOLDERS):
-            name = None if prefix is None else f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(item, Value):
-                found.append(item if name is None else (name, item))
-            else:
-                _walk(item, name, found)
+    else:  # a loop of its own: the one above, for a module, is the hot one
+        for i, item in enumerate(holder):
+            if isinstance(item, _HOLDERS):
+                name = None if prefix is None else f"{prefix}.{i}" if prefix else str(i)
+                if isinstance(item, Value):
+                    found.append(item if name is None else (name, item))
+                else:
+                    _walk(item, name, found)
 
 
 _HOLDERS = (Value, Module, list, tuple)  # what may hold parameters
