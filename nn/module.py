@@ -108,22 +108,19 @@ def _walk(holder: Module | list | tuple, prefix: str | None, found: list) -> Non
     as zero_grad walks the model at each step)."""
     if isinstance(holder, Module):  # its attributes, but those named _...
         for key, item in vars(holder).items():
-            if isinstance(item, _HOLDERS) and key[:1] != "_":
-                name = None if prefix is None else f"{prefix}.{key}" if prefix else key
+            if key[:1] != "_":
                 if isinstance(item, Value):
-                    found.append(item if name is None else (name, item))
-                else:
-                    _walk(item, name, found)
+                    found.append(item if prefix is None else (f"{prefix}.{key}" if prefix else key, item))
+                elif isinstance(item, (list, tuple)) or isinstance(item, Module):  # no call for a str or a flag
+                    _walk(item, None if prefix is None else f"{prefix}.{key}" if prefix else key, found)
     elif prefix is None and set(map(type, holder)) == {Value}:  # a neuron's weights, added as one
         found.extend(holder)
-    else:  # a loop of its own: the one above, for a module, is the hot one
+    else:
         for i, item in enumerate(holder):
-            if isinstance(item, _HOLDERS):
-                name = None if prefix is None else f"{prefix}.{i}" if prefix else str(i)
-                if isinstance(item, Value):
-                    found.append(item if name is None else (name, item))
-                else:
-                    _walk(item, name, found)
+            if isinstance(item, Value):
+                found.append(item if prefix is None else (f"{prefix}.{i}" if prefix else str(i), item))
+            elif isinstance(item, _HOLDERS):
+                _walk(item, None if prefix is None else f"{prefix}.{i}" if prefix else str(i), found)
 
 
 _HOLDERS = (Value, Module, list, tuple)  # what may hold parameters
