@@ -10,9 +10,11 @@ reference between nodes.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Literal, cast, overload
 
 from . import ops
+from .arguments import values_list
 from .leaves import gradient_lock
 from .value import VALUE_MATH, Real, Value, recording, refuse_per_sample, to_float
 
@@ -154,6 +156,8 @@ def propagate(
         if not parents or grad is None or (needed is not None and node not in needed):
             continue
         op = node._op
+        out: float | Value
+        inputs: Sequence[float | Value]
         if create_graph:
             m, out, inputs = VALUE_MATH, node, parents
         else:
@@ -229,22 +233,32 @@ def _chain_rule_on_floats(order: list[Value]) -> None:
                 a._pass += d_a * grad
                 b._pass += d_b * grad
             else:
-                g_a, g_b = op.float_input_grads(node._data, grad, a._data, b._data)
+                g_a, g_b = op.float_input_grads(node._data, grad, a._data, b._data)  # type: ignore[misc]  # not None: an op without one rule has the other (Op.__post_init__)
                 a._pass += g_a
                 b._pass += g_b
         elif op.arity == 1:
             if op.float_local is not None:
                 a._pass += op.float_local(node._data, a._data)[0] * grad
             else:
-                a._pass += op.float_input_grads(node._data, grad, a._data)[0]
+                a._pass += op.float_input_grads(node._data, grad, a._data)[0]  # type: ignore[misc]  # not None: an op without one rule has the other (Op.__post_init__)
         elif op.local_grads is not None:  # any arity: a is the inputs' tuple
             for parent, d in zip(a, op.local_grads(ops.FLOAT_MATH, node._data, [p._data for p in a])):
                 parent._pass += d * grad
         else:
-            for parent, g in zip(a, op.input_grads(ops.FLOAT_MATH, node._data, grad, [p._data for p in a])):
+            for parent, g in zip(a, op.input_grads(ops.FLOAT_MATH, node._data, grad, [p._data for p in a])):  # type: ignore[misc]  # not None: an op without one rule has the other (Op.__post_init__)
                 parent._pass += g
 
 
+@overload
+def gradients(
+    output: Value, inputs: Value | Iterable[Value], *, create_graph: Literal[False] = False
+) -> tuple[float, ...]: ...
+@overload
+def gradients(output: Value, inputs: Value | Iterable[Value], *, create_graph: Literal[True]) -> tuple[Value, ...]: ...
+@overload
+def gradients(
+    output: Value, inputs: Value | Iterable[Value], *, create_graph: bool
+) -> tuple[float, ...] | tuple[Value, ...]: ...
 def gradients(
     output: Value, inputs: Value | Iterable[Value], *, create_graph: bool = False
 ) -> tuple[float, ...] | tuple[Value, ...]:
@@ -261,13 +275,10 @@ def gradients(
     """
     if not isinstance(output, Value):
         raise TypeError(f"output must be a Value, got {type(output).__name__}")
-    inputs = (inputs,) if isinstance(inputs, Value) else tuple(inputs)
-    for i, x in enumerate(inputs):
-        if not isinstance(x, Value):
-            raise TypeError(f"inputs[{i}] must be a Value, got {type(x).__name__}")
+    inputs = (inputs,) if isinstance(inputs, Value) else tuple(values_list(inputs, "inputs", "gradients"))
     if not create_graph:
         grads = _backpropagate(output, 1.0, create_graph=False, wrt=inputs)
-        return tuple(grads.get(x, 0.0) for x in inputs)
+        return cast("tuple[float, ...]", tuple(grads.get(x, 0.0) for x in inputs))  # floats: create_graph is off
     with recording(True):  # the gradient graph is recorded even inside no_grad
         grads = _backpropagate(output, Value(1.0), create_graph=True, wrt=inputs)
         found = [grads.get(x, 0.0) for x in inputs]

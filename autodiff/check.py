@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
+from .arguments import bounded_number
 from .backward import gradients
 from .value import Real, Value, no_grad, to_float
 
@@ -28,8 +29,9 @@ def gradcheck(
     >>> gradcheck(lambda x, y: (x * y).tanh(), 0.3, -1.2)
     True
     """
-    if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps!r}")
+    eps = bounded_number(eps, "eps", "gradcheck", above=0)
+    atol = bounded_number(atol, "atol", "gradcheck", at_least=0)
+    rtol = bounded_number(rtol, "rtol", "gradcheck", at_least=0)
     points = [x.data if isinstance(x, Value) else to_float(x, f"input {i}") for i, x in enumerate(inputs)]
     names = [_name(x, i) for i, x in enumerate(inputs)]
     variables = [Value(x, label=name) for x, name in zip(points, names)]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Union
 
 from . import ops
 from .backward import topological_order
@@ -58,7 +57,7 @@ class Apply:
     items: tuple
 
 
-Expr = Union[Leaf, Sum, Product, Apply]
+Expr = Leaf | Sum | Product | Apply
 Path = tuple[int, ...]
 
 
@@ -277,7 +276,10 @@ def _render(expr: Expr, leaf, changes: dict, path: Path, *, times: str, latex: b
 
 def _is_operator(op: str) -> bool:
     """Whether the op is written between or around its operands (a − b, x²), not as f(x)."""
-    return op in ("-", "/", "**", "neg") or op.startswith("**")
+    return op in ("-", "/", "**", "neg", "%", "//") or op.startswith("**")
+
+
+_MOD_SYMBOL = {False: "%", True: r"\bmod"}
 
 
 def _parenthesised(text: str, latex: bool) -> str:
@@ -290,10 +292,14 @@ def _applied(op: str, items: list[tuple[str, Expr]], latex: bool) -> str:
     if not _is_operator(op):
         args = ", ".join(t for t, _ in items)
         return rf"{_for_latex(op)}\left({args}\right)" if latex else f"{op}({args})"
-    texts = [t if isinstance(e, Leaf) or isinstance(e, Apply) and not _is_operator(e.node.op)
+    texts = [t if isinstance(e, Leaf) or (isinstance(e, Apply) and not _is_operator(e.node.op))
              else _parenthesised(t, latex) for t, e in items]
     if op in ("-", "/") and len(texts) == 2:
         return f"{texts[0]} {'−' if op == '-' and not latex else op} {texts[1]}"
+    if op == "%" and len(texts) == 2:
+        return f"{texts[0]} {_MOD_SYMBOL[latex]} {texts[1]}"
+    if op == "//" and len(texts) == 2:
+        return rf"\left\lfloor {texts[0]} / {texts[1]} \right\rfloor" if latex else f"{texts[0]} // {texts[1]}"
     if op.startswith("**") and len(texts) == 1:
         power = op[2:]
         if latex:

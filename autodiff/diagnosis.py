@@ -28,8 +28,25 @@ from itertools import combinations
 
 from . import ops
 from .backward import _backpropagate, topological_order
-from .derivation import (ACTIVATIONS, Apply, Expr, GradientBuilder, Leaf, Names, Path, Product, Sum, Values,
-                         forward_expression, latex_of, nodes_of, number, numbers_of, text_of, walk)
+from .derivation import (
+    ACTIVATIONS,
+    Apply,
+    Expr,
+    GradientBuilder,
+    Leaf,
+    Names,
+    Path,
+    Product,
+    Sum,
+    Values,
+    forward_expression,
+    latex_of,
+    nodes_of,
+    number,
+    numbers_of,
+    text_of,
+    walk,
+)
 from .explain import Explanation, _for_latex
 from .value import Value
 
@@ -113,12 +130,14 @@ def diagnose_gradient(output: Value, node: Value, claimed: float) -> list[str]:
     Your da/dw = 0.93; the engine finds 0.39322. The likely mistake: for da/dz you used 1 − a² = 0.46555 (tanh's derivative), where sigmoid's derivative is a(1 − a) = 0.19661.
       With it: 0.46555 × 2 = 0.93111, which matches your 0.93 (within ±0.01, one unit in your last digit).
     """
-    claimed = checked_claim(claimed)
+    checked = checked_claim(claimed)
+    if checked is None:
+        raise TypeError("claimed must be a number, got None")
     names = Names()
     grads = _backpropagate(output, 1.0, create_graph=False, wrt=[node])
     expr = GradientBuilder(output, grads).build(node)
     symbol = f"d{names.text(output)}/d{names.text(node)}"
-    return _verdict(symbol, grads[node], claimed, expr, names, _Graph(output))
+    return _verdict(symbol, float(grads[node]), checked, expr, names, _Graph(output))
 
 
 def checked_claim(claimed: object) -> float | None:
@@ -154,7 +173,7 @@ def tolerance(claimed: float) -> tuple[float, str]:
     """
     if claimed == 0:  # 0 has no last digit to read a rounding from: only a zero matches
         return ZERO_TOLERANCE, "as 0 has no digits to round from"
-    unit = float(Decimal(10) ** Decimal(repr(abs(claimed))).as_tuple().exponent)
+    unit = float(Decimal(10) ** Decimal(repr(abs(claimed))).as_tuple().exponent)  # type: ignore[operator]  # an int, not 'n' or 'F': claimed is finite (checked_claim)
     size = abs(claimed)
     if unit < 0.01 * size:
         return 0.01 * size, "1 %"
@@ -174,8 +193,8 @@ def _verdict(symbol: str, right: float, claimed: float, expr: Expr | None, names
     if abs(right - claimed) <= tol:
         return [f"Your {symbol} = {given} agrees with the engine's {right:.7g} ({within})."]
     head = f"Your {symbol} = {given}; the engine finds {number(right)}."
-    found = [] if expr is None else _explaining(expr, claimed, tol, names, graph)
-    if not found:
+    found = [] if expr is None or graph is None else _explaining(expr, claimed, tol, names, graph)
+    if not found or expr is None:
         tried = ("a number replaced by another of the graph, a term left out, a sign flipped, the wrong "
                  "activation's derivative, a factor forgotten or counted twice, two numbers swapped, the wrong op")
         lines = [head, f"  No mistake looked for ({tried}), alone or two together, gives {claimed:g} ({within})."]
@@ -292,7 +311,7 @@ class _Mistakes:
         """The graph's named numbers and the expression's own derivatives, nearest first,
         one per value."""
         distance = self.graph.hops(nodes_of(self.expr))
-        candidates = sorted(distance, key=distance.get)
+        candidates = sorted(distance, key=distance.__getitem__)
         values = [Leaf(n.data, n) for n in candidates if (n.label or not n.parents) and n is not self.graph.root]
         derivatives = [e for _, e, _ in walk(self.expr) if isinstance(e, Leaf) and e.lower is not None]
         pool, seen = [], set()

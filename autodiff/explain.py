@@ -42,6 +42,7 @@ import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
+from .arguments import bounded_int, described
 from .backward import _backpropagate, local_gradients, topological_order
 from .local_derivatives import local_derivative, number, positions
 from .value import Value
@@ -123,7 +124,8 @@ def explain(output: Value, node: Value | None = None, *, steps: int = STEPS,
         return explain_value(output, claimed)
     for name, v in (("output", output), ("node", node)):
         if not isinstance(v, Value):
-            raise TypeError(f"explain needs Values; {name} is a {type(v).__name__}")
+            raise TypeError(f"explain needs Values; {name} is {described(v)}")
+    steps = bounded_int(steps, "steps", "explain", at_least=1)
     order = topological_order(output)
     if node not in set(order):
         raise ValueError("the node is not in the output's graph: the output does not depend on it")
@@ -143,7 +145,7 @@ def local_of(child: Value, parent: Value) -> float:
     return sum(d for p, d in zip(child.parents, local_gradients(child)) if p is parent)
 
 
-def _children_on_paths(order: list[Value], grads: dict[Value, float]) -> dict[Value, list[Value]]:
+def _children_on_paths(order: list[Value], grads: dict[Value, float | Value]) -> dict[Value, list[Value]]:
     """For each node with a gradient, its children that lie on a path to the output."""
     children: dict[Value, list[Value]] = {}
     for node in order:
@@ -270,10 +272,10 @@ class _Writer:
         values = [_product(factors) for factors in numbers]
         if len(terms) == 1 and not untold:
             return [f"{left} = {products[0]}", f"{pad} = {values[0]} = {number(result)}"]
-        symbols, values = " + ".join(products), " + ".join(f"({v})" for v in values)
+        symbols, sums = " + ".join(products), " + ".join(f"({v})" for v in values)
         if untold:
-            symbols, values = f"{symbols} + … ({untold} more terms)", f"{values} + …"
-        return [f"{left} = {symbols}", f"{pad} = {values} = {number(result)}"]
+            symbols, sums = f"{symbols} + … ({untold} more terms)", f"{sums} + …"
+        return [f"{left} = {symbols}", f"{pad} = {sums} = {number(result)}"]
 
     def _latex_equation(self, upper: Value, node: Value, terms: list, numbers: list, untold: int,
                         result: float) -> str:
@@ -382,7 +384,7 @@ class _Writer:
         return self.formulas[node]
 
     def _written_formula(self, node: Value, names: list[str]) -> str:
-        if node.op in ("+", "-", "*", "/", "**"):
+        if node.op in ("+", "-", "*", "/", "**", "%", "//"):
             return f" {node.op} ".join(names)
         if node.op.startswith("**"):
             return f"{names[0]}{node.op}"

@@ -137,7 +137,11 @@ def _create_temporary_beside(target: Path) -> tuple[int, str]:
     try:
         return tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as error:  # name the folder, not the temporary file nobody asked for
-        message = f"cannot create {target.name} in this folder ({error.strerror})"
+        if error.errno == errno.ENOENT:
+            message = (f"cannot write {target.name}: its folder does not exist; create it first "
+                       "(os.makedirs(folder, exist_ok=True))")
+        else:
+            message = f"cannot create {target.name} in this folder ({error.strerror})"
         raise type(error)(error.errno, message, os.fspath(folder)) from None
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Callable, Sequence, Union
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from .backward import gradients
 from .ops import Op
 from .value import Value, apply, leaves_marked, to_float
 
-Argnums = Union[int, Sequence[int]]
+Argnums = int | Sequence[int]
 
 
 def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., tuple]:
@@ -44,15 +45,15 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
         given_values = any(isinstance(x, Value) for x in (*args, *kwargs.values()))
         call = _CallLeaf.begin()
         with leaves_marked(call) as recording:
-            args = [_argument(x, i in positions, f"argument {i} of {name}") for i, x in enumerate(args)]
+            values = [_argument(x, i in positions, f"argument {i} of {name}") for i, x in enumerate(args)]
             kwargs = {key: _argument(x, False, f"argument {key} of {name}") for key, x in kwargs.items()}
-            out = f(*args, **kwargs)
+            out = f(*values, **kwargs)
             if not isinstance(out, Value):  # a number: f does not depend on its arguments
                 out = Value(to_float(out, f"the result of {name}"))
             # Outside Values reach the result: keep it a graph connected to them, so the
             # caller (an enclosing grad, or backward()) differentiates through this call.
-            connected = recording and (given_values or _reaches_outside(out, call))
-            grads = gradients(out, [args[i] for i in positions], create_graph=connected)
+            connected = recording and (given_values or _reaches_outside([out], call))
+            grads = gradients(out, [values[i] for i in positions], create_graph=connected)
         value = out if connected else out.data
         return value, grads[0] if isinstance(argnums, int) else grads
 
@@ -98,6 +99,8 @@ class _CallLeaf(Op):
     """
 
     __eq__ = object.__eq__  # each call's marker is its own: compared by identity
+    thread: object
+    number: int
     __hash__ = object.__hash__
 
     def __init__(self, thread: object, number: int) -> None:
@@ -117,15 +120,18 @@ class _CallLeaf(Op):
         return type(op) is _CallLeaf and op.thread is self.thread and op.number >= self.number
 
 
-def _reaches_outside(out: Value, call: _CallLeaf) -> bool:
-    """Whether ``out``'s graph reaches a leaf not made during ``call``: a Value that f
-    captured, or computed from captured ones. Stops at the first one found."""
-    seen = {out}
-    stack = [out]
+def _reaches_outside(outputs: Sequence[Value], call: _CallLeaf, *, enclosing_calls_only: bool = False) -> bool:
+    """Whether the graph of ``outputs`` reaches a leaf not made during ``call``: a Value
+    that f captured, or computed from captured ones. With ``enclosing_calls_only``, only
+    a leaf made by an enclosing call counts (a variable of an outer ``grad``), not one
+    of the user's own (a model's weight). Stops at the first one found."""
+    seen = set(outputs)
+    stack = list(seen)
     while stack:
         node = stack.pop()
-        if node._op.arity == 0:
-            if not call.made(node._op):
+        op = node._op
+        if op.arity == 0:
+            if not call.made(op) and (type(op) is _CallLeaf or not enclosing_calls_only):
                 return True
             continue
         for parent in node.parents:

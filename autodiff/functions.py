@@ -1,6 +1,7 @@
 """The ops offered as functions rather than methods: ``sum``, ``dot``, ``logsumexp`` over
-many Values at once, each one node, ``pick`` (an entry chosen by a Value index) and
-``binary_cross_entropy``.
+many Values at once, each one node, ``pick`` (an entry chosen by a Value index),
+``binary_cross_entropy``, and the ops of two inputs that are no operator: ``arctan2``,
+``hypot``, ``maximum`` and ``minimum``.
 
 One node for a whole neuron keeps graphs small and the backward pass fast, and a
 drawing shows the neuron as the one step a learner thinks of.
@@ -9,8 +10,8 @@ drawing shows the neuron as the one step a learner thinks of.
 from __future__ import annotations
 
 import itertools
-import math  # for the doctests
-from typing import Iterable
+import math  # noqa: F401 (the doctests use it)
+from collections.abc import Iterable
 
 from . import ops
 from .value import Real, Value, apply, to_float
@@ -91,17 +92,76 @@ def binary_cross_entropy(probability: Value | Real, target: Value | Real) -> Val
     return apply(ops.BCE, p, t)
 
 
+def arctan2(y: Value | Real, x: Value | Real) -> Value:
+    """The angle of the point (x, y) in radians, in [-pi, pi], as numpy's and PyTorch's
+    ``arctan2(y, x)``: signed zeros and infinities as C's atan2 (arctan2(0.0, -0.0) is
+    pi). Gradients x / (x² + y²) for y and -y / (x² + y²) for x; 0 at the origin, as PyTorch.
+
+    >>> import autodiff
+    >>> y, x = Value(1.0), Value(-1.0)
+    >>> angle = autodiff.arctan2(y, x); angle.data == 3 * math.pi / 4
+    True
+    >>> angle.backward(); y.grad, x.grad
+    (-0.5, -0.5)
+    """
+    return _two_inputs(ops.ARCTAN2, y, x, ("y", "x"))
+
+
+def hypot(a: Value | Real, b: Value | Real) -> Value:
+    """sqrt(a² + b²) without overflow or underflow on the way (hypot(1e200, 1e200) is
+    finite). Gradients a / hypot and b / hypot; nan at the origin, as PyTorch.
+
+    >>> import autodiff
+    >>> autodiff.hypot(Value(3.0), 4.0).data
+    5.0
+    """
+    return _two_inputs(ops.HYPOT, a, b, ("a", "b"))
+
+
+def maximum(a: Value | Real, b: Value | Real) -> Value:
+    """The larger of ``a`` and ``b``, as PyTorch's ``maximum``: nan if either is nan. The
+    gradient goes to the larger; on a tie each gets half, as PyTorch gives.
+
+    >>> import autodiff
+    >>> a, b = Value(2.0), Value(2.0)
+    >>> top = autodiff.maximum(a, b); top.backward(); top.data, a.grad, b.grad
+    (2.0, 0.5, 0.5)
+    """
+    return _two_inputs(ops.MAXIMUM, a, b, ("a", "b"))
+
+
+def minimum(a: Value | Real, b: Value | Real) -> Value:
+    """The smaller of ``a`` and ``b``, as PyTorch's ``minimum``: nan if either is nan. The
+    gradient goes to the smaller; on a tie each gets half, as PyTorch gives.
+
+    >>> import autodiff
+    >>> autodiff.minimum(Value(-1.0), 3.0).data
+    -1.0
+    """
+    return _two_inputs(ops.MINIMUM, a, b, ("a", "b"))
+
+
+def _two_inputs(op: ops.Op, a: Value | Real, b: Value | Real, names: tuple[str, str]) -> Value:
+    """``op`` on ``a`` and ``b``, a number becoming a constant leaf; anything else is a
+    TypeError that names the argument."""
+    if not isinstance(a, Value):
+        a = Value(to_float(a, f"{op.name}'s argument {names[0]}"))
+    if not isinstance(b, Value):
+        b = Value(to_float(b, f"{op.name}'s argument {names[1]}"))
+    return apply(op, a, b)
+
+
 def _values(items: Iterable[Value | Real], what: str) -> tuple[Value, ...]:
     if isinstance(items, (Value, str, bytes)) or not hasattr(items, "__iter__"):
         raise TypeError(f"{what} must be an iterable of Values or numbers, got {type(items).__name__}")
     items = tuple(items)
     # map, not a generator: one C-level pass, on every neuron's hot path
     if all(map(isinstance, items, itertools.repeat(Value))):  # nothing to convert
-        return items
+        return items  # type: ignore[return-value]  # all Values: checked on the line above
     return tuple(
         x if isinstance(x, Value) else Value(to_float(x, f"{what}[{i}]"))
         for i, x in enumerate(items)
     )
 
 
-__all__ = ["binary_cross_entropy", "dot", "logsumexp", "pick", "sum"]
+__all__ = ["arctan2", "binary_cross_entropy", "dot", "hypot", "logsumexp", "maximum", "minimum", "pick", "sum"]

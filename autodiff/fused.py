@@ -19,7 +19,7 @@ scalar engine's order here, in BLAS's order there. An op that checks its numbers
 class index, a probability) stops the loop at the first sample that fails; the numpy
 steps then run on the batch and raise their error, with its message.
 
-numba is optional (``pip install autodiff[fast]``): ``numba_available()`` says whether it
+numba is optional (``pip install 'autodiff-scalar[fast]'``): ``numba_available()`` says whether it
 is installed, and ``backend="numba"`` without it raises ``ImportError`` saying so.
 """
 
@@ -29,8 +29,9 @@ import functools
 import importlib.util
 import math
 import re
+from collections.abc import Callable, Sequence
 from types import SimpleNamespace
-from typing import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ class Code:
     """
 
     __slots__ = ("text",)
-    __hash__ = None  # equality writes source: a Code is no key
+    __hash__ = None  # type: ignore[assignment]  # equality writes source: a Code is no key
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -79,8 +80,8 @@ class Code:
     def __le__(self, other): return self._binary("<=", other)
     def __gt__(self, other): return self._binary(">", other)
     def __ge__(self, other): return self._binary(">=", other)
-    def __eq__(self, other): return self._binary("==", other)  # type: ignore[override]
-    def __ne__(self, other): return self._binary("!=", other)  # type: ignore[override]
+    def __eq__(self, other): return self._binary("==", other)
+    def __ne__(self, other): return self._binary("!=", other)
     def __and__(self, other): return self._binary("and", other)
     def __rand__(self, other): return self._binary("and", other, True)
 
@@ -115,6 +116,18 @@ FORWARDS: dict[str, str] = {
     "log_sigmoid": "({0} if {0} != {0} else ({0} if {0} < 0.0 else 0.0) - math.log1p(math.exp(-abs({0}))))",
     "relu": "(0.0 if {0} < 0 else {0})",  # relu(-0.0) is -0.0 and relu(nan) nan, as in PyTorch
     "abs": "abs({0})", "id": "(+{0})",
+    "tan": "math.tan({0})", "arcsin": "math.asin({0})", "arccos": "math.acos({0})", "arctan": "math.atan({0})",
+    "sinh": "math.sinh({0})", "cosh": "math.cosh({0})", "log2": "math.log2({0})", "log10": "math.log10({0})",
+    "expm1": "math.expm1({0})",
+    "floor": "np.floor({0})", "ceil": "np.ceil({0})",  # numba's math.floor gives an int: no inf, no nan
+    "sign": "(1.0 if {0} > 0.0 else (-1.0 if {0} < 0.0 else 0.0))",  # 0 at -0.0 and nan, as PyTorch
+    "arctan2": "math.atan2({0}, {1})", "hypot": "math.hypot({0}, {1})",
+    "maximum": "({1} if ({0} < {1} or {1} != {1}) else {0})",  # nan wins; a tie gives {0}
+    "minimum": "({1} if ({1} < {0} or {1} != {1}) else {0})",
+    "//": "({0} // {1})",  # numba's floor division is Python's; a zero divisor gives {0} / 0
+    # PyTorch's remainder: fmod moved by the divisor where the signs differ (numba has no math.fmod)
+    "%": "(np.fmod({0}, {1}) + {1} if (np.fmod({0}, {1}) != 0.0 and ({1} < 0.0) != (np.fmod({0}, {1}) < 0.0)) "
+         "else np.fmod({0}, {1}))",
 }
 """Each op of fixed arity as an expression, ``{0}`` and ``{1}`` its inputs (a name or a
 read: naming one twice costs nothing); ``power_by`` ops and bce apart."""
@@ -139,6 +152,7 @@ CODE_MATH = SimpleNamespace(
     div=_written("/"),
     pow=_written("**"),
     pow_by_constant=lambda x, exponent: Code(_power_by_constant(literal(x), exponent)),
+    floor_divide=_written("//"),
     **{name: _written(name) for name in ops.UNARY_METHODS},
 )
 """The math namespace that writes source: the op table's rules, evaluated on ``Code``."""
@@ -352,7 +366,7 @@ def write_source(steps: Sequence) -> tuple[str, np.ndarray]:
 def require_numba() -> None:
     """Raise ``ImportError``, saying how to install it, where numba is missing."""
     if not numba_available():
-        raise ImportError("compile(..., backend='numba') needs numba: pip install 'autodiff[fast]' "
+        raise ImportError("compile(..., backend='numba') needs numba: pip install 'autodiff-scalar[fast]' "
                           "(or pip install numba)")
 
 
@@ -362,10 +376,10 @@ def _compiled(source: str) -> tuple[Callable, Callable]:
     same structure, reuses them (the index array is an argument, not part of the source)."""
     import numba
 
-    namespace = {"math": math, "np": np}
+    namespace: dict[str, Any] = {"math": math, "np": np}
     exec(source, namespace)  # noqa: S102 (op names and numbers from the op table only)
-    options = {"error_model": "numpy", "boundscheck": False}
-    return numba.njit(**options)(namespace["forward"]), numba.njit(**options)(namespace["backward"])
+    jit = numba.njit(error_model="numpy", boundscheck=False)
+    return jit(namespace["forward"]), jit(namespace["backward"])
 
 
 class Fused:

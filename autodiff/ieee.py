@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -41,6 +41,75 @@ sqrt = _ieee(math.sqrt, np.sqrt)
 sin = _ieee(math.sin, np.sin)
 cos = _ieee(math.cos, np.cos)
 tanh = math.tanh  # never raises; exactly +-1 in the tails
+tan = _ieee(math.tan, np.tan)
+arcsin = _ieee(math.asin, np.arcsin)
+arccos = _ieee(math.acos, np.arccos)
+arctan = math.atan  # never raises
+sinh = _ieee(math.sinh, np.sinh)
+cosh = _ieee(math.cosh, np.cosh)
+log2 = _ieee(math.log2, np.log2)
+log10 = _ieee(math.log10, np.log10)
+expm1 = _ieee(math.expm1, np.expm1)
+arctan2 = math.atan2  # never raises; C99's signed zeros and infinities, as PyTorch
+hypot = _ieee(math.hypot, np.hypot)
+fmod = _ieee(math.fmod, np.fmod)
+# Python's a // b is PyTorch's floor division (both from fmod, exact where floor(a / b)
+# rounds: 1 // 0.1 is 9); it raises only for b == 0, where both give a / b.
+floor_divide = _ieee(operator.floordiv, np.divide)
+
+
+def _rounded(whole: Callable[[float], int]) -> Callable[[float], float]:
+    """floor or ceil as a float: inf and nan stay, and a zero keeps x's sign
+    (ceil(-0.5) is -0.0, as IEEE's and PyTorch's)."""
+
+    def function(x: float) -> float:
+        if not math.isfinite(x):
+            return x
+        return float(whole(x)) or math.copysign(0.0, x)
+
+    function.__name__ = whole.__name__
+    return function
+
+
+floor = _rounded(math.floor)
+ceil = _rounded(math.ceil)
+
+
+def remainder(a: float, b: float) -> float:
+    """a % b with the sign of b, as PyTorch's remainder: fmod(a, b), moved by b when the
+    signs differ. A zero keeps fmod's sign (remainder(-4, 2) is -0.0, where Python's %
+    gives 0.0); a zero divisor gives nan, where Python raises.
+
+    >>> remainder(-5.0, 3.0), remainder(5.0, -3.0), remainder(1.0, 0.0)
+    (1.0, -1.0, nan)
+    """
+    r = fmod(a, b)
+    return r + b if r != 0 and (b < 0) != (r < 0) else r
+
+
+def remainder_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    r = np.fmod(a, b)
+    return np.where((r != 0) & ((b < 0) != (r < 0)), r + b, r)
+
+
+def maximum(a: float, b: float) -> float:
+    """The larger, as PyTorch's maximum: nan if either is nan, ``a`` on a tie (so that
+    maximum(-0.0, 0.0) is -0.0)."""
+    return b if a < b or math.isnan(b) else a
+
+
+def minimum(a: float, b: float) -> float:
+    """The smaller, as PyTorch's minimum: nan if either is nan, ``a`` on a tie."""
+    return b if b < a or math.isnan(b) else a
+
+
+# numpy's maximum and minimum give b on a tie: the sign of a zero would differ.
+def maximum_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.where((a < b) | np.isnan(b), b, a)
+
+
+def minimum_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.where((b < a) | np.isnan(b), b, a)
 
 
 def power_by_constant(x: float, exponent: float) -> float:
@@ -68,7 +137,7 @@ def power_by_constant(x: float, exponent: float) -> float:
     return power(x, exponent)
 
 
-_BY_PRODUCTS = {
+_BY_PRODUCTS: dict[float, Callable[[np.ndarray], np.ndarray]] = {
     2.0: lambda x: x * x,
     3.0: lambda x: x * x * x,
     -1.0: lambda x: 1.0 / x,

@@ -4,9 +4,9 @@ Every ``Value`` keeps its own number and gradient (``_data`` and ``grad``, two s
 the scalar engine reads them where they are. What loops over many leaves at once, an
 optimizer or a compiled program, keeps flat numpy buffers of its own and moves numbers
 between them and the leaves with ``LeafArrays``: one pass over the leaves per read or
-write (a list comprehension over the slots, faster than ``map`` with a getter), and no
-copy of a number that outlives the call. So nothing about how a loop lays its buffers out is kept in a
-``Value``, and no object ever changes its class.
+write (a list comprehension over the slots, faster than ``map`` with a getter), and
+no copy of a number that outlives the call. So nothing about how a loop lays its
+buffers out is kept in a ``Value``, and no object ever changes its class.
 
 Threads: every write of leaves' gradients the engine makes (``backward``'s, a compiled
 program's, ``LeafArrays``') holds ``gradient_lock``, one lock for the process, once per
@@ -17,11 +17,12 @@ many numbers hold ``numbers_lock``. Reads take no lock.
 from __future__ import annotations
 
 import threading
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from .value import Value
+from .arguments import described, values_list
+from .value import Value, to_float
 
 # Held while gradients are written into leaves (a read-add-write of a leaf's .grad is
 # several steps, and other threads may run between them), and by a backward pass
@@ -36,8 +37,6 @@ gradient_lock = threading.RLock()
 # own: a backward pass writes no number, and an optimizer stepping in one thread must not
 # wait for the passes of others, which hold gradient_lock most of the time.
 numbers_lock = threading.RLock()
-
-_is_value = Value.__instancecheck__
 
 
 class LeafArrays:
@@ -54,12 +53,7 @@ class LeafArrays:
     """
 
     def __init__(self, leaves: Iterable[Value]) -> None:
-        self.values = tuple(leaves)
-        if all(map(_is_value, self.values)):  # the common case, checked in C
-            return
-        for i, leaf in enumerate(self.values):
-            if not isinstance(leaf, Value):
-                raise TypeError(f"item {i} is a {type(leaf).__name__}, not a Value")
+        self.values = tuple(values_list(leaves, "leaves", "LeafArrays"))
 
     def __len__(self) -> int:
         return len(self.values)
@@ -74,8 +68,29 @@ class LeafArrays:
 
     def read_grad(self) -> np.ndarray:
         """Every leaf's gradient, as a new array (read without the lock: a pass another
-        thread is writing meanwhile may be in some leaves' numbers and not yet in others')."""
-        return np.fromiter([leaf.grad for leaf in self.values], float, len(self.values))
+        thread is writing meanwhile may be in some leaves' numbers and not yet in others').
+
+        A leaf whose ``.grad`` is None (no gradient yet) or not a number raises
+        ``ValueError`` naming it (numpy would read None as nan).
+        """
+        try:
+            grads = np.fromiter([leaf.grad for leaf in self.values], float, len(self.values))
+        except (TypeError, ValueError):
+            grads = None
+        if grads is None or np.isnan(grads).any():  # a nan may be a None read as nan
+            for i, leaf in enumerate(self.values):
+                if leaf.grad is None:
+                    raise ValueError(f"leaf {i} ({leaf.label or 'unlabelled'}) has no gradient yet "
+                                     "(its .grad is None): run backward() through it first, "
+                                     "or set its .grad to 0.0")
+                if type(leaf.grad) is not float:
+                    try:
+                        to_float(leaf.grad, f".grad of leaf {i} ({leaf.label or 'unlabelled'})")
+                    except TypeError as error:
+                        raise ValueError(str(error)) from None
+            if grads is None:  # every gradient reads as a number one by one, but not all at once
+                raise ValueError("the leaves' gradients could not be read as numbers")
+        return grads
 
     def write_data(self, data: np.ndarray | Sequence[float]) -> None:
         """Give every leaf its new number: ``data[i]`` to the i-th leaf."""
@@ -90,7 +105,8 @@ class LeafArrays:
         amounts = self._one_per_leaf(grad, "add_grad").tolist()
         with gradient_lock:
             for leaf, amount in zip(self.values, amounts):
-                leaf.grad += amount
+                current = leaf.grad  # None: no gradient yet, so this is the first
+                leaf.grad = amount if current is None else current + amount
 
     def zero_grad(self) -> None:
         """Set every leaf's gradient to 0 (between two backward passes of other threads,
@@ -98,7 +114,10 @@ class LeafArrays:
         zero_grads(self.values)
 
     def _one_per_leaf(self, numbers: np.ndarray | Sequence[float], what: str) -> np.ndarray:
-        numbers = np.asarray(numbers, dtype=float)
+        try:
+            numbers = np.asarray(numbers, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{what} needs {len(self.values)} numbers, one per leaf, got {described(numbers)}") from None
         if numbers.shape != (len(self.values),):
             raise ValueError(f"{what} needs {len(self.values)} numbers, one per leaf, got shape {numbers.shape}")
         return numbers

@@ -9,7 +9,8 @@ number alone. Names come in already shown as text; numbers are formatted here.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+import math
+from collections.abc import Callable, Sequence
 
 from .value import Value
 
@@ -124,6 +125,47 @@ def _relu_rule(node, k, name, out, values):
     return f"1 if {name(0)} > 0, else 0", f"{1 if on else 0}, as {number(values[0])} {'>' if on else '≤'} 0"
 
 
+def _arctan2_rule(node, k, name, out, values):
+    """d/dy of arctan2(y, x) is x/(y² + x²); d/dx is −y/(y² + x²)."""
+    y, x = name(0), name(1)
+    squares = f"{_grouped(values[0])}² + {_grouped(values[1])}²"
+    if k == 0:
+        return f"{x}/({y}² + {x}²)", f"{_grouped(values[1])}/({squares})"
+    return f"−{y}/({y}² + {x}²)", f"−{_grouped(values[0])}/({squares})"
+
+
+def _hypot_rule(node, k, name, out, values):
+    return f"{name(k)}/{out}", f"{_grouped(values[k])}/{number(node.data)}"
+
+
+def _chosen(larger: bool):
+    """maximum's rule (minimum's, for ``larger`` false): 1 for the input chosen, 0 for the
+    other, ½ each on a tie; the numbers say which and why, as relu's do."""
+    wins, loses = (">", "<") if larger else ("<", ">")
+
+    def rule(node, k, name, out, values):
+        me, other = values[k], values[1 - k]
+        share, relation = ("1", wins) if (me > other if larger else me < other) else (
+            ("½", "=") if me == other else ("0", loses))
+        if math.isnan(me) or math.isnan(other):  # nan: PyTorch passes the gradient to both
+            share, relation = "1", "?"
+        formula = f"1 if {name(k)} {wins} {name(1 - k)}, ½ if equal, else 0"
+        return formula, f"{share}, as {number(me)} {relation} {number(other)}"
+    return rule
+
+
+def _mod_rule(node, k, name, out, values):
+    """a % b = a − b⌊a/b⌋: d/da = 1, d/db = −⌊a/b⌋ (Python's floor division)."""
+    if k == 0:
+        return "1", "1"
+    return f"−⌊{name(0)}/{name(1)}⌋", f"−⌊{_grouped(values[0])}/{_grouped(values[1])}⌋"
+
+
+def _flat(node, k, name, out, values):
+    """floor, ceil, sign and //: flat between their steps, as PyTorch differentiates them."""
+    return "0", "0"
+
+
 _RULES: dict[str, Callable] = {
     "+": _sum_rule, "sum": _sum_rule, "id": _sum_rule, "-": _sub_rule, "*": _mul_rule,
     "/": _div_rule, "**": _pow_rule, "w·x+b": _neuron_rule, "dot": _neuron_rule,
@@ -140,6 +182,18 @@ _RULES: dict[str, Callable] = {
     "softplus": _unary("sigmoid({x})", lambda a, x: f"sigmoid({number(x)})"),
     "log_sigmoid": _unary("1 − sigmoid({x})", lambda a, x: f"1 − sigmoid({number(x)})"),
     "abs": _unary("sign({x})", lambda a, x: f"sign({number(x)})"),
+    "tan": _unary("1 + {out}²", lambda a, x: f"1 + {_grouped(a)}²"),
+    "arcsin": _unary("1/√(1 − {x}²)", lambda a, x: f"1/√(1 − {_grouped(x)}²)"),
+    "arccos": _unary("−1/√(1 − {x}²)", lambda a, x: f"−1/√(1 − {_grouped(x)}²)"),
+    "arctan": _unary("1/(1 + {x}²)", lambda a, x: f"1/(1 + {_grouped(x)}²)"),
+    "sinh": _unary("cosh {x}", lambda a, x: f"cosh {_grouped(x)}"),
+    "cosh": _unary("sinh {x}", lambda a, x: f"sinh {_grouped(x)}"),
+    "log2": _unary("1/({x}·ln 2)", lambda a, x: f"1/({_grouped(x)} × ln 2)"),
+    "log10": _unary("1/({x}·ln 10)", lambda a, x: f"1/({_grouped(x)} × ln 10)"),
+    "expm1": _unary("{out} + 1", lambda a, x: f"{number(a)} + 1"),
+    "floor": _flat, "ceil": _flat, "sign": _flat, "//": _flat,
+    "arctan2": _arctan2_rule, "hypot": _hypot_rule, "maximum": _chosen(True), "minimum": _chosen(False),
+    "%": _mod_rule,
 }
 
 

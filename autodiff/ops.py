@@ -16,10 +16,16 @@ a small math namespace ``m``, so that one rule serves every use:
 
 Inside a rule, ``+ - *`` and unary ``-`` are written as operators (floats, arrays and
 ``Value``s all have them); division and powers go through ``m.div``, ``m.pow`` (a
-``Value`` exponent) and ``m.pow_by_constant`` (a number), because Python raises on
-``1.0 / 0.0`` where IEEE 754 (and PyTorch) give ``inf``. Branches look at ``m.data(x)``
+``Value`` exponent), ``m.pow_by_constant`` (a number) and ``m.floor_divide``, because
+Python raises on ``1.0 / 0.0`` where IEEE 754 (and PyTorch) give ``inf``. Branches look at ``m.data(x)``
 (the plain number) and choose with ``m.select``: derivatives of piecewise functions are
 chosen by the data, never differentiated through.
+
+Forward mode (``forward.py``) pushes tangents with the same rules: for one input, the
+local derivative times the tangent, or an ``input_grads`` rule given the tangent as its
+gradient (for one input that is the same linear map, in PyTorch's form). An op whose
+PyTorch forward-mode formula is neither of these sums also has a ``tangent`` rule,
+``tangent(m, out, tangents, *inputs)``, each tangent None where that input has none.
 
 Each op has two forwards with the same numerics (``ieee.py``): ``forward`` on floats and
 ``batched`` on arrays of shape (k, N), one per input. An op of any arity (sum, dot)
@@ -34,18 +40,18 @@ from __future__ import annotations
 import functools
 import itertools
 import operator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Callable
 
 import numpy as np
 
 from . import ieee
 
-
 FLOAT_MATH = SimpleNamespace()
 """The math namespace of the first-order pass: plain floats (filled below, once the
 table's unary ops exist; every op binds its rule to it as it is made)."""
+ARRAY_MATH: SimpleNamespace  # compile's math namespace, made below (sign's batched forward uses it)
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,10 @@ class Op:
     local_grads: Callable[..., tuple] | None = None
     input_grads: Callable[..., tuple] | None = None
     exponent: float | None = None  # x ** exponent's constant (``power_by``), for backends that write source
+    tangent: Callable[..., object] | None = None  # forward mode's rule, where PyTorch's form needs one
+    # Set by __post_init__ (below), not given.
+    float_local: Callable[..., tuple] | None = field(init=False, repr=False, compare=False)
+    float_input_grads: Callable[..., tuple] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if (self.local_grads is None) == (self.input_grads is None):
@@ -74,16 +84,16 @@ class Op:
         # node. ``float_local(out, *inputs)`` for a local_grads rule, else
         # ``float_input_grads(out, grad, *inputs)`` (fixed-arity ops; None for the others).
         fixed = self.arity is not None
-        object.__setattr__(self, "float_local", fixed and self.local_grads and functools.partial(
-            self.local_grads, FLOAT_MATH) or None)
-        object.__setattr__(self, "float_input_grads", fixed and self.input_grads and functools.partial(
-            self.input_grads, FLOAT_MATH) or None)
+        object.__setattr__(self, "float_local", (fixed and self.local_grads and functools.partial(
+            self.local_grads, FLOAT_MATH)) or None)
+        object.__setattr__(self, "float_input_grads", (fixed and self.input_grads and functools.partial(
+            self.input_grads, FLOAT_MATH)) or None)
 
     def rule(self, m, out, inputs):
         """d out / d input for each of ``inputs`` (a sequence, whatever the arity: spread
         out for a unary or binary op, passed whole to an op of any arity). An
         ``input_grads`` rule answers for an incoming gradient of 1."""
-        if self.input_grads is not None:
+        if self.local_grads is None:
             return self.grads(m, out, 1.0, inputs)
         return self.local_grads(m, out, *inputs) if self.arity is not None else self.local_grads(m, out, inputs)
 
@@ -139,6 +149,50 @@ def _sign(m, x):
     """sign(x) as PyTorch defines it for abs'(x): 0 at 0 and at nan."""
     x = m.data(x)
     return m.select(x > 0, 1.0, m.select(x < 0, -1.0, 0.0))
+
+
+def _zero_grads(m, out, grad, x):
+    # PyTorch's zeros_like(grad): 0 whatever the incoming gradient, inf and nan included
+    # (floor, ceil and sign are flat between their steps; x ** 0 is flat everywhere).
+    return (0.0,)
+
+
+def _arctan2_grads(m, out, grad, y, x):
+    # PyTorch's: grad * x / (y² + x²) and grad * -y / (y² + x²), each times the
+    # reciprocal, taken as 0 where y² + x² is 0 (at the origin, and where both squares
+    # underflow): the gradient there is grad * 0, not 0 * inf.
+    squares = y * y + x * x
+    reciprocal = m.select(m.data(squares) == 0, 0.0, m.div(1.0, squares))
+    return grad * x * reciprocal, grad * -y * reciprocal
+
+
+def _larger_grads(m, grad, a_, b_):
+    """PyTorch's gradients of maximum(a, b) for the numbers ``a_`` and ``b_``: grad to
+    the larger, 0 to the other, half each on a tie; where one is nan, grad to both."""
+    share = m.select(a_ == b_, grad * 0.5, grad)  # grad * 0.5 is grad / 2, to the bit
+    return m.select(a_ < b_, 0.0, share), m.select(a_ > b_, 0.0, share)
+
+
+def _larger_tangent(m, t_a, t_b, a_, b_):
+    """PyTorch's forward form of maximum(a, b) for the numbers ``a_`` and ``b_``:
+    t_b + w (t_a - t_b), w being 1 where a is larger, 0 where b is (or one is nan), 1/2
+    on a tie. A product, not a choice: an infinite tangent on the smaller input is nan."""
+    w = m.select(a_ == b_, 0.5, m.select(a_ > b_, 1.0, 0.0))
+    if t_b is None:
+        return w * t_a
+    if t_a is None:
+        return t_b - w * t_b
+    return t_b + w * (t_a - t_b)
+
+
+def _arctan2_tangent(m, out, tangents, y, x):
+    # PyTorch's forward form, (x t_y - y t_x) / (y² + x²), unguarded: nan at the origin.
+    t_y, t_x = tangents
+    if t_x is None:
+        return m.div(x * t_y, y * y + x * x)
+    if t_y is None:
+        return m.div(-(y * t_x), y * y + x * x)
+    return m.div(x * t_y - y * t_x, y * y + x * x)
 
 
 def _dot_grads(m, out, xs):
@@ -218,11 +272,25 @@ def _bce_batched(p, t):
     return _bce(ARRAY_MATH, p, t)
 
 
+def _div_tangent(m, out, tangents, a, b):
+    # PyTorch's forward form, (t_a - t_b out) / b: one division, so that a tangent of 0 on
+    # b adds no 0 * inf where out / b overflows (a tiny b) and t_a / b is finite.
+    t_a, t_b = tangents
+    if t_b is None:
+        return m.div(t_a, b)
+    if t_a is None:
+        return m.div(-t_b * out, b)
+    return m.div(t_a - t_b * out, b)
+
+
 # --- the table ----------------------------------------------------------------------------
 ADD = Op("+", 2, operator.add, np.add, lambda m, out, a, b: (1.0, 1.0))
 SUB = Op("-", 2, operator.sub, np.subtract, lambda m, out, a, b: (1.0, -1.0))
 MUL = Op("*", 2, operator.mul, np.multiply, lambda m, out, a, b: (b, a))
-DIV = Op("/", 2, ieee.div, np.divide, input_grads=lambda m, out, grad, a, b: (m.div(grad, b), -grad * m.div(out, b)))
+DIV = Op(
+    "/", 2, ieee.div, np.divide, input_grads=lambda m, out, grad, a, b: (m.div(grad, b), -grad * m.div(out, b)),
+    tangent=_div_tangent,
+)
 NEG = Op("neg", 1, operator.neg, np.negative, lambda m, out, x: (-1.0,))
 POW = Op("**", 2, ieee.power, np.power, input_grads=_pow_grads)
 EXP = Op("exp", 1, ieee.exp, np.exp, lambda m, out, x: (out,))
@@ -232,6 +300,19 @@ SQRT = Op("sqrt", 1, ieee.sqrt, np.sqrt, input_grads=lambda m, out, grad, x: (m.
 SIN = Op("sin", 1, ieee.sin, np.sin, lambda m, out, x: (m.cos(x),))
 COS = Op("cos", 1, ieee.cos, np.cos, lambda m, out, x: (-m.sin(x),))
 TANH = Op("tanh", 1, ieee.tanh, np.tanh, lambda m, out, x: (1.0 - out * out,))
+TAN = Op("tan", 1, ieee.tan, np.tan, lambda m, out, x: (1.0 + out * out,))
+# arcsin' = 1 / sqrt(1 - x²), PyTorch's rsqrt: inf at +-1, nan outside [-1, 1].
+ARCSIN = Op("arcsin", 1, ieee.arcsin, np.arcsin, lambda m, out, x: (m.pow_by_constant(1.0 - x * x, -0.5),))
+ARCCOS = Op("arccos", 1, ieee.arccos, np.arccos, lambda m, out, x: (-m.pow_by_constant(1.0 - x * x, -0.5),))
+ARCTAN = Op("arctan", 1, ieee.arctan, np.arctan, input_grads=lambda m, out, grad, x: (m.div(grad, x * x + 1.0),))
+SINH = Op("sinh", 1, ieee.sinh, np.sinh, lambda m, out, x: (m.cosh(x),))
+COSH = Op("cosh", 1, ieee.cosh, np.cosh, lambda m, out, x: (m.sinh(x),))
+EXPM1 = Op("expm1", 1, ieee.expm1, np.expm1, lambda m, out, x: (out + 1.0,))
+# PyTorch divides by x times its constants for log(2) and log(10), rounded once; its
+# log(10) is the double just below the nearest one (math.log(10.0), 2.302585092994046).
+_LN2, _LN10 = 0.6931471805599453, 2.3025850929940456
+LOG2 = Op("log2", 1, ieee.log2, np.log2, input_grads=lambda m, out, grad, x: (m.div(grad, x * _LN2),))
+LOG10 = Op("log10", 1, ieee.log10, np.log10, input_grads=lambda m, out, grad, x: (m.div(grad, x * _LN10),))
 SIGMOID = Op(
     "sigmoid", 1, ieee.sigmoid, ieee.sigmoid_array, input_grads=lambda m, out, grad, x: (grad * (1.0 - out) * out,)
 )
@@ -244,6 +325,9 @@ RELU = Op(
     input_grads=lambda m, out, grad, x: (m.select(m.data(out) <= 0, 0.0, grad),),
 )
 ABS = Op("abs", 1, abs, np.abs, lambda m, out, x: (_sign(m, x),))
+SIGN = Op("sign", 1, lambda x: _sign(FLOAT_MATH, x), lambda x: _sign(ARRAY_MATH, x), input_grads=_zero_grads)
+FLOOR = Op("floor", 1, ieee.floor, np.floor, input_grads=_zero_grads)
+CEIL = Op("ceil", 1, ieee.ceil, np.ceil, input_grads=_zero_grads)
 IDENTITY = Op("id", 1, float, np.positive, lambda m, out, x: (1.0,))
 LEAF = Op("", 0, float, np.positive, lambda m, out: ())  # what a leaf reports as its op: none
 
@@ -262,6 +346,21 @@ LOGSUMEXP = Op(
     "logsumexp", None, ieee.logsumexp, ieee.logsumexp_array,
     lambda m, out, xs: m.each(lambda x: m.exp(x - out), xs),
 )
+ARCTAN2 = Op("arctan2", 2, ieee.arctan2, np.arctan2, input_grads=_arctan2_grads, tangent=_arctan2_tangent)  # inputs: y, x
+HYPOT = Op(
+    "hypot", 2, ieee.hypot, np.hypot,
+    input_grads=lambda m, out, grad, a, b: (m.div(grad * a, out), m.div(grad * b, out)),  # nan at the origin
+)
+MAXIMUM = Op("maximum", 2, ieee.maximum, ieee.maximum_array,
+             input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(a), m.data(b)),
+             tangent=lambda m, out, tangents, a, b: _larger_tangent(m, tangents[0], tangents[1], m.data(a), m.data(b)))
+MINIMUM = Op("minimum", 2, ieee.minimum, ieee.minimum_array,  # maximum's, each comparison turned round
+             input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(b), m.data(a)),
+             tangent=lambda m, out, tangents, a, b: _larger_tangent(m, tangents[0], tangents[1], m.data(b), m.data(a)))
+# a // b, flat between its steps: gradient 0 for both, whatever the incoming one (PyTorch's).
+FLOOR_DIVIDE = Op("//", 2, ieee.floor_divide, np.floor_divide, input_grads=lambda m, out, grad, a, b: (0.0, 0.0))
+# a % b = a - b (a // b), with the sign of b (PyTorch's remainder): d/da = 1, d/db = -(a // b).
+MOD = Op("%", 2, ieee.remainder, ieee.remainder_array, lambda m, out, a, b: (1.0, -m.floor_divide(a, b)))
 BCE = Op("bce", 2, _bce_forward, _bce_batched, input_grads=_bce_grads)  # inputs: probability, target
 
 # Entry ``index`` of a list, the index being a Value too (a class given per sample):
@@ -271,7 +370,8 @@ PICK = Op("pick", None, _pick, _pick_array, input_grads=_pick_grads)
 
 UNARY_METHODS = {
     op.name: op
-    for op in (EXP, LOG, LOG1P, SQRT, SIN, COS, TANH, SIGMOID, SOFTPLUS, LOG_SIGMOID, RELU)
+    for op in (EXP, LOG, LOG1P, SQRT, SIN, COS, TANH, SIGMOID, SOFTPLUS, LOG_SIGMOID, RELU,
+               TAN, ARCSIN, ARCCOS, ARCTAN, SINH, COSH, LOG2, LOG10, EXPM1, FLOOR, CEIL, SIGN)
 }
 """The ops a ``Value`` offers as methods of the same name: ``x.exp()``, ``x.relu()``..."""
 
@@ -286,9 +386,6 @@ def power_by(exponent: float) -> Op:
     ('**2', 9.0)
     """
 
-    def zero(m, out, grad, x):  # as PyTorch: x ** 0 has gradient 0 everywhere, whatever grad
-        return (0.0,)
-
     def local_grads(m, out, x):
         return (exponent * m.pow_by_constant(x, exponent - 1.0),)
 
@@ -296,7 +393,7 @@ def power_by(exponent: float) -> Op:
         f"**{exponent:g}", 1,
         lambda x: ieee.power_by_constant(x, exponent),
         lambda x: ieee.power_by_constant_array(x, exponent),
-        **({"input_grads": zero} if exponent == 0 else {"local_grads": local_grads}),
+        **({"input_grads": _zero_grads} if exponent == 0 else {"local_grads": local_grads}),
         exponent=exponent,
     )
 
@@ -329,6 +426,7 @@ vars(FLOAT_MATH).update(
     div=ieee.div,
     pow=ieee.power,
     pow_by_constant=ieee.power_by_constant,
+    floor_divide=ieee.floor_divide,
     **{name: op.forward for name, op in UNARY_METHODS.items()},
 )
 
@@ -342,6 +440,7 @@ ARRAY_MATH = SimpleNamespace(
     div=np.divide,
     pow=np.power,
     pow_by_constant=ieee.power_by_constant_array,
+    floor_divide=np.floor_divide,
     **{name: op.batched for name, op in UNARY_METHODS.items()},
 )
 """The math namespace of compiled programs: numpy arrays, one entry per sample."""

@@ -34,19 +34,20 @@ import functools
 import inspect
 import operator
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Literal, overload
 
 import numpy as np
 
 from . import ops
+from .arguments import described, values_list
 from .backward import topological_order
 from .leaves import LeafArrays, slice_if_consecutive
 from .tracing import Guard, evaluate, trace
 from .value import Value
 
-
-Rows = "np.ndarray | slice"  # the rows of some nodes: a slice where they lie side by side
+Rows = np.ndarray | slice  # the rows of some nodes: a slice where they lie side by side
 Call = Callable[[], object]
 
 
@@ -88,7 +89,12 @@ class _Group:
             stacked = self._stacked(values)
             in_rows = self.in_rows
             gather = functools.partial(np.take, values, in_rows, axis=0, out=stacked)
-            return [lambda: (gather(), np.copyto(out, batched(stacked)))]
+
+            def gather_and_run() -> None:
+                gather()
+                np.copyto(out, batched(stacked))
+
+            return [gather_and_run]
         if not all(isinstance(rows, slice) for rows in inputs):
             return [lambda: np.copyto(out, batched(*[values[rows] for rows in inputs]))]
         ins = [values[rows] for rows in inputs]
@@ -153,13 +159,13 @@ class _Sink:
     def take(self, amount: np.ndarray | float) -> None:
         """Add ``amount`` to the rows (write it, where it is their first gradient)."""
         if self.overwrite:
-            self.view[...] = amount
+            self.view[...] = amount  # type: ignore[index]  # a view: overwrite is only set with one (__init__)
         elif self.view is not None:
             self.view += amount
         elif self.unique:
             self.grads[self.rows] += amount
         else:
-            _add_at(self.grads, self.rows, np.broadcast_to(amount, (len(self.rows), self.grads.shape[1])))
+            _add_at(self.grads, self.rows, np.broadcast_to(amount, (len(self.rows), self.grads.shape[1])))  # type: ignore[arg-type]  # an array: a slice's rows are unique
 
     def calls(self, d: np.ndarray | float, out_grad: np.ndarray) -> list[Call]:
         """``receive`` for a d that stays what it is, as calls with their arrays bound
@@ -234,12 +240,13 @@ class _Layer:
         if self._overwrite_b:
             calls.append(functools.partial(np.add.reduce, out_grad, axis=1, out=self._b_grad))
         elif self.b_index is not None:
-            calls.append(lambda: _add_into(static_grads, self.b_index, self._b_grad, np.add.reduce(out_grad, axis=1)))
+            b_index = self.b_index
+            calls.append(lambda: _add_into(static_grads, b_index, self._b_grad, np.add.reduce(out_grad, axis=1)))
         x_grad = _Sink(grads, x_rows, self.distinct, self._overwrite_x)
         if x_grad.overwrite and self._w is not None:
             calls.append(functools.partial(np.matmul, self._w.T, out_grad, out=x_grad.view))
         else:
-            calls.append(lambda: x_grad.take(self._weights_used.T @ out_grad))
+            calls.append(lambda: x_grad.take(self._weights_used.T @ out_grad))  # type: ignore[union-attr]  # set by the forward pass (product) before any backward
         return calls
 
 
@@ -264,7 +271,7 @@ def _unique_runs(rows: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
     >>> [(start, stop) for start, stop, _ in _unique_runs(np.array([0, 1, 2, 0, 1, 2, 3]))]
     [(0, 3), (3, 7)]
     """
-    runs, start, seen = [], 0, set()
+    runs, start, seen = [], 0, set[int]()
     for position, row in enumerate(rows.tolist()):
         if row in seen:
             runs.append((start, position, rows[start:position]))
@@ -282,7 +289,7 @@ def _add_into(vector: np.ndarray, index: np.ndarray, view: np.ndarray | None, am
         _add_at(vector, index.ravel(), amounts.ravel())
 
 
-def _add_at(target: np.ndarray, rows: Rows, amounts: np.ndarray) -> None:
+def _add_at(target: np.ndarray, rows: np.ndarray, amounts: np.ndarray) -> None:
     """target[rows] += amounts, where a row may appear more than once. numpy's add.at is
     fast on 1-D arrays only: a batch of one (the static part) is added as one."""
     if target.ndim == 2 and target.shape[1] == 1:
@@ -378,7 +385,7 @@ class Program:
         self._static_rows = np.array([row[node] for node in in_rows], dtype=np.intp)
         self._static_row_index = np.array([static_index[node] for node in in_rows], dtype=np.intp)
         # In backward order, which steps give rows their first gradient (see _Group.plan).
-        written, written_static = {self._output_row}, set()
+        written, written_static = {self._output_row}, set[int]()
         for step in reversed(self._steps):
             step.plan(written, written_static)
         written_static.update(self._static_row_index.tolist())
@@ -399,13 +406,14 @@ class Program:
 
     def __call__(self, *columns: np.ndarray | float) -> np.ndarray:
         """The output for every sample: one column (1-D array, or a number for all) per input."""
-        columns, n, whole = self._columns(columns)
+        arrays, n, whole = self._columns(columns)
         with self._running(), np.errstate(all="ignore"):
             self._before_call()
             self._ran_in = None  # until this call's forward pass is whole: backward needs it
             if self._sample_values.shape[1] != n:
                 # numba's loop runs sample by sample: each sample's rows side by side.
-                shape, order = (self._row_count, n), "F" if self._fused is not None else "C"
+                shape = (self._row_count, n)
+                order: Literal["C", "F"] = "F" if self._fused is not None else "C"
                 values, grads = np.empty(shape, order=order), np.empty(shape, order=order)
                 self._sample_values, self._sample_grads = values, grads
                 self._forward = _forward_calls(self._steps, values)
@@ -414,9 +422,9 @@ class Program:
             self._compute_static()
             values[self._static_rows] = self._static_values[self._static_row_index]
             if whole and isinstance(self._input_block, slice):  # rows side by side: one copy
-                values[self._input_block] = columns
+                values[self._input_block] = arrays
             else:
-                for row, column in zip(self._input_rows, columns):
+                for row, column in zip(self._input_rows, arrays):
                     values[row] = column
             if self._fused is None or self._fused.forward(values, self._static_values[:, 0]):
                 for call in self._forward:  # numpy's steps, or the ones that say what numba refused
@@ -434,6 +442,8 @@ class Program:
         >>> program(np.array([1.0, 3.0])).tolist(), program.values_of(square).tolist()
         ([2.0, 10.0], [1.0, 9.0])
         """
+        if not isinstance(node, Value):
+            raise TypeError(f"values_of takes a node of the program's graph (a Value), got {described(node)}")
         with self._running():
             if self._ran_in is None:
                 raise RuntimeError("run the program on a batch before reading its values")
@@ -539,7 +549,10 @@ class Program:
         """d loss / d output for each sample: the weights, or 1/N for every one (the mean)."""
         if weights is None:
             return 1.0 / n
-        weights = np.asarray(weights, dtype=float)
+        try:
+            weights = np.asarray(weights, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"weights must be numbers, one per sample ({n}), got {described(weights)}") from None
         if weights.shape != (n,):
             raise ValueError(f"weights must have one number per sample ({n}), got shape {weights.shape}")
         return weights
@@ -632,6 +645,12 @@ class TracedProgram(Program):
         return all(guard.holds([numbers[node] for node in guard.nodes]) for guard in self._guards)
 
 
+@overload
+def compile(output: Value, inputs: Sequence[Value], backend: str = "numpy") -> Program: ...  # noqa: A001
+@overload
+def compile(  # noqa: A001
+    output: Callable[..., Value], inputs: int | Sequence[str] | None = None, backend: str = "numpy"
+) -> TracedProgram: ...
 def compile(  # noqa: A001 (autodiff.compile)
     output: Value | Callable[..., Value], inputs: Sequence[Value] | int | Sequence[str] | None = None,
     backend: str = "numpy",
@@ -654,7 +673,7 @@ def compile(  # noqa: A001 (autodiff.compile)
     Either way every other leaf is read from its ``.data`` at each call, so optimizer
     updates flow in without recompiling.
 
-    ``backend="numba"`` (numba installed: ``pip install autodiff[fast]``) runs each pass
+    ``backend="numba"`` (numba installed: ``pip install 'autodiff-scalar[fast]'``) runs each pass
     over the samples as one native loop instead of one numpy call per step: the same
     numbers to rounding, seconds to compile, once per program structure and process
     (``fused.py``). The default, ``"numpy"``, needs nothing more.
@@ -668,9 +687,9 @@ def compile(  # noqa: A001 (autodiff.compile)
     if isinstance(output, Value):
         if inputs is None:
             raise TypeError("compile(output, inputs): name the leaves that take one value per sample")
-        return Program(output, inputs, backend)
+        return Program(output, inputs, backend)  # type: ignore[arg-type]  # Program checks them (_check_inputs)
     if callable(output):
-        return TracedProgram(output, inputs, backend)
+        return TracedProgram(output, inputs, backend)  # type: ignore[arg-type]  # as does TracedProgram (_input_names)
     raise TypeError(f"compile takes a Value (a graph) or a function to trace, got {type(output).__name__}")
 
 
@@ -679,8 +698,8 @@ BACKENDS = ("numpy", "numba")
 
 
 def _check_backend(backend: str) -> str:
-    if backend not in BACKENDS:
-        raise ValueError(f"compile's backend is one of {', '.join(map(repr, BACKENDS))}, got {backend!r:.60}")
+    if not isinstance(backend, str) or backend not in BACKENDS:  # str first: an array has no `in`
+        raise ValueError(f"compile's backend is one of {', '.join(map(repr, BACKENDS))}, got {described(backend)}")
     if backend == "numba":
         from .fused import require_numba
         require_numba()
@@ -730,10 +749,8 @@ def _input_names(function: Callable, inputs: int | Sequence[str] | None) -> list
 
 
 def _check_inputs(inputs: Sequence[Value], in_graph: set[Value] | None) -> list[Value]:
-    inputs = [inputs] if isinstance(inputs, Value) else list(inputs)
+    inputs = [inputs] if isinstance(inputs, Value) else values_list(inputs, "inputs", "compile")
     for i, x in enumerate(inputs):
-        if not isinstance(x, Value):
-            raise TypeError(f"inputs[{i}] must be a Value, got {type(x).__name__}")
         if x.parents:
             raise ValueError(f"inputs[{i}] ({x.label or x.op}) is computed by an op; inputs must be leaves")
         if in_graph is not None and x not in in_graph:
@@ -765,10 +782,18 @@ def _schedule(level: dict[Value, int], row: dict[Value, int], static_index: dict
     return steps
 
 
+def _new_rows(nodes: list[Value], row: dict[Value, int]) -> slice:
+    """The rows of one level's nodes, handed out now, side by side: a slice, so that a
+    step's output is written into the buffer through a view (an index array would copy)."""
+    rows = slice_if_consecutive([row[node] for node in nodes])
+    if not isinstance(rows, slice):
+        raise RuntimeError("compile gave one level's nodes rows apart (a bug in autodiff: please report it)")
+    return rows
+
+
 def _as_group(nodes: list[Value], row: dict[Value, int]) -> _Group:
     in_rows = np.array([[row[p] for p in n.parents] for n in nodes], dtype=np.intp).T.copy()
-    out = slice_if_consecutive([row[n] for n in nodes])
-    return _Group(nodes[0]._op, out, [slice_if_consecutive(r) for r in in_rows], in_rows,
+    return _Group(nodes[0]._op, _new_rows(nodes, row), [slice_if_consecutive(r) for r in in_rows], in_rows,
                   [len(set(r.tolist())) == len(r) for r in in_rows])
 
 
@@ -785,7 +810,7 @@ def _as_layer(nodes: list[Value], row: dict[Value, int], static: dict[Value, int
             return None
     x_rows = [row[x] for x in xs]
     return _Layer(
-        slice_if_consecutive([row[node] for node in nodes]),
+        _new_rows(nodes, row),
         slice_if_consecutive(x_rows),
         np.array([[static[w] for w in node.parents[:n]] for node in nodes], dtype=np.intp),
         np.array([static[node.parents[-1]] for node in nodes], dtype=np.intp) if op is ops.LINEAR else None,

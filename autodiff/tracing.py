@@ -26,8 +26,9 @@ import linecache
 import math
 import os
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from types import FrameType
 
 from . import ops
 from .value import Value, tracing
@@ -50,7 +51,7 @@ class Guard:
 
     nodes: tuple[Value, ...]
     test: Callable[..., object]
-    seen: object
+    seen: float  # the number read, or the comparison's outcome (a bool)
 
     def holds(self, numbers: Sequence[float]) -> bool:
         now = self.test(*numbers)
@@ -112,7 +113,7 @@ class Tracer:
     def rule_reads(self, value: Value) -> None:
         """A derivative rule chooses by ``value``'s number (relu, abs, ** ...), as a
         gradient taken inside the traced function builds its graph."""
-        self.refuse(value, "differentiates a piecewise op (relu, abs, ** ...) at")
+        self.refuse(value, "differentiates a piecewise op (relu, abs, **, maximum, minimum, arctan2 ...) at")
 
     def _fail(self, what: str) -> None:
         where, source = _user_line()
@@ -180,7 +181,7 @@ def _described(value: Value, source: str) -> str:
 def _user_line() -> tuple[str, str]:
     """Where the user's code is: the innermost frame outside this package, as
     ("line N of FILE", "\\n    the source line") (the source empty when unknown)."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame = frame.f_back
     if frame is None:

@@ -13,15 +13,16 @@ import math
 import numbers
 import operator
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from types import SimpleNamespace
-from typing import Callable, Iterable, Iterator, Union
+from typing import Any
 
 import numpy as np
 
 from . import ops
 from .ops import Op
 
-Real = Union[int, float, np.integer, np.floating]
+Real = int | float | np.integer | np.floating
 """What a ``Value`` accepts as data, and what may stand beside one in an operator."""
 
 
@@ -46,7 +47,7 @@ def to_float(x: object, what: str = "Value data") -> float:
         try:
             return float(x)
         except OverflowError:  # an int beyond float range rounds to infinity, as IEEE does
-            return math.inf if x > 0 else -math.inf
+            return -math.inf if x < 0 else math.inf
     if isinstance(x, Value):
         raise TypeError(f"{what} must be a real number, got a Value (its number is v.data)")
     raise TypeError(f"{what} must be a real number, got {type(x).__name__} ({x!r:.40})")
@@ -57,8 +58,8 @@ class _GradMode(threading.local):
     # True or False; while compile traces a function, its tracer (true: recording on) or
     # the tracer's stand-in for recording off (false). Each thread starts recording,
     # whatever another thread does.
-    recording: object = True
-    tracer = None  # the tracer of the function compile is tracing in this thread, if any
+    recording: Any = True
+    tracer: Any = None  # the tracer of the function compile is tracing in this thread, if any
     leaf_op: Op = ops.LEAF  # the op of a leaf made now: a grad call's marker (leaves_marked)
 
 
@@ -156,6 +157,9 @@ class Value:
     # sum and dot) costs no extra object. Ops of any arity keep their tuple in _a.
     # _pass is the backward pass's own entry for the node (backward.py), apart from grad.
     __slots__ = ("_data", "grad", "label", "_op", "_a", "_b", "_pass", "__weakref__")
+    _a: Any  # a Value, or for an op of any arity the inputs' tuple, or None for a leaf
+    _b: Any  # a Value for a binary op, else None
+    _pass: Any
     __array_ufunc__ = None  # numpy defers to us: np.float64(2) * v calls v.__rmul__
 
     def __init__(self, data: Real, label: str = "") -> None:
@@ -208,16 +212,30 @@ class Value:
         extra += f", op={self.op!r}" if self.parents else ""
         return f"Value(data={self._data!r}, grad={self.grad!r}{extra})"
 
-    def backward(self, grad: Real = 1.0) -> None:
+    def backward(self, grad: Real = 1.0, *, gradient: Real | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
         """Fill ``.grad`` of every node of this graph with d self / d node, times ``grad``.
 
         Leaves accumulate across calls; every other node holds this pass's gradient.
+        PyTorch's keywords are understood: ``gradient`` is ``grad``; ``retain_graph`` changes
+        nothing (the graph is always kept); ``create_graph=True`` is refused with the way
+        to get derivatives as a graph.
 
         >>> x = Value(3.0); y = x * x; y.backward(); x.grad
         6.0
+        >>> y.backward(gradient=0.5, retain_graph=True); x.grad
+        9.0
         """
         from .backward import backward
 
+        if create_graph:
+            raise TypeError("backward(create_graph=True): backward() writes numbers into .grad; for "
+                            "gradients as Values to differentiate again, use "
+                            "autodiff.gradients(output, inputs, create_graph=True) or autodiff.grad(f)")
+        if gradient is not None:
+            if grad != 1.0:
+                raise TypeError("backward() got both grad and gradient (PyTorch's name for it); give one")
+            grad = gradient
         backward(self, grad)
 
     # operators: thin calls into the op table
@@ -253,6 +271,30 @@ class Value:
 
     def __rpow__(self, base: Real) -> Value:
         return _binary(ops.POW, base, self)
+
+    def __mod__(self, other: Value | Real) -> Value:
+        """``self % other`` with the sign of ``other``, as Python's ``%`` and PyTorch's
+        ``remainder``: d/dself = 1, d/dother = -(self // other). A zero divisor gives nan.
+
+        >>> (Value(-5.0) % 3).data, (Value(5.0) % -3).data, (Value(1.0) % 0).data
+        (1.0, -1.0, nan)
+        """
+        return _binary(ops.MOD, self, other)
+
+    def __rmod__(self, other: Real) -> Value:
+        return _binary(ops.MOD, other, self)
+
+    def __floordiv__(self, other: Value | Real) -> Value:
+        """``self // other``, as Python's floor division (``1 // 0.1`` is 9.0); its
+        gradient is 0 for both. A zero divisor gives self / 0 (inf, -inf or nan).
+
+        >>> (Value(7.0) // 2).data, (Value(-7.0) // 2).data
+        (3.0, -4.0)
+        """
+        return _binary(ops.FLOOR_DIVIDE, self, other)
+
+    def __rfloordiv__(self, other: Real) -> Value:
+        return _binary(ops.FLOOR_DIVIDE, other, self)
 
     def __neg__(self) -> Value:
         return _unary(ops.NEG, self)
@@ -315,10 +357,35 @@ class Value:
         return Value(self.data, self.label)
 
     def __float__(self) -> float:
+        """``float(v)`` is the number, as PyTorch's ``float(t)`` of a 0-d tensor: a plain
+        float, outside the graph. So ``math.exp(v)`` and ``np.array([v], dtype=float)``
+        give numbers too (``v.exp()`` is the op); see the README's idioms.
+
+        >>> float(Value(2.5)), math.exp(Value(0.0))
+        (2.5, 1.0)
+        """
         tracer = _mode.tracer
         if tracer is not None:
             tracer.refuse(self, "converts to float")
-        raise TypeError("float() of a Value would leave the graph behind; its number is v.data")
+        return self._data
+
+    def __int__(self) -> int:
+        """``int(v)``: the number truncated toward zero, as ``int`` of a float or a 0-d tensor.
+
+        >>> int(Value(-2.7))
+        -2
+        """
+        tracer = _mode.tracer
+        if tracer is not None:
+            tracer.refuse(self, "converts to int")
+        return int(self._data)
+
+    def __getattr__(self, name: str) -> object:
+        # Only names a Value lacks come here: a PyTorch name gets its equivalent.
+        hint = _TORCH_EQUIVALENTS.get(name)
+        if hint is None:
+            raise AttributeError(f"'Value' object has no attribute {name!r}")
+        raise AttributeError(f"'Value' object has no attribute {name!r}: {hint}")
 
     def __abs__(self) -> Value:
         return _unary(ops.ABS, self)
@@ -367,6 +434,72 @@ class Value:
     def log_sigmoid(self) -> Value:
         """log(sigmoid(self)), exact in both tails. ``Value(-1000.0).log_sigmoid().data == -1000.0``"""
         return _unary(ops.LOG_SIGMOID, self)
+
+    def tan(self) -> Value:
+        """Tangent (radians). ``Value(0.0).tan().data == 0.0``"""
+        return _unary(ops.TAN, self)
+
+    def arcsin(self) -> Value:
+        """Inverse sine: nan outside [-1, 1], an infinite gradient at +-1. ``Value(1.0).arcsin().data == math.pi / 2``"""
+        return _unary(ops.ARCSIN, self)
+
+    def arccos(self) -> Value:
+        """Inverse cosine: nan outside [-1, 1], an infinite gradient at +-1. ``Value(1.0).arccos().data == 0.0``"""
+        return _unary(ops.ARCCOS, self)
+
+    def arctan(self) -> Value:
+        """Inverse tangent. ``Value(math.inf).arctan().data == math.pi / 2``"""
+        return _unary(ops.ARCTAN, self)
+
+    def sinh(self) -> Value:
+        """Hyperbolic sine. ``Value(0.0).sinh().data == 0.0``"""
+        return _unary(ops.SINH, self)
+
+    def cosh(self) -> Value:
+        """Hyperbolic cosine. ``Value(0.0).cosh().data == 1.0``"""
+        return _unary(ops.COSH, self)
+
+    def log2(self) -> Value:
+        """Base-2 logarithm: log2(0) = -inf. ``Value(8.0).log2().data == 3.0``"""
+        return _unary(ops.LOG2, self)
+
+    def log10(self) -> Value:
+        """Base-10 logarithm: log10(0) = -inf. ``Value(1000.0).log10().data == 3.0``"""
+        return _unary(ops.LOG10, self)
+
+    def expm1(self) -> Value:
+        """e ** self - 1, exact for tiny self. ``Value(1e-20).expm1().data == 1e-20``"""
+        return _unary(ops.EXPM1, self)
+
+    def floor(self) -> Value:
+        """The largest whole number <= self, with gradient 0. ``Value(-2.5).floor().data == -3.0``"""
+        return _unary(ops.FLOOR, self)
+
+    def ceil(self) -> Value:
+        """The smallest whole number >= self, with gradient 0. ``Value(-2.5).ceil().data == -2.0``"""
+        return _unary(ops.CEIL, self)
+
+    def sign(self) -> Value:
+        """1, -1, or 0 (at +-0 and nan, as PyTorch), with gradient 0. ``Value(-3.0).sign().data == -1.0``"""
+        return _unary(ops.SIGN, self)
+
+
+# What a PyTorch user may type on a 0-d tensor that a Value has under another name, or
+# not at all (the README's idioms block lists the decisions).
+_ONE_NUMBER = "a Value is one number; v.item() or float(v) gives it"
+_TORCH_EQUIVALENTS = {
+    "tolist": _ONE_NUMBER,
+    "numpy": _ONE_NUMBER,
+    "shape": "a Value is one number (a 0-d tensor, in PyTorch's terms)",
+    "requires_grad": "every Value gets a gradient from backward(); v.detach() or no_grad() makes "
+                     "numbers that take no part, and a parameter left out of the optimizer's list stays fixed",
+    "requires_grad_": "every Value gets a gradient from backward(); nothing to switch on",
+    "grad_fn": "v.op names the op that made v and v.parents are its inputs",
+    "is_leaf": "a leaf has no parents: `not v.parents`",
+    "retain_grad": "backward() fills .grad of every node of the graph already",
+    "zero_": "to clear a gradient, set v.grad = 0.0 (or None), or call the optimizer's zero_grad()",
+    "clone": "a Value's number is a float: Value(v.item()) is a copy outside the graph, v.detach() too",
+}
 
 
 # --- making nodes ---------------------------------------------------------------------
@@ -446,7 +579,7 @@ def _made_otherwise(node: Value, op: Op, inputs: tuple[Value, ...], a: object, b
 
 def _operand(op: Op, x: object, a: object, b: object) -> Value:
     try:
-        return Value(x)
+        return Value(to_float(x))
     except TypeError:
         raise TypeError(
             f"unsupported operand type(s) for {op.name}: '{type(a).__name__}' and "
@@ -493,6 +626,7 @@ VALUE_MATH = SimpleNamespace(
     div=operator.truediv,
     pow=operator.pow,
     pow_by_constant=operator.pow,
+    floor_divide=operator.floordiv,
     **{name: getattr(Value, name) for name in ops.UNARY_METHODS},
 )
 """The math namespace of the higher-order pass: rules evaluated on ``Value``s."""

@@ -275,6 +275,8 @@ def run(scale: str) -> dict[str, float]:
           f"the one-sample graph not included)")
     figures = {name: timing.median for name, timing in timings.items()}
     figures["compile"] = compile_seconds
+    if "ours, compiled (numba) + nn.SGD" in IN_PROCESS:
+        figures["numba compile"] = numba_compile_time(X, y, by_scale(scale, 3, 2, 1))
     figures |= {f"fresh {name}": value for name, value in fresh.items() if name != "losses"}
     return figures
 
@@ -321,6 +323,18 @@ def _check_losses(X, y, fresh_losses: dict[str, list[float]]) -> None:
     for k in range(CHECKED_STEPS):
         check_same(f"two-moons loss at step {k + 1}", {name: values[k] for name, values in losses.items()
                                                        if values[k] is not None})
+
+
+def numba_compile_time(X, y, runs: int) -> float:
+    """Median seconds the numba backend takes to compile the two-moons program and run
+    its first step, each run in a fresh process (numba keeps what it compiled)."""
+    answers = [run_fresh("numba_compile", {"X": X.tolist(), "y": y.tolist()}) for _ in range(runs)]
+    seconds = Timing(tuple(answer["compile"] for answer in answers))
+    imports = statistics.median(answer["import"] for answer in answers)
+    cpu = statistics.median(answer["cpu"] for answer in answers)
+    print(f"  compiling it with the numba backend, first step included: {seconds}  "
+          f"(CPU time {cpu:.2f} s; fresh processes: {runs}; importing numba before it: {imports:.2f} s)")
+    return seconds.median
 
 
 def compile_time(repeats: int) -> float:

@@ -16,6 +16,17 @@ as users run it (on), the processes in turns.
 Memory: tracemalloc, in a separate run (it slows allocation): the bytes the graph holds
 per node once built, and the peak of what backward allocates above that, per node.
 
+The garbage collector's share: each timed run also adds up the time the cyclic garbage
+collector ran in it (``gc.callbacks``), printed beside the table. A node that is a Python
+object is one more object the collector tracks, and CPython runs a full collection each
+time the objects that outlived younger collections grow by a quarter, so building a
+graph of n such nodes visits each about four times in full collections at 1e6 nodes and
+not once at 1e3: this share is most of why ns per node grow with the graph.
+
+CPU time: each timed run also reads the process's CPU time. On a loaded machine a run
+of seconds (1e6 nodes) waits for a core many times and a run of a millisecond (1e3)
+mostly not, so wall times grow with the graph on their own; the CPU times do not wait.
+
 Run as a script, this module is the child process: a JSON request on stdin, JSON out.
 """
 
@@ -173,25 +184,49 @@ def engine_runner(engine: str, depth: int):
     return run
 
 
+class CollectorClock:
+    """The seconds the cyclic garbage collector has run since ``reset`` (a ``gc.callbacks`` entry)."""
+
+    def __init__(self) -> None:
+        self.seconds = self._started = 0.0
+
+    def reset(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+
+
 def child(request: dict) -> dict:
-    """Time each size's build + backward ``repeats`` times; measure memory if asked."""
+    """Time each size's build + backward ``repeats`` times, and the collector's share of
+    each run; measure memory if asked."""
     runner = engine_runner(request["engine"], max(request["sizes"]) + LEAVES)
-    answer = {"ns_per_node": {}, "result": {}, "failed": {}}
+    answer = {"ns_per_node": {}, "gc_ns_per_node": {}, "cpu_ns_per_node": {}, "result": {}, "failed": {}}
+    collector = CollectorClock()
+    gc.callbacks.append(collector)
     for size, repeats in zip(request["sizes"], request["repeats"]):
         steps = plan(request["shape"], size)
-        times = []
+        times, collecting, working = [], [], []
         try:
             if size <= 10_000:  # one untimed run: the first touches cold memory and code
                 runner(steps)
             for _ in range(repeats):
                 gc.collect()  # the previous graph's garbage is no part of this one's time
-                start = time.perf_counter()
+                collector.reset()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 result = runner(steps)
                 times.append((time.perf_counter() - start) / size * 1e9)
+                working.append((time.process_time() - start_cpu) / size * 1e9)
+                collecting.append(collector.seconds / size * 1e9)
         except RecursionError as error:
             answer["failed"][size] = f"RecursionError ({error})"
             continue
         answer["ns_per_node"][size] = times
+        answer["gc_ns_per_node"][size] = collecting
+        answer["cpu_ns_per_node"][size] = working
         answer["result"][size] = result
     if request.get("memory"):
         answer["memory"] = memory(request["engine"], plan(request["shape"], request["memory"]))
@@ -262,6 +297,7 @@ def _table(shape: str, sizes, answers: dict[str, list[dict]]) -> dict[str, float
     print(f"  {title}")
     print(f"  {'nodes':>10} " + " ".join(f"{engine:>28}" for engine in answers) + f" {'ours/micrograd':>15}")
     figures: dict[str, float] = {}
+    collectors: list[str] = []
     for size in sizes:
         key = str(size)
         cells, medians, results = [], {}, {}
@@ -278,6 +314,16 @@ def _table(shape: str, sizes, answers: dict[str, list[dict]]) -> dict[str, float
         _check(f"{title}, {size:,} nodes", results)
         ratio = medians["ours"] / medians["micrograd"] if "micrograd" in medians else math.nan
         print(f"  {size:>10,} " + " ".join(cells) + f" {ratio:>14.2f}x")
+        if "ours" in medians:
+            figures[f"{shape} ours cpu {size}"] = statistics.median(
+                t for answer in answers["ours"] for t in answer["cpu_ns_per_node"].get(key, []))
+        collecting = {engine: _collector_share(runs, key) for engine, runs in answers.items()}
+        for engine, share in collecting.items():
+            if share is not None:
+                figures[f"{shape} {engine} gc {size}"], figures[f"{shape} {engine} without gc {size}"] = share
+        collectors.append(f"{size:,}: " + ", ".join(f"{engine} {share[0]:,.0f}" for engine, share in collecting.items()
+                                                     if share is not None))
+    print("  of which the cyclic garbage collector ran (ns per node, median): " + "; ".join(collectors))
     ours = answers["ours"][0]
     if "memory" in ours:
         for engine, runs in answers.items():
@@ -287,6 +333,16 @@ def _table(shape: str, sizes, answers: dict[str, list[dict]]) -> dict[str, float
                 print(f"  memory at {sizes[-1]:,} nodes, {engine}: graph {m['graph']:.0f} B/node, "
                       f"backward's peak above it {m['backward_peak']:.0f} B/node (tracemalloc)")
     return figures
+
+
+def _collector_share(runs: list[dict], key: str) -> tuple[float, float] | None:
+    """The median time the collector ran in a run, and the median of each run's time
+    without it (ns per node), or None where the engine failed at this size."""
+    pairs = [(t, g) for answer in runs for t, g in zip(answer["ns_per_node"].get(key, []),
+                                                       answer["gc_ns_per_node"].get(key, []))]
+    if not pairs:
+        return None
+    return statistics.median(g for _, g in pairs), statistics.median(t - g for t, g in pairs)
 
 
 def _check(what: str, results: dict[str, list[float]]) -> None:

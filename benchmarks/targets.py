@@ -29,6 +29,10 @@ def targets(f: dict[str, float]) -> Iterator[Target]:
     if xla is not None and fused is not None:
         yield (f"6. numba backend + nn.SGD: {fused / xla:.2f}x XLA's loop ({_us(fused)} vs {_us(xla)} a step; "
                "target <= 2x)", fused <= 2 * xla)
+    if "numba compile" in f:
+        seconds = f["numba compile"]
+        yield (f"6. numba backend, compiling two-moons (first step included, fresh process): {seconds:.2f} s "
+               "(target < 2 s)", seconds < 2)
     else:
         yield ("6. numba backend within 2x of XLA's loop: not measured (needs numba and jax installed)", None)
 
@@ -48,6 +52,15 @@ def _per_node(f: dict[str, float]) -> Iterator[Target]:
         growth = f[f"{shape} ours {sizes[-1]}"] / f[f"{shape} ours {sizes[0]}"]
         yield (f"1. per node, {title}: ours at {_short(sizes[-1])} / ours at {_short(sizes[0])} nodes: {growth:.2f}x "
                "(target <= 1.5x, at 1e6 / 1e3)", growth <= 1.5 if (sizes[0], sizes[-1]) == ("1000", "1000000") else None)
+        first, last = f.get(f"{shape} ours without gc {sizes[0]}"), f.get(f"{shape} ours without gc {sizes[-1]}")
+        if first and last:
+            yield (f"1. per node, {title}: the same without the time the garbage collector ran: {last / first:.2f}x "
+                   f"(it ran {f[f'{shape} ours gc {sizes[0]}']:,.0f} ns/node at {_short(sizes[0])}, "
+                   f"{f[f'{shape} ours gc {sizes[-1]}']:,.0f} at {_short(sizes[-1])})", None)
+        first, last = f.get(f"{shape} ours cpu {sizes[0]}"), f.get(f"{shape} ours cpu {sizes[-1]}")
+        if first and last:
+            yield (f"1. per node, {title}: the same in the process's CPU time (no waiting for a core): "
+                   f"{last / first:.2f}x ({first:,.0f} and {last:,.0f} ns/node)", None)
         memory = f.get(f"{shape} ours backward bytes")
         if memory is not None:
             yield (f"1. per node, {title}: backward's peak memory above the graph at {_short(sizes[-1])} nodes: "

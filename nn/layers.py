@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-import autodiff
+import autodiff  # noqa: F401 (the doctests use it)
 from autodiff import Value, ops
+from autodiff.arguments import described
 from autodiff.value import apply
 
 from . import torch_bridge
@@ -36,15 +38,17 @@ INITS = ("pytorch", "he", "xavier")
 
 
 def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
-    if rng is None or isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0):
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):
         return rng
-    raise TypeError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
+    raise TypeError(f"the seed (rng) must be an int >= 0, a numpy Generator or None, got {described(rng)}")
 
 
 def _check_activation(activation: str) -> str:
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:  # str first: an array has no `in`
+        if not isinstance(activation, str):
+            raise ValueError(f"an activation is one of {', '.join(ACTIVATIONS)}, got {described(activation)}")
         raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
     return activation
 
@@ -103,8 +107,13 @@ def as_inputs(x: Sequence[Value | float], nin: int, who: str) -> list[Value]:
     >>> [v.label for v in as_inputs([0.5, Value(1.0, label="mine")], 2, "a model")]
     ['x[0]', 'mine']
     """
-    if isinstance(x, (Value, str, bytes)) or not hasattr(x, "__len__"):
-        raise TypeError(f"{who} takes a list of {nin} numbers or Values, got {type(x).__name__}")
+    if isinstance(x, (Value, str, bytes, dict)) or not hasattr(x, "__len__"):
+        raise TypeError(f"{who} takes one sample, a list of {nin} numbers or Values, got {described(x)}")
+    if (isinstance(x, np.ndarray) and x.ndim > 1) or (len(x) and isinstance(x[0], (list, tuple, np.ndarray))):
+        shape = x.shape if isinstance(x, np.ndarray) else f"{len(x)} lists"
+        raise TypeError(f"{who} takes one sample, a list of {nin} numbers or Values, got a batch ({shape}); "
+                        "call it on each sample: [model(x) for x in X] (nn.fit and autodiff.compile "
+                        "run whole batches)")
     if len(x) != nin:
         raise ValueError(f"{who} takes {nin} inputs, got {len(x)}")
     return [v if isinstance(v, Value) else Value(v, name) for v, name in zip(x, _input_names(nin))]
@@ -150,16 +159,18 @@ class Neuron(Module):
         self.fused = fused
         self.activation = _check_activation(activation)
         rng = _generator(rng)
+        if not isinstance(init, str) or init not in INITS:  # str first: an array has no `in`
+            if not isinstance(init, str):
+                raise ValueError(f"init is one of {', '.join(INITS)}, got {described(init)}")
+            raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
         if init == "pytorch":
             bound = 1 / math.sqrt(nin)
             w, b = rng.uniform(-bound, bound, nin), rng.uniform(-bound, bound)
         elif init == "he":
             w, b = rng.normal(0.0, math.sqrt(2 / nin), nin), 0.0
-        elif init == "xavier":
+        else:  # xavier
             bound = math.sqrt(6 / (nin + _positive(fan_out, "fan_out")))
             w, b = rng.uniform(-bound, bound, nin), 0.0
-        else:
-            raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
         self.w = [Value(float(v)) for v in w]
         self.b = Value(float(b))
         self._name_nodes(())
@@ -278,8 +289,10 @@ class MLP(Module):
         out_activation: str = "linear", seed: int | None = None, *, init: str = "pytorch",
         fused: bool = True,
     ) -> None:
-        if isinstance(nouts, (int, str)) or not nouts:
-            raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        if isinstance(nouts, (str, bytes, dict)) or not isinstance(nouts, Sequence) or not nouts:
+            fix = f"; for one layer: [{nouts}]" if isinstance(nouts, int) and not isinstance(nouts, bool) else ""
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, such as [16, 1], got "
+                             f"{described(nouts)}{fix}")
         rng = _generator(seed)
         sizes = [_positive(nin, "nin")] + [_positive(n, "each of nouts") for n in nouts]
         self.activation = _check_activation(activation)

@@ -10,10 +10,13 @@ Targets are numbers, or ``Value``s where a compiled program feeds them per sampl
 from __future__ import annotations
 
 import numbers
-from typing import Sequence
+from collections.abc import Sequence
+
+import numpy as np
 
 import autodiff
 from autodiff import Value
+from autodiff.arguments import described, sized
 
 
 def mse_loss(preds: Sequence[Value], targets: Sequence[float]) -> Value:
@@ -71,12 +74,14 @@ def cross_entropy_loss(logits: Sequence[Sequence[Value]], targets: Sequence[int 
     >>> cross_entropy_loss([logits], [target]).data == cross_entropy_loss([logits], [0]).data
     True
     """
-    if len(logits) != len(targets):
-        raise ValueError(f"cross_entropy_loss got {len(logits)} samples of logits but {len(targets)} targets")
-    if not logits:
+    rows = sized(logits, "logits", "cross_entropy_loss", "one list of class logits per sample", one_sample_fix=False)
+    classes = sized(targets, "targets", "cross_entropy_loss", "one class index per sample")
+    if len(rows) != len(classes):
+        raise ValueError(f"cross_entropy_loss got {len(rows)} samples of logits but {len(classes)} targets")
+    if len(rows) == 0:
         raise ValueError("cross_entropy_loss needs at least one sample")
     losses = []
-    for i, (row, target) in enumerate(zip(logits, targets)):
+    for i, (row, target) in enumerate(zip(rows, classes)):
         if isinstance(row, Value) or not hasattr(row, "__len__"):
             raise TypeError(f"cross_entropy_loss takes one list of class logits per sample; sample {i} is a {type(row).__name__}")
         losses.append(autodiff.logsumexp(row) - _target_logit(row, target, i))
@@ -95,22 +100,33 @@ def _target_logit(row: Sequence[Value], target: int | Value, sample: int) -> Val
 
 
 def _pairs(preds, targets, who, targets_in=None):
-    if isinstance(preds, Value):
+    one_number = isinstance(targets, (Value, numbers.Real)) and not isinstance(targets, (bool, np.bool_))
+    if isinstance(preds, Value):  # one sample, as a 0-d tensor and its target in PyTorch
         preds = [preds]
+        targets = [targets] if one_number else targets
+    preds = sized(preds, "the predictions", who, "one Value per sample", one_sample_fix=False)
+    if one_number and len(preds) > 1:
+        raise TypeError(f"{who}: targets must be a list, one number per sample, got {described(targets)} "
+                        f"for {len(preds)} predictions; the same target for each: "
+                        f"[{'t' if isinstance(targets, Value) else repr(targets)}] * {len(preds)}")
+    targets = sized(targets, "targets", who, "one number per sample")
     if len(preds) != len(targets):
         raise ValueError(f"{who} got {len(preds)} predictions but {len(targets)} targets")
-    if not preds:
+    if len(preds) == 0:
         raise ValueError(f"{who} needs at least one sample")
     for i, p in enumerate(preds):
         if not isinstance(p, Value):
-            raise TypeError(f"{who} takes one Value per sample; prediction {i} is a {type(p).__name__}")
+            raise TypeError(f"{who} takes one Value per sample; prediction {i} is {described(p)}")
     checked: list[float | Value] = []
     for i, t in enumerate(targets):
         if isinstance(t, Value):  # a per-sample input of a compiled program: known at run time
             checked.append(t)
             continue
+        if isinstance(t, (list, tuple, np.ndarray)) and np.size(t) == 1:
+            raise TypeError(f"{who}: targets must be one number per sample, got a column (target {i} is "
+                            f"{described(t)}); flatten it: [t[0] for t in targets], or np.ravel(targets)")
         if isinstance(t, bool) or not isinstance(t, numbers.Real):
-            raise TypeError(f"{who} targets are numbers or Values; target {i} is a {type(t).__name__}")
+            raise TypeError(f"{who}: targets must be numbers or Values, one per sample; target {i} is {described(t)}")
         if targets_in and not targets_in[0] <= t <= targets_in[1]:
             raise ValueError(f"{who} targets lie in [{targets_in[0]:g}, {targets_in[1]:g}], got {t!r} for sample {i}")
         checked.append(float(t))

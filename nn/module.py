@@ -11,9 +11,11 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from typing import Any, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from autodiff import Value
+from autodiff.arguments import file_path
 from autodiff.leaves import zero_grads
 
 from . import model_file
@@ -27,6 +29,8 @@ class Module:
     >>> [name for name, _ in n.named_parameters()]
     ['w.0', 'w.1', 'b']
     """
+
+    __call__: Callable[..., Any]  # a model is called on one sample's inputs; each subclass says how
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """Every parameter with its dotted name, in a stable order."""
@@ -89,13 +93,14 @@ class Module:
 
         Non-finite parameters are refused with ``ValueError``.
         """
-        model_file.save(path, self.architecture(), self.state_dict())
+        model_file.save(file_path(path, "path", "save"), self.architecture(), self.state_dict())
 
     def load(self, path: str | os.PathLike) -> None:
         """Load parameters saved by ``save``; on any problem a ``ValueError`` names it and
         the model is left unchanged. Only a regular file is read (a link to one is
         followed), of at most ``nn.model_file.size_limit`` bytes: 1 MiB plus 256 bytes
         per parameter."""
+        path = file_path(path, "path", "load")
         self.load_state_dict(model_file.load(path, self.architecture(), len(self.named_parameters())))
 
     def __repr__(self) -> str:

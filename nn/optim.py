@@ -11,18 +11,20 @@ different steps.
 
 from __future__ import annotations
 
-import _signal
+import _signal  # type: ignore[import-not-found]  # the C module signal wraps (see interrupts_held): no stub
 import contextlib
 import math
 import numbers
 import signal
 import threading
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
 import autodiff
 from autodiff import Value
+from autodiff.arguments import bounded_number, described, flag, values_list
 
 
 class Optimizer:
@@ -37,12 +39,9 @@ class Optimizer:
     _buffers: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
-        self.params = list(params)
+        self.params = values_list(params, "params", type(self).__name__)
         if not self.params:
             raise ValueError(f"{type(self).__name__} got no parameters to optimize")
-        for i, p in enumerate(self.params):
-            if not isinstance(p, Value):
-                raise TypeError(f"{type(self).__name__} optimizes Values; parameter {i} is a {type(p).__name__}")
         seen: set[int] = set()
         for i, p in enumerate(self.params):
             if id(p) in seen:
@@ -93,7 +92,20 @@ class Optimizer:
 
     def _proposal(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """The gradients read, and the new numbers and buffers a step would write: changes nothing."""
-        grad = self._leaves.read_grad()
+        try:
+            grad = self._leaves.read_grad()
+        except ValueError as error:
+            missing = [i for i, p in enumerate(self.params) if p.grad is None]
+            if not missing:
+                raise ValueError(f"{type(self).__name__}.step: {error}".replace("leaf", "parameter")) from None
+            p = self.params[missing[0]]
+            raise ValueError(
+                f"{type(self).__name__}.step: parameter {missing[0]} ({p.label or 'unlabelled'}) has no "
+                f"gradient yet (its .grad is None{f', as have {len(missing) - 1} more' if len(missing) > 1 else ''}): "
+                "run loss.backward() through it before step(). PyTorch's optimizers skip such a "
+                "parameter; these update every parameter at every step (one shared step count), so "
+                "leave a parameter you mean to freeze out of the optimizer's list"
+            ) from None
         with np.errstate(all="ignore"):
             data, state = self._update(self._leaves.read_data(), grad)
         return grad, data, state
@@ -167,14 +179,14 @@ class SGD(Optimizer):
     _buffers = ("momentum_buffer",)
 
     def __init__(
-        self, params: Iterable[Value], lr: float, momentum: float = 0.0, dampening: float = 0.0,
+        self, params: Iterable[Value], lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
         weight_decay: float = 0.0, nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
         self.momentum = _non_negative(momentum, "momentum")
-        self.dampening = float(dampening)
+        self.dampening = bounded_number(dampening, "dampening", "SGD")
         self.weight_decay = _non_negative(weight_decay, "weight_decay")
-        self.nesterov = bool(nesterov)
+        self.nesterov = flag(nesterov, "nesterov", "SGD")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening 0")
 
@@ -208,7 +220,13 @@ class Adam(Optimizer):
         eps: float = 1e-8, weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise ValueError(f"{type(self).__name__}: betas must be a pair of numbers in [0, 1), such as "
+                             f"(0.9, 0.999), got {described(betas)}")
         beta1, beta2 = betas
+        for name, beta in (("betas[0]", beta1), ("betas[1]", beta2)):
+            if isinstance(beta, bool) or not isinstance(beta, numbers.Real):
+                raise ValueError(f"{type(self).__name__}: {name} must be a number in [0, 1), got {described(beta)}")
         for name, beta in (("betas[0]", beta1), ("betas[1]", beta2)):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
@@ -281,8 +299,9 @@ def interrupts_held() -> Iterator[None]:
 def _step_count(steps: Any) -> int:
     if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, numbers.Integral):
         raise ValueError(f"optimizer state 'steps' must be an int, got {type(steps).__name__}")
-    if not 0 <= steps < 2**63:  # more than any run takes; from 2**1024 on, beta ** steps overflows
-        shown = steps if abs(steps) < 2**64 else f"an int of {int(steps).bit_length()} bits"
+    if not 0 <= steps < 2**63:  # type: ignore[operator]  # numbers.Integral compares with int; its stub does not say so
+        # (2**63: more than any run takes; from 2**1024 on, beta ** steps overflows)
+        shown = steps if abs(int(steps)) < 2**64 else f"an int of {int(steps).bit_length()} bits"
         raise ValueError(f"optimizer state 'steps' must be a count of steps in [0, 2**63), got {shown}")
     return int(steps)
 

@@ -13,7 +13,7 @@ def import_torch() -> Any:
         import torch
     except ImportError:
         raise ImportError(
-            "this needs PyTorch, which is not installed: pip install 'autodiff[torch]' "
+            "this needs PyTorch, which is not installed: pip install 'autodiff-scalar[torch]' "
             "(or pip install torch)"
         ) from None
     return torch

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import math
 import numbers
-import sys
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 import autodiff
+from autodiff.arguments import described, sized
 from autodiff.value import to_float
 
 from . import losses
 from .fit_steps import CompiledSteps, ScalarSteps, first_line
 from .module import Module
 from .optim import Adam, Optimizer
+from .progress import progress as progress_bar
 
 LOSSES: dict[str, Callable] = {
     "mse": losses.mse_loss,
@@ -60,7 +61,8 @@ def fit(
     ``l2`` adds ``l2 * sum(p²)`` to each batch's loss. The optimizer defaults to Adam
     with lr 0.01. The history has ``"loss"`` (the mean batch loss of each epoch) and,
     for classification losses, ``"accuracy"`` (on the epoch's training predictions).
-    The progress bar shows only when ``progress`` and the output is a terminal.
+    With ``progress``, a bar shows in a terminal (text) and in a notebook (a widget
+    where ipywidgets is installed, text where not); never in a log.
     ``on_step``, if given, is called after each batch's backward pass and update (the
     gradients are still there: ``viz.GradientFlow(model).record`` fits).
 
@@ -91,7 +93,7 @@ def fit(
     ValueError: feature 0 of sample 1 is nan; fit needs finite features
     """
     if not isinstance(model, Module):
-        raise TypeError(f"fit trains an nn.Module, got {type(model).__name__}")
+        raise TypeError(f"fit trains an nn.Module (an nn.MLP, say), got {described(model)}")
     loss_fn = _loss(loss)
     epochs = _positive_int(epochs, "epochs")
     batch_size = None if batch_size is None else _positive_int(batch_size, "batch_size")
@@ -101,7 +103,7 @@ def fit(
         raise ValueError(f"progress must be True or False, got {progress!r}")
     if on_step is not None and not callable(on_step):
         raise TypeError(f"on_step must be a function or None, got {type(on_step).__name__}")
-    if not (isinstance(compiled, bool) or isinstance(compiled, str) and compiled == "auto"):
+    if not (isinstance(compiled, bool) or (isinstance(compiled, str) and compiled == "auto")):
         raise ValueError(f"compiled must be True, False or 'auto', got {compiled!r}")
     optimizer = _optimizer(optimizer, model)
     _require_finite_weights(model)
@@ -113,10 +115,12 @@ def fit(
     steps = _steps(model, loss_fn, l2, X, y, targets, batch_sizes, compiled)
     names = _names(model, optimizer.params)
     correct = _CORRECT.get(loss_fn)
-    history: dict[str, list[float]] = {"loss": []} | ({"accuracy": []} if correct else {})
+    history: dict[str, list[float]] = {"loss": []}
+    if correct:
+        history["accuracy"] = []
 
-    bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not (progress and sys.stderr.isatty()))
     step = 0
+    bar = progress_bar(range(epochs), enabled=progress, desc="training", unit="epoch")
     for epoch in bar:
         total, right = 0.0, 0
         order = rng.permutation(n)
@@ -156,7 +160,7 @@ def _steps(model: Module, loss_fn: Callable, l2: float, X: list[list[float]], y:
     else:
         try:
             return CompiledSteps(model, loss_fn, l2, np.array(X), targets, batch_sizes, scalar)
-        except Exception as error:  # noqa: BLE001 (any reason not to compile: the scalar engine trains instead)
+        except Exception as error:
             if compiled is True:
                 raise
             why = f"compile says {first_line(error)}"
@@ -209,7 +213,7 @@ def _positive_int(n: Any, name: str) -> int:
 
 
 def _l2(l2: Any) -> float:
-    if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real) or not 0 <= l2 < math.inf:
+    if isinstance(l2, (bool, np.bool_)) or not isinstance(l2, numbers.Real) or not 0 <= l2 < math.inf:  # type: ignore[operator]  # numbers' ABCs compare with int at run time; their stubs do not say so
         raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
     return float(l2)
 
@@ -228,7 +232,8 @@ def _optimizer(optimizer: Optimizer | None, model: Module) -> Optimizer:
     if optimizer is None:
         return Adam(model.parameters(), lr=0.01)
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be an nn optimizer (SGD, Adam, AdamW), got {type(optimizer).__name__}")
+        raise TypeError(f"fit: optimizer must be an nn optimizer (nn.SGD, nn.Adam, nn.AdamW) or None, got "
+                        f"{described(optimizer)}")
     own = {id(p) for p in model.parameters()}
     for i, p in enumerate(optimizer.params):
         if id(p) not in own:
@@ -246,11 +251,14 @@ def _require_finite_weights(model: Module) -> None:
 def _samples(model: Module, X: Any, y: Any, loss_fn: Callable) -> tuple[list[list[float]], list]:
     """X as rows of finite floats and y as targets the loss accepts, or an error naming the sample."""
     rows = _features(model, X)
-    if isinstance(y, np.ndarray):
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-D, one target per sample, got shape {y.shape}")
-        y = y.tolist()
-    y = list(y)
+    if isinstance(y, np.ndarray) and y.ndim != 1:
+        column = "; it is a column: flatten it with np.ravel(y)" if y.ndim == 2 and y.shape[1] == 1 else ""
+        raise ValueError(f"fit: y must be 1-D, one target per sample, got shape {y.shape}{column}")
+    y = y.tolist() if isinstance(y, np.ndarray) else list(sized(y, "y", "fit", "one target per sample",
+                                                                 one_sample_fix=False))
+    if y and isinstance(y[0], (list, tuple, np.ndarray)) and np.size(y[0]) == 1:
+        raise ValueError(f"fit: y must be one target per sample, got a column (y[0] is {described(y[0])}); "
+                         "flatten it: [t[0] for t in y], or np.ravel(y)")
     if len(rows) != len(y):
         raise ValueError(f"X has {len(rows)} samples but y has {len(y)} targets")
     if loss_fn is losses.cross_entropy_loss:
@@ -260,8 +268,8 @@ def _samples(model: Module, X: Any, y: Any, loss_fn: Callable) -> tuple[list[lis
 
 def _features(model: Module, X: Any) -> list[list[float]]:
     if isinstance(X, np.ndarray) and X.ndim != 2:
-        raise ValueError(f"X must be 2-D, one row of features per sample, got shape {X.shape}")
-    X = list(X)
+        raise ValueError(f"fit: X must be 2-D, one row of features per sample, got shape {X.shape}")
+    X = list(sized(X, "X", "fit", "one list of features per sample", one_sample_fix=False))
     if not X:
         raise ValueError("fit needs at least one sample")
     width = getattr(model, "nin", None)
@@ -322,7 +330,7 @@ def _class_count(model: Module, first: list[float]) -> int:
 
 def _class_indices(y: list, classes: int) -> list[int]:
     for i, t in enumerate(y):
-        if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral) or not 0 <= t < classes:
+        if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral) or not 0 <= t < classes:  # type: ignore[operator]  # numbers' ABCs compare with int at run time; their stubs do not say so
             raise ValueError(f"cross_entropy takes class indices, ints in 0..{classes - 1} (the model's "
                              f"{classes} outputs); the target of sample {i} is {t!r}")
     return [int(t) for t in y]

@@ -7,8 +7,8 @@ than a threshold) and non-finite ones (inf, nan) are red: both stand out at a gl
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 # light to dark, with the text colour each needs to stay readable
 PALETTE = [

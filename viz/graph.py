@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import numbers
 import os
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ from typing import Any
 import graphviz
 
 from autodiff import Value
+from autodiff.arguments import described, file_path, flag, one_of
 from autodiff.files import write_atomically
 
 from .colours import GradientScale
@@ -104,13 +106,19 @@ class Drawing:
         every gradient is drawn as ``?``, in boxes and tooltips alike: for a page that
         must not give them away (the quiz), whatever an earlier ``backward`` left."""
         if not isinstance(root, Value):
-            raise TypeError(f"drawing a graph needs a Value, got {type(root).__name__}")
-        if rankdir not in ("LR", "RL", "TB", "BT"):
-            raise ValueError(f"rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+            fix = "; draw what it computes: viz.draw_dot(model(x))" if callable(getattr(root, "parameters", None)) else ""
+            raise TypeError(f"drawing a graph needs a Value, got {described(root)}{fix}")
+        one_of(rankdir, ("LR", "RL", "TB", "BT"), "rankdir", "draw_dot")
+        colour, edge_width, grads = (flag(colour, "colour", "draw_dot"), flag(edge_width, "edge_width", "draw_dot"),
+                                     flag(grads, "grads", "draw_dot"))
+        for name, threshold in (("vanishing", vanishing), ("exploding", exploding)):
+            if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 < threshold < math.inf:
+                raise ValueError(f"draw_dot: {name} must be a number > 0 (a |grad| threshold), got {described(threshold)}")
         if isinstance(budget, bool) or not isinstance(budget, int) or budget < 10:
             raise ValueError(f"budget must be an int of at least 10, got {budget!r}")
         view = build_view(root, budget)
-        scale = GradientScale.fit((n.grad for n in view.order if view.shown[n] is n), vanishing, exploding)
+        scale = GradientScale.fit((n.grad for n in view.order if view.shown[n] is n and n.grad is not None),
+                                  vanishing, exploding)
         return cls(view, scale if colour and grads else None, edge_width, rankdir, grads)
 
     def __init__(self, view: View, scale: GradientScale | None, edge_width: bool, rankdir: str = "LR",
@@ -169,13 +177,13 @@ class Drawing:
         node_id = self.ids[id(node)]
         label = _text(node.label)
         short = label[len(cluster) + 1:] if cluster and label.startswith(cluster + ".") else label
-        grad = node.grad if self.grads else None
+        grad = _shown_grad(node) if self.grads else None
         graph.node(node_id, _record(short, node.data, grad, self.scale), shape="plaintext",
                    tooltip=_tooltip(label, node.data, grad), id=node_id)
         if node.parents:
             graph.node(f"{node_id}_op", _plain(node.op), shape="ellipse", width="0", height="0", margin="0.05",
                        id=f"{node_id}_op")
-            graph.edge(f"{node_id}_op", node_id, **self._edge_style(node.grad))
+            graph.edge(f"{node_id}_op", node_id, **self._edge_style(grad))
 
     def _add_group(self, graph, group: Group) -> None:
         outputs = self._outputs(group)
@@ -183,9 +191,9 @@ class Drawing:
         colour = ""
         if len(outputs) == 1:
             (out,) = outputs
-            grad = f"{out.grad:.4g}" if self.grads else "?"
-            lines.append(f"output: data {out.data:.4g}, grad {grad}")
-            if self.scale:
+            grad = _shown_grad(out) if self.grads else "?"
+            lines.append(f"output: data {out.data:.4g}, grad {grad if isinstance(grad, str) else format(grad, '.4g')}")
+            if self.scale and not isinstance(grad, str):
                 colour = f' bgcolor="{self.scale.colours(out.grad)[0]}"'
         elif outputs:
             lines.append(f"{len(outputs)} outputs")
@@ -212,11 +220,11 @@ class Drawing:
             head = self.ids[id(into)]
             if isinstance(into, Value):
                 head += "_op"
-            grad = into.grad if isinstance(into, Value) else None
+            grad = _shown_grad(into) if isinstance(into, Value) else None
             dot.edge(self.ids[id(source)], head, **self._edge_style(grad))
 
-    def _edge_style(self, grad: float | None) -> dict[str, str]:
-        if not (self.edge_width and self.scale and grad is not None):
+    def _edge_style(self, grad: float | str | None) -> dict[str, str]:
+        if not (self.edge_width and self.scale and isinstance(grad, float)):
             return {}
         kind = self.scale.kind(grad)
         if kind != "ordinary":
@@ -241,7 +249,7 @@ def render(root: Value, path: str | os.PathLike, *, timeout: float = 60.0, **opt
     Graphviz's ``dot`` program, which gets ``timeout`` seconds. ``options`` go to
     ``draw_dot``. Returns the path written.
     """
-    path = Path(path)
+    path = Path(file_path(path, "path", "render"))
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise ValueError(f"cannot tell the format from {path.name!r}: use one of {', '.join(FORMATS)}")
@@ -287,10 +295,20 @@ def run_dot(source: str, fmt: str, *, timeout: float = 60.0) -> bytes:
     return done.stdout
 
 
-def _record(label: str, data: float, grad: float | None, scale: GradientScale | None) -> str:
+def _shown_grad(node: Value) -> float | str:
+    """The gradient a drawing shows: the number, or ``NO_GRADIENT`` where ``.grad`` is None."""
+    return NO_GRADIENT if node.grad is None else node.grad
+
+
+NO_GRADIENT = "None"
+"""What a drawing shows for a ``.grad`` set to None (no gradient yet), uncoloured."""
+
+
+def _record(label: str, data: float, grad: float | str | None, scale: GradientScale | None) -> str:
+    """``grad``: a number, coloured by ``scale``; a text shown as it is; None: ``?`` (hidden)."""
     data = data + 0.0  # -0.0 shows as 0
-    grad_cell = "grad ?" if grad is None else f"grad {grad + 0.0:.4g}"
-    if scale is not None and grad is not None:
+    grad_cell = "grad ?" if grad is None else f"grad {grad}" if isinstance(grad, str) else f"grad {grad + 0.0:.4g}"
+    if scale is not None and grad is not None and not isinstance(grad, str):
         background, text = scale.colours(grad)
         grad_cell = f'<td bgcolor="{background}"><font color="{text}">{grad_cell}</font></td>'
     elif grad is None:  # room for the widest gradient (grad -1.234e-05), for the page that fills it in
@@ -303,8 +321,9 @@ def _record(label: str, data: float, grad: float | None, scale: GradientScale | 
     return f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4"><tr>{cells}</tr></table>>'
 
 
-def _tooltip(label: str, data: float, grad: float | None) -> str:
-    numbers = f"data = {data!r}, grad = {'?' if grad is None else repr(grad)}"
+def _tooltip(label: str, data: float, grad: float | str | None) -> str:
+    shown = "?" if grad is None else f"{grad} (no gradient yet)" if isinstance(grad, str) else repr(grad)
+    numbers = f"data = {data!r}, grad = {shown}"
     if len(label) <= LABEL_LIMIT:
         return _plain(numbers)
     return _plain(f"{_fitted(label, TOOLTIP_LIMIT - 200)}: {numbers}")  # 200: room for the numbers

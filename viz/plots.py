@@ -10,12 +10,14 @@ from __future__ import annotations
 import functools
 import io
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from autodiff import Value, no_grad
+from autodiff import LeafArrays, Value, no_grad
+from autodiff.arguments import bounded_int, bounded_number, described, file_path, number_array
 from autodiff.files import write_atomically
 
 from .view import module_of, parent_module
@@ -38,13 +40,14 @@ def _figure(width: float = 6.4, height: float = 4.0) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'autodiff[plots]' (or pip install matplotlib)") from None
+        raise ImportError("plots need matplotlib: pip install 'autodiff-scalar[plots]' "
+                          "(or pip install matplotlib)") from None
     return _inline(Figure)(figsize=(width, height), layout="constrained")
 
 
 def _save(figure: Any, path: str | os.PathLike | None) -> Any:
     if path is not None:
-        path = Path(path)
+        path = Path(file_path(path, "path", "saving a plot"))
         buffer = io.BytesIO()
         figure.savefig(buffer, format=path.suffix.lstrip(".").lower() or "png", dpi=120)
         write_atomically(path, buffer.getvalue())
@@ -56,6 +59,8 @@ def plot_history(history: dict[str, Sequence[float]], path: str | os.PathLike | 
 
     >>> figure = plot_history({"loss": [1.0, 0.5, 0.2], "accuracy": [0.5, 0.8, 1.0]})
     """
+    if not isinstance(history, dict):
+        raise TypeError(f"plot_history takes the history nn.fit returns (a dict of lists), got {described(history)}")
     if not history.get("loss"):
         raise ValueError("the history has no 'loss' values to plot")
     figure = _figure()
@@ -77,7 +82,7 @@ def plot_history(history: dict[str, Sequence[float]], path: str | os.PathLike | 
 
 def plot_decision_boundary(
     model: Callable[[list[float]], Value],
-    X: Sequence[Sequence[float]],
+    X: Sequence[Sequence[float]] | np.ndarray,
     y: Sequence[float],
     path: str | os.PathLike | None = None,
     *,
@@ -90,9 +95,17 @@ def plot_decision_boundary(
     >>> from autodiff import Value
     >>> figure = plot_decision_boundary(lambda p: Value(p[0] - p[1]), [[0, 1], [1, 0]], [-1, 1], resolution=20)
     """
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[1] != 2:
+    if not callable(model):
+        raise TypeError(f"plot_decision_boundary: model must be a model or a function of one sample, got "
+                        f"{described(model)}")
+    X = number_array(X, "X", "plot_decision_boundary", 2)
+    resolution = bounded_int(resolution, "resolution", "plot_decision_boundary", at_least=2)
+    threshold = bounded_number(threshold, "threshold", "plot_decision_boundary")
+    if X.shape[1] != 2:
         raise ValueError(f"a decision boundary needs 2-D samples, got X of shape {X.shape}")
+    labels = number_array(y, "y", "plot_decision_boundary", 1)
+    if len(labels) != len(X):
+        raise ValueError(f"plot_decision_boundary: X has {len(X)} samples but y has {len(labels)} labels")
     low, high = X.min(axis=0) - 0.5, X.max(axis=0) + 0.5
     xs, ys = np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution)
     with no_grad():  # a grid of forward passes needs no graph
@@ -101,7 +114,6 @@ def plot_decision_boundary(
     axes = figure.add_subplot()
     axes.contourf(xs, ys, scores > threshold, levels=[-0.5, 0.5, 1.5], colors=["#fdd0a2", "#c6dbef"], alpha=0.8)
     axes.contour(xs, ys, scores, levels=[threshold], colors="#525252", linewidths=1)
-    labels = np.asarray(y, dtype=float)
     above = labels > (0.0 if labels.min() < 0 else 0.5)  # labels -1/+1 or 0/1
     axes.scatter(X[~above, 0], X[~above, 1], c="#e6550d", edgecolors="black", linewidths=0.5, s=25)
     axes.scatter(X[above, 0], X[above, 1], c="#3182bd", edgecolors="black", linewidths=0.5, s=25)
@@ -127,6 +139,8 @@ class GradientFlow:
     """
 
     def __init__(self, model: Any) -> None:
+        if not callable(getattr(model, "named_parameters", None)):
+            raise TypeError(f"GradientFlow records an nn model (an nn.MLP, say), got {described(model)}")
         self.layers: dict[str, list[Value]] = {}
         for name, p in model.named_parameters():
             module = module_of(name)
@@ -137,7 +151,11 @@ class GradientFlow:
     def record(self) -> None:
         """Note the current gradients."""
         for name, params in self.layers.items():
-            grads = np.abs([p.grad for p in params])
+            try:
+                grads = np.abs(LeafArrays(params).read_grad())
+            except ValueError as error:
+                raise ValueError(f"GradientFlow.record: in {name!r}, {error}; call record() after "
+                                 "backward()") from None
             self.mean[name].append(float(grads.mean()))
             self.max[name].append(float(grads.max()))
 

@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 import autodiff
 from autodiff import Value, no_grad
+from autodiff.arguments import described, file_path, number_array
 
 from .colours import GradientScale
 
 # Losses the page can derive by hand for a single-output model.
 PAGE_LOSSES = ("mse", "hinge", "bce", "bce_with_logits")
 
-_ACTIVATIONS = {
+_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "relu": lambda z: np.maximum(z, 0.0),
     "tanh": np.tanh,
     "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),  # exact and overflow-free
@@ -76,11 +78,11 @@ class TrainingRecord:
         import nn  # here, not at the top: importing viz stays light (nn.fit brings tqdm)
 
         if not isinstance(model, nn.MLP):
-            raise TypeError(f"TrainingRecord records an nn.MLP, got {type(model).__name__}")
+            raise TypeError(f"TrainingRecord records an nn.MLP, got {described(model)}")
         if model.nouts[-1] != 1:
             raise ValueError(f"TrainingRecord needs a model with one output, this one has {model.nouts[-1]}")
-        if loss not in PAGE_LOSSES:
-            raise ValueError(f"TrainingRecord takes loss {', '.join(map(repr, PAGE_LOSSES))}, got {loss!r}")
+        if not isinstance(loss, str) or loss not in PAGE_LOSSES:  # str first: an array has no `in`
+            raise ValueError(f"TrainingRecord takes loss {', '.join(map(repr, PAGE_LOSSES))}, got {described(loss)}")
         for name, value, least in (("max_snapshots", max_snapshots, 2), ("resolution", resolution, 2),
                                    ("max_bytes", max_bytes, 1)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
@@ -88,8 +90,8 @@ class TrainingRecord:
         if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not 0 <= l2 < float("inf"):
             raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
         self.model, self.loss, self.l2 = model, loss, float(l2)
-        self.X = np.array(X, dtype=float)
-        self.y = np.array(y, dtype=float)
+        self.X = number_array(X, "X", "TrainingRecord", 2).copy()
+        self.y = number_array(y, "y", "TrainingRecord", 1).copy()
         if self.X.ndim != 2 or self.X.shape[1] != model.nin or len(self.X) != len(self.y) or not len(self.X):
             raise ValueError(f"X must be samples of {model.nin} features with one target each in y; got X of "
                              f"shape {self.X.shape} and {len(self.y)} targets")
@@ -130,16 +132,24 @@ class TrainingRecord:
         Call it after each update, every step (the weights before an update are the ones
         noted at the previous call).
         """
-        step, self._calls = self._calls, self._calls + 1
+        step = self._calls
+        kept = step % self._stride == 0
+        if kept:  # read first: a gradient of None leaves the record as it was
+            try:
+                gradients = self._arrays.read_grad()
+            except ValueError as error:
+                raise ValueError(f"TrainingRecord.record: {error}; call record() after backward() and "
+                                 "the update, as nn.fit's on_step does") from None
+        self._calls += 1
         before, self._before = self._before, self._arrays.read_data()
-        if step % self._stride:
+        if not kept:
             return
         if self._count == self.capacity:
             self._thin()
         k = self._count
         self._steps[k] = step
         self._parameters[k] = before
-        self._gradients[k] = self._arrays.read_grad()
+        self._gradients[k] = gradients
         self._measured[k] = False  # measured when first read: training pays only for two copies
         self._count += 1
         if self._live is not None:
@@ -198,7 +208,7 @@ class TrainingRecord:
         with no_grad():
             preds = [Value(float(o)) for o in outputs]
             loss = loss_fn(preds, self.y.tolist()).data + self.l2 * float(parameters @ parameters)
-        accuracy = float(np.mean([correct(p, t) for p, t in zip(preds, self.y)])) if correct else float("nan")
+        accuracy = float(np.mean(correct(outputs, self.y))) if correct else float("nan")
         return loss, accuracy
 
     # -- what was recorded -------------------------------------------------------------
@@ -231,7 +241,7 @@ class TrainingRecord:
         """Write the page to ``path`` (one self-contained .html file); returns the path."""
         from autodiff.files import write_atomically
 
-        path = Path(path)
+        path = Path(file_path(path, "path", "TrainingRecord.write"))
         if path.suffix.lower() not in (".html", ".htm"):
             raise ValueError(f"TrainingRecord.write writes an HTML page: give a path ending in .html, not {path.name!r}")
         write_atomically(path, self.page(title))

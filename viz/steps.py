@@ -20,13 +20,16 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from autodiff import Value, input_gradients, local_gradients, topological_order
+from autodiff.arguments import described, file_path, flag
 from autodiff.files import write_atomically
 
 from .graph import Drawing, check_timeout, run_dot
 from .quiz_page import QUIZ_PAGE
 from .text import visible
+from .view import Group
 from .web import drawing_only, fill, json_for_script, renderer_script
 
 
@@ -96,11 +99,11 @@ def _replay(order: list[Value], grads: dict[Value, float]) -> Iterator[tuple[Val
 
 
 def _step(node: Value, ids: dict[Value, str], text: str, changed: dict[str, float], drawing: Drawing | None) -> dict:
-    step = {"node": ids[node], "text": text, "set": changed}
+    step: dict[str, Any] = {"node": ids[node], "text": text, "set": changed}
     if drawing is not None:
         step["box"] = drawing.box_id(node)
         box = drawing.view.shown[node]
-        if box is not node:
+        if isinstance(box, Group):  # not the node itself
             step["text"] += f" (This node is not drawn: it is one of the {len(box.members):,} nodes in the box “{visible(box.title)}”.)"
     return step
 
@@ -143,12 +146,13 @@ def backward_steps(root: Value, path: str | os.PathLike, *, rankdir: str = "LR",
     'steps.html'
     """
     if not isinstance(root, Value):
-        raise TypeError(f"backward_steps needs a Value, got {type(root).__name__}")
-    path = Path(path)
+        raise TypeError(f"backward_steps needs a Value (the output whose backward pass it shows), got {described(root)}")
+    path = Path(file_path(path, "path", "backward_steps"))
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"backward_steps writes an HTML page: give a path ending in .html, not {path.name!r}")
     check_timeout(timeout)
-    drawing = Drawing.of(root, rankdir=rankdir, budget=budget, colour=False, grads=not quiz)
+    drawing = Drawing.of(root, rankdir=rankdir, budget=budget, colour=False,
+                         grads=not flag(quiz, "quiz", "backward_steps"))
     if quiz:
         template, data = QUIZ_PAGE, {"quiz": json_for_script(_quiz_data(root, drawing))}
     else:

@@ -35,6 +35,18 @@ UNARY = {
     "pow_minus_one": (lambda x: x**-1, lambda t: t**-1),
     "pow_zero": (lambda x: x**0, lambda t: t**0),
     "pow_fraction": (lambda x: x ** (1 / 3), lambda t: t ** (1 / 3)),
+    "tan": (lambda x: x.tan(), torch.tan),
+    "arcsin": (lambda x: x.arcsin(), torch.asin),
+    "arccos": (lambda x: x.arccos(), torch.acos),
+    "arctan": (lambda x: x.arctan(), torch.atan),
+    "sinh": (lambda x: x.sinh(), torch.sinh),
+    "cosh": (lambda x: x.cosh(), torch.cosh),
+    "log2": (lambda x: x.log2(), torch.log2),
+    "log10": (lambda x: x.log10(), torch.log10),
+    "expm1": (lambda x: x.expm1(), torch.expm1),
+    "floor": (lambda x: x.floor(), torch.floor),
+    "ceil": (lambda x: x.ceil(), torch.ceil),
+    "sign": (lambda x: x.sign(), torch.sign),
 }
 BINARY = {
     "add": (lambda a, b: a + b, torch.add),
@@ -42,6 +54,12 @@ BINARY = {
     "mul": (lambda a, b: a * b, torch.mul),
     "div": (lambda a, b: a / b, torch.div),
     "pow": (lambda a, b: a**b, torch.pow),
+    "arctan2": (autodiff.arctan2, torch.atan2),
+    "hypot": (autodiff.hypot, torch.hypot),
+    "maximum": (autodiff.maximum, torch.maximum),
+    "minimum": (autodiff.minimum, torch.minimum),
+    "mod": (lambda a, b: a % b, torch.remainder),
+    "floordiv": (lambda a, b: a // b, lambda a, b: torch.div(a, b, rounding_mode="floor")),
 }
 
 rng = random.Random(0)

@@ -130,5 +130,5 @@ def test_gradients_rejects_non_values():
     a = Value(2.0)
     with pytest.raises(TypeError, match="output must be a Value"):
         gradients(2.0, [a])
-    with pytest.raises(TypeError, match=r"inputs\[1\] must be a Value, got float"):
+    with pytest.raises(TypeError, match=r"inputs\[1\] must be a Value, got a float \(2.0\)"):
         gradients(a * a, [a, 2.0])

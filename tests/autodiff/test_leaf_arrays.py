@@ -68,7 +68,7 @@ def test_bad_writes_are_named_and_change_nothing(call, message):
 
 
 def test_items_that_are_not_values_are_named():
-    with pytest.raises(TypeError, match="item 1 is a float, not a Value"):
+    with pytest.raises(TypeError, match=r"leaves\[1\] must be a Value, got a float"):
         LeafArrays([Value(1.0), 2.0])
 
 

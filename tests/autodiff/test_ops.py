@@ -28,6 +28,19 @@ UNARY = {
     "relu": (lambda x: max(x, 0.0), lambda x: 1.0 if x > 0 else 0.0, [-2.0, -0.1, 0.1, 3.0]),
     "softplus": (lambda x: math.log(1 + math.exp(x)), sigmoid, [-6.0, -1.0, 0.0, 0.5, 4.0]),
     "log_sigmoid": (lambda x: -math.log(1 + math.exp(-x)), lambda x: 1 - sigmoid(x), [-6.0, -1.0, 0.0, 2.0, 5.0]),
+    "tan": (math.tan, lambda x: 1 / math.cos(x) ** 2, [-1.2, -0.3, 0.0, 0.7, 1.4]),
+    "arcsin": (math.asin, lambda x: 1 / math.sqrt(1 - x * x), [-0.9, -0.3, 0.0, 0.5, 0.99]),
+    "arccos": (math.acos, lambda x: -1 / math.sqrt(1 - x * x), [-0.9, -0.3, 0.0, 0.5, 0.99]),
+    "arctan": (math.atan, lambda x: 1 / (1 + x * x), [-5.0, -0.5, 0.0, 0.8, 30.0]),
+    "sinh": (math.sinh, math.cosh, [-3.0, -0.4, 0.0, 0.9, 2.5]),
+    "cosh": (math.cosh, math.sinh, [-3.0, -0.4, 0.0, 0.9, 2.5]),
+    "log2": (math.log2, lambda x: 1 / (x * math.log(2)), [0.05, 0.5, 1.0, 2.5, 100.0]),
+    "log10": (math.log10, lambda x: 1 / (x * math.log(10)), [0.05, 0.5, 1.0, 2.5, 100.0]),
+    "expm1": (math.expm1, math.exp, [-3.0, -1e-8, 0.0, 0.7, 4.0]),
+    # steps: flat between them, gradient 0 (as PyTorch), points away from the steps
+    "floor": (math.floor, lambda x: 0.0, [-2.5, -0.1, 0.3, 4.7]),
+    "ceil": (math.ceil, lambda x: 0.0, [-2.5, -0.1, 0.3, 4.7]),
+    "sign": (lambda x: math.copysign(1.0, x), lambda x: 0.0, [-2.5, -0.1, 0.3, 4.7]),
 }
 
 UNARY_CASES = [(name, x) for name, (_, _, points) in UNARY.items() for x in points]

@@ -10,8 +10,8 @@ import autodiff
 from autodiff import Value
 from tests.reference import central_difference, close
 
-# name: (on Values, on floats). Each is smooth wherever it is used; relu and abs are
-# only used where their input keeps away from the kink (see `assume` below).
+# name: (on Values, on floats). Each is smooth wherever it is used; relu, abs, maximum
+# and minimum are only used where their input keeps away from the kink (see `assume` below).
 OPS = {
     "add": (lambda a, b: a + b, lambda a, b: a + b),
     "sub": (lambda a, b: a - b, lambda a, b: a - b),
@@ -35,10 +35,23 @@ OPS = {
     "sum": (lambda a, b: autodiff.sum([a, b, a, 0.5]), lambda a, b: a + b + a + 0.5),
     "dot": (lambda a, b: autodiff.dot([a, b], [b, 0.5]), lambda a, b: a * b + b * 0.5),
     "linear": (lambda a, b: autodiff.dot([a, b], [a, 0.5], bias=b), lambda a, b: a * a + b * 0.5 + b),
+    "tan": (lambda a, b: a.tanh().tan(), lambda a, b: math.tan(math.tanh(a))),
+    "arcsin": (lambda a, b: (0.5 * a.tanh()).arcsin(), lambda a, b: math.asin(0.5 * math.tanh(a))),
+    "arccos": (lambda a, b: (0.5 * a.tanh()).arccos(), lambda a, b: math.acos(0.5 * math.tanh(a))),
+    "arctan": (lambda a, b: a.arctan(), lambda a, b: math.atan(a)),
+    "sinh": (lambda a, b: a.tanh().sinh(), lambda a, b: math.sinh(math.tanh(a))),
+    "cosh": (lambda a, b: a.tanh().cosh(), lambda a, b: math.cosh(math.tanh(a))),
+    "log2": (lambda a, b: (1 + a * a).log2(), lambda a, b: math.log2(1 + a * a)),
+    "log10": (lambda a, b: (1 + a * a).log10(), lambda a, b: math.log10(1 + a * a)),
+    "expm1": (lambda a, b: a.tanh().expm1(), lambda a, b: math.expm1(math.tanh(a))),
+    "arctan2": (lambda a, b: autodiff.arctan2(a, 1 + b * b), lambda a, b: math.atan2(a, 1 + b * b)),
+    "hypot": (lambda a, b: autodiff.hypot(a, 1 + b * b), lambda a, b: math.hypot(a, 1 + b * b)),
+    "maximum": (lambda a, b: autodiff.maximum(a, -a), lambda a, b: max(a, -a)),  # |a|: its tie at 0
+    "minimum": (lambda a, b: autodiff.minimum(a, -a), lambda a, b: min(a, -a)),
     "relu": (lambda a, b: a.relu(), lambda a, b: max(a, 0.0)),
     "abs": (lambda a, b: abs(a), lambda a, b: abs(a)),
 }
-KINKED = {"relu", "abs"}
+KINKED = {"relu", "abs", "maximum", "minimum"}
 
 
 @st.composite

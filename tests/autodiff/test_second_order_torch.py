@@ -35,6 +35,18 @@ UNARY = {  # the engine's op and PyTorch's, on a Value and on a 0-d tensor
     "**3": (lambda v: v ** 3, lambda t: t ** 3),
     "**0.5": (lambda v: v ** 0.5, lambda t: t ** 0.5),
     "1/x": (lambda v: 1.0 / v, lambda t: 1.0 / t),
+    "tan": (lambda v: v.tan(), torch.tan),
+    "arcsin": (lambda v: v.arcsin(), torch.asin),
+    "arccos": (lambda v: v.arccos(), torch.acos),
+    "arctan": (lambda v: v.arctan(), torch.atan),
+    "sinh": (lambda v: v.sinh(), torch.sinh),
+    "cosh": (lambda v: v.cosh(), torch.cosh),
+    "log2": (lambda v: v.log2(), torch.log2),
+    "log10": (lambda v: v.log10(), torch.log10),
+    "expm1": (lambda v: v.expm1(), torch.expm1),
+    "floor": (lambda v: v.floor(), torch.floor),
+    "ceil": (lambda v: v.ceil(), torch.ceil),
+    "sign": (lambda v: v.sign(), torch.sign),
 }
 # Ordinary points, zero of both signs included; softplus stays below PyTorch's threshold
 # of 20, past which it returns x itself (ours keeps the exact value: docs/trust.md).

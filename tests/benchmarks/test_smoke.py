@@ -3,6 +3,7 @@ with a time), and its checks would catch engines that disagree."""
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import sys
 from pathlib import Path
@@ -23,6 +24,8 @@ def test_every_section_runs_and_prints_its_targets(capsys):
     for title in ("two-moons step", "per node", "digits", "nn.fit", "six-sample network", "targets (issue #13"):
         assert title in out
     assert "ours, compiled + nn.SGD" in figures and "digits numpy by hand (no loss)" in figures
+    if importlib.util.find_spec("numba") is not None:  # its compile time, from a fresh process
+        assert figures["numba compile"] > 0 and "compiling two-moons (first step included" in out
     assert all(line.split()[0] in ("met", "MISSED", "info") for line in out.split("targets (issue #13")[1].splitlines()[1:]
                if line.startswith("  "))
 

@@ -13,8 +13,18 @@ def python_blocks() -> list[str]:
     return re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), re.S | re.M)
 
 
-def test_the_readme_has_python_blocks():
-    assert len(python_blocks()) >= 5
+def test_every_python_block_is_found():
+    # a fence the pattern misreads would leave blocks untested without a failure
+    openers = README.read_text(encoding="utf-8").count("\n```python\n")
+    assert len(python_blocks()) == openers >= 5
+
+
+def test_every_picture_the_readme_shows_is_in_the_repository():
+    text = README.read_text(encoding="utf-8")
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text) + re.findall(r'<img src="([^"]+)"', text)
+    assert len(pictures) >= 6
+    missing = [path for path in pictures if not (README.parent / path).is_file()]
+    assert not missing, f"README.md shows pictures that are not in the repository: {missing}"
 
 
 def test_every_readme_block_runs_in_order(tmp_path, monkeypatch):

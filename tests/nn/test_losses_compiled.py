@@ -28,7 +28,7 @@ def compiled(model, form, backend="numpy"):
 
 
 BACKENDS = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
-    not numba_available(), reason="numba is not installed (pip install 'autodiff[fast]')"))]
+    not numba_available(), reason="numba is not installed (pip install 'autodiff-scalar[fast]')"))]
 
 
 def torch_reference(model, X, T):

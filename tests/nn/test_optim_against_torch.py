@@ -68,7 +68,7 @@ def test_bad_options_are_named():
         nn.SGD([Value(1.0)], lr=-1)
     with pytest.raises(ValueError, match="no parameters"):
         nn.Adam([], lr=0.1)
-    with pytest.raises(TypeError, match="parameter 0 is a float"):
+    with pytest.raises(TypeError, match=r"params\[0\] must be a Value, got a float"):
         nn.SGD([1.0], lr=0.1)
     w = Value(1.0)
     with pytest.raises(ValueError, match="got parameter 1 \\(unlabelled\\) twice"):

@@ -51,5 +51,5 @@ def test_without_torch_the_error_names_the_extra(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_torch)
-    with pytest.raises(ImportError, match=r"pip install 'autodiff\[torch\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'autodiff-scalar\[torch\]'"):
         nn.MLP(2, [1], seed=0).to_torch()

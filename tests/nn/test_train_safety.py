@@ -148,10 +148,10 @@ def test_bad_options_are_named(options, match):
 def test_options_of_the_wrong_kind_are_type_errors():
     X, y = four_samples()
     refused(TypeError, "on_step must be a function or None, got int", X, y, on_step=3)
-    refused(TypeError, "optimizer must be an nn optimizer \\(SGD, Adam, AdamW\\), got str", X, y, optimizer="adam")
+    refused(TypeError, "optimizer must be an nn optimizer \\(nn.SGD, nn.Adam, nn.AdamW\\) or None, got a str", X, y, optimizer="adam")
     refused(TypeError, "optimizer must be an nn optimizer", X, y,
             optimizer=torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1))
-    with pytest.raises(TypeError, match="fit trains an nn.Module, got function"):
+    with pytest.raises(TypeError, match=r"fit trains an nn.Module \(an nn.MLP, say\), got a function"):
         nn.fit(lambda x: Value(x[0]), X, y, progress=False)
 
 

@@ -56,5 +56,5 @@ def test_without_matplotlib_the_error_names_the_extra(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
-    with pytest.raises(ImportError, match=r"autodiff\[plots\]"):
+    with pytest.raises(ImportError, match=r"autodiff-scalar\[plots\]"):
         viz.plot_history({"loss": [1.0]})
