@@ -116,7 +116,7 @@ def _walk(holder: Module | list | tuple, prefix: str | None, found: list) -> Non
             if key[:1] != "_":
                 if isinstance(item, Value):
                     found.append(item if prefix is None else (f"{prefix}.{key}" if prefix else key, item))
-                elif isinstance(item, (list, tuple)) or isinstance(item, Module):  # no call for a str or a flag
+                elif isinstance(item, (list, tuple, Module)):  # a str or a flag: no call
                     _walk(item, None if prefix is None else f"{prefix}.{key}" if prefix else key, found)
     elif prefix is None and set(map(type, holder)) == {Value}:  # a neuron's weights, added as one
         found.extend(holder)
@@ -124,11 +124,8 @@ def _walk(holder: Module | list | tuple, prefix: str | None, found: list) -> Non
         for i, item in enumerate(holder):
             if isinstance(item, Value):
                 found.append(item if prefix is None else (f"{prefix}.{i}" if prefix else str(i), item))
-            elif isinstance(item, _HOLDERS):
+            elif isinstance(item, (list, tuple, Module)):
                 _walk(item, None if prefix is None else f"{prefix}.{i}" if prefix else str(i), found)
-
-
-_HOLDERS = (Value, Module, list, tuple)  # what may hold parameters
 
 
 def _finite(number: Any, name: str) -> float:
