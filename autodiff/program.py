@@ -11,8 +11,8 @@ derivative rule evaluated on arrays (``ARRAY_MATH``). Four ideas make it fast:
   L2 term) are computed once per call, as a batch of one, not once per sample;
 - **no Python loop over samples**, and one pass over the weights per call: their
   numbers are read into the program's own buffer, and their gradients added from it,
-  with ``LeafArrays`` (a model's weights come in graph order, which is the order a
-  layer's matrix reads them in);
+  with ``LeafArrays`` (in the order the steps first read them: a model's own order,
+  layer by layer, which is the order a layer's matrix reads them in);
 - **no copy that can be avoided**: buffers and the views of their rows are made once
   per batch size, a layer reads its weights as a view, and a gradient's first
   contribution is written where it goes rather than added to zeros.
@@ -348,10 +348,15 @@ class Program:
                 dynamic.add(node)
                 level[node] = 1 + max(level.get(p, 0) for p in node.parents)
         # The static part runs once per call, on the same machinery, as a batch of one. Its
-        # leaves come first, in graph order (an nn layer's weights row by row); the nodes
-        # computed from them alone follow, placed as they are scheduled, so that each
-        # step's nodes lie side by side.
-        static_leaves = [node for node in self.order if node not in dynamic and not node.parents]
+        # leaves come first, in the order the per-sample steps first read them, level by
+        # level, then the rest in graph order: an nn model's weights then lie layer by layer,
+        # row by row, as the model lists them, so that a layer reads its matrix as a view and
+        # an L2 term over model.parameters() reads one run. The nodes computed from them
+        # alone follow, placed as they are scheduled, so that each step's nodes lie side by side.
+        by_level = sorted(level, key=level.__getitem__)  # stable: graph order within a level
+        static_leaves = list(dict.fromkeys(
+            [p for node in by_level for p in node.parents if p not in dynamic and not p.parents]
+            + [node for node in self.order if node not in dynamic and not node.parents]))
         self._leaves = LeafArrays(static_leaves)
         static_index = _Rows((leaf, i) for i, leaf in enumerate(static_leaves))
         static_level: dict[Value, int] = {}
