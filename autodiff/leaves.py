@@ -108,10 +108,10 @@ class LeafArrays:
                 current = leaf.grad  # None: no gradient yet, so this is the first
                 leaf.grad = amount if current is None else current + amount
 
-    def zero_grad(self) -> None:
-        """Set every leaf's gradient to 0 (between two backward passes of other threads,
-        never within one)."""
-        zero_grads(self.values)
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Set every leaf's gradient to 0, or to ``None`` with ``set_to_none`` (between two
+        backward passes of other threads, never within one)."""
+        zero_grads(self.values, set_to_none)
 
     def _one_per_leaf(self, numbers: np.ndarray | Sequence[float], what: str) -> np.ndarray:
         try:
@@ -123,17 +123,21 @@ class LeafArrays:
         return numbers
 
 
-def zero_grads(leaves: Iterable[Value]) -> None:
-    """Set the gradient of every one of ``leaves`` (``Value``s) to 0, between two backward
-    passes of other threads, never within one: ``LeafArrays.zero_grad`` for leaves
-    already known to be ``Value``s (a model's zero_grad, each step), without a check each.
+def zero_grads(leaves: Iterable[Value], set_to_none: bool = False) -> None:
+    """Set the gradient of every one of ``leaves`` (``Value``s) to 0 (to ``None``, "no
+    gradient yet", with ``set_to_none``), between two backward passes of other threads,
+    never within one: ``LeafArrays.zero_grad`` for leaves already known to be ``Value``s
+    (a model's zero_grad, each step), without a check each.
 
     >>> a = Value(1.0); a.grad = 3.0; zero_grads([a]); a.grad
     0.0
     """
+    if not isinstance(set_to_none, bool):
+        raise TypeError(f"zero_grad's set_to_none must be True or False, got {set_to_none!r}")
+    cleared = None if set_to_none else 0.0
     with gradient_lock:
         for leaf in leaves:
-            leaf.grad = 0.0
+            leaf.grad = cleared
 
 
 def slice_if_consecutive(numbers: Sequence[int] | np.ndarray) -> slice | np.ndarray:

@@ -54,11 +54,12 @@ class Module:
         for name, p in self.named_parameters():
             p.label = name
 
-    def zero_grad(self) -> None:
-        """Set every parameter's gradient to 0 (leaves accumulate across backward passes)."""
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Set every parameter's gradient to 0 (leaves accumulate across backward passes);
+        with ``set_to_none``, to ``None``, as ``Optimizer.zero_grad`` does."""
         found: list[Value] = []
         _walk(self, None, found)  # a tied weight twice: set to 0 twice, no harm
-        zero_grads(found)
+        zero_grads(found, set_to_none)
 
     def state_dict(self) -> dict[str, float]:
         """Every parameter's number by name."""

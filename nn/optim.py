@@ -53,9 +53,16 @@ class Optimizer:
         self.steps = 0
         self.state: dict[str, np.ndarray] = {name: np.zeros(len(self.params)) for name in self._buffers}
 
-    def zero_grad(self) -> None:
-        """Set every parameter's gradient to 0."""
-        self._leaves.zero_grad()
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Set every parameter's gradient to 0; with ``set_to_none``, to ``None`` ("no
+        gradient yet", PyTorch's default; ours is 0 so that ``.grad`` reads as a number).
+        A backward pass then starts those gradients from 0; ``step()`` before one refuses.
+
+        >>> w = Value(1.0); w.grad = 2.0; opt = SGD([w], lr=0.1)
+        >>> opt.zero_grad(set_to_none=True); print(w.grad)
+        None
+        """
+        self._leaves.zero_grad(set_to_none)
 
     def state_dict(self) -> dict[str, Any]:
         """The step count and every buffer, as plain numbers (JSON-ready)."""
