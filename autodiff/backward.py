@@ -132,8 +132,11 @@ def _backpropagate(
     """
     order = topological_order(root)
     if not create_graph:  # numbers, not a graph: inside a traced function, one sample's
-        refuse_per_sample(order, "computes gradients as numbers (backward(), or gradients() "
-                          "without create_graph=True; autodiff.grad works) through")
+        refuse_per_sample(
+            order,
+            "computes gradients as numbers (backward(), or gradients() "
+            "without create_graph=True; autodiff.grad works) through",
+        )
     needed = None if wrt is None else _depending_on(order, wrt)
     return propagate(order, {root: seed}, create_graph=create_graph, needed=needed)
 
@@ -203,8 +206,11 @@ def backward(root: Value, grad: Real = 1.0) -> None:
     with gradient_lock:
         order = _walk(root)
         try:
-            refuse_per_sample(order, "computes gradients as numbers (backward(), or gradients() "
-                              "without create_graph=True; autodiff.grad works) through")
+            refuse_per_sample(
+                order,
+                "computes gradients as numbers (backward(), or gradients() "
+                "without create_graph=True; autodiff.grad works) through",
+            )
         except BaseException:
             for node in order:
                 node._pass = None

@@ -74,13 +74,15 @@ def forward_expression(node: Value, budget: list[int] | None = None) -> Expr:
     """
     budget = [MAX_LEAVES] if budget is None else budget
     budget[0] -= len(node.parents)
-    items = tuple(forward_expression(p, budget) if p.parents and not p.label and budget[0] > 0 else Leaf(p.data, p)
-                  for p in node.parents)
+    items = tuple(
+        forward_expression(p, budget) if p.parents and not p.label and budget[0] > 0 else Leaf(p.data, p)
+        for p in node.parents
+    )
     op = node.op
     if op in ("w·x+b", "dot"):
         n = len(items) // 2
-        terms = tuple(Product((w, x)) for w, x in zip(items[:n], items[n:2 * n]))
-        return Sum(terms + items[2 * n:])
+        terms = tuple(Product((w, x)) for w, x in zip(items[:n], items[n : 2 * n]))
+        return Sum(terms + items[2 * n :])
     if op in ("+", "sum"):
         return Sum(tuple(t for item in items for t in (item.items if isinstance(item, Sum) else (item,))))
     if op == "*":
@@ -167,8 +169,14 @@ class GradientBuilder:
         """Whether a factor stops at ``node``: labelled, the output, where paths part, or
         an activation or its input (so that its derivative is a factor of its own)."""
         children = self.children.get(node, [])
-        return (bool(node.label) or node is self.output or node in self.shown or len(children) != 1
-                or node.op in ACTIVATIONS or children[0].op in ACTIVATIONS)
+        return (
+            bool(node.label)
+            or node is self.output
+            or node in self.shown
+            or len(children) != 1
+            or node.op in ACTIVATIONS
+            or children[0].op in ACTIVATIONS
+        )
 
 
 def _product(factors: list[Expr]) -> Expr:
@@ -178,6 +186,7 @@ def _product(factors: list[Expr]) -> Expr:
 
 
 # --- evaluating and writing -----------------------------------------------------------------------
+
 
 class Values:
     """The value of every part of an expression, kept, so that the expression with a
@@ -231,6 +240,7 @@ def text_of(expr: Expr, names: Names) -> str:
 
 def latex_of(expr: Expr, names: Names) -> str:
     """The expression in names, as LaTeX that holds every label as literal text."""
+
     def leaf(leaf: Leaf) -> str:
         if leaf.lower is None:
             return _for_latex(names.raw(leaf.node))
@@ -242,8 +252,15 @@ def latex_of(expr: Expr, names: Names) -> str:
 def numbers_of(expr: Expr, changes: dict, *, sign: float = 1.0, latex: bool = False, texts: dict | None = None) -> str:
     """The expression in numbers, with ``changes`` made: a left-out item is not written,
     a changed part as ``texts`` writes it, else as its number."""
-    text = _render(expr, lambda leaf: _signed(leaf.value), changes, (), times=r" \times " if latex else " × ",
-                   latex=latex, texts=texts or {})
+    text = _render(
+        expr,
+        lambda leaf: _signed(leaf.value),
+        changes,
+        (),
+        times=r" \times " if latex else " × ",
+        latex=latex,
+        texts=texts or {},
+    )
     return f"−({text})" if sign < 0 else text
 
 
@@ -263,8 +280,9 @@ def _render(expr: Expr, leaf, changes: dict, path: Path, *, times: str, latex: b
     if isinstance(expr, Leaf):
         return leaf(expr)
     kept = [(i, item) for i, item in enumerate(expr.items) if changes.get(path + (i,), 0.0) is not None]
-    items = [(_render(item, leaf, changes, path + (i,), times=times, latex=latex, texts=texts), item)
-             for i, item in kept]
+    items = [
+        (_render(item, leaf, changes, path + (i,), times=times, latex=latex, texts=texts), item) for i, item in kept
+    ]
     if isinstance(expr, Sum):
         return " + ".join(t for t, _ in items) or "0"
     if isinstance(expr, Product):
@@ -292,8 +310,10 @@ def _applied(op: str, items: list[tuple[str, Expr]], latex: bool) -> str:
     if not _is_operator(op):
         args = ", ".join(t for t, _ in items)
         return rf"{_for_latex(op)}\left({args}\right)" if latex else f"{op}({args})"
-    texts = [t if isinstance(e, Leaf) or (isinstance(e, Apply) and not _is_operator(e.node.op))
-             else _parenthesised(t, latex) for t, e in items]
+    texts = [
+        t if isinstance(e, Leaf) or (isinstance(e, Apply) and not _is_operator(e.node.op)) else _parenthesised(t, latex)
+        for t, e in items
+    ]
     if op in ("-", "/") and len(texts) == 2:
         return f"{texts[0]} {'−' if op == '-' and not latex else op} {texts[1]}"
     if op == "%" and len(texts) == 2:

@@ -75,13 +75,20 @@ class Mistake:
         """Both mistakes made together, or None where they touch the same part."""
         if self.sign < 0 and other.sign < 0:
             return None
-        if any(p[:len(q)] == q or q[:len(p)] == p for p in self.changes for q in other.changes):
+        if any(p[: len(q)] == q or q[: len(p)] == p for p in self.changes for q in other.changes):
             return None
-        return Mistake(f"{self.words}, and {other.words}", self.changes | other.changes,
-                       self.sign * other.sign, self.cost + other.cost, count=2, texts=self.texts | other.texts)
+        return Mistake(
+            f"{self.words}, and {other.words}",
+            self.changes | other.changes,
+            self.sign * other.sign,
+            self.cost + other.cost,
+            count=2,
+            texts=self.texts | other.texts,
+        )
 
 
 # --- the public entry points -------------------------------------------------------------------
+
 
 def explain_value(node: Value, claimed: float | None = None) -> Explanation:
     """How ``node``'s forward value is computed from its inputs, with the numbers; with
@@ -105,16 +112,17 @@ def explain_value(node: Value, claimed: float | None = None) -> Explanation:
     if not node.parents:
         lines = [f"{name} = {number(node.data)}: a leaf, its value is given, not computed"]
         latex = [f"{_for_latex(names.raw(node))} = {number(node.data)}"]
-        found = [] if claimed is None else _verdict(name, node.data, claimed, None, names, None,
-                                                    derivation_above=True)
+        found = [] if claimed is None else _verdict(name, node.data, claimed, None, names, None, derivation_above=True)
         return Explanation(lines, latex, diagnosis=found)
     expr = forward_expression(node)
-    lines = [f"{name} = {text_of(expr, names)}",
-             f"{' ' * len(name)} = {numbers_of(expr, {})} = {number(node.data)}"]
-    latex = [f"{_for_latex(names.raw(node))} = {latex_of(expr, names)} = "
-             f"{numbers_of(expr, {}, latex=True)} = {number(node.data)}"]
-    found = [] if claimed is None else _verdict(name, node.data, claimed, expr, names, _Graph(node),
-                                                derivation_above=True)
+    lines = [f"{name} = {text_of(expr, names)}", f"{' ' * len(name)} = {numbers_of(expr, {})} = {number(node.data)}"]
+    latex = [
+        f"{_for_latex(names.raw(node))} = {latex_of(expr, names)} = "
+        f"{numbers_of(expr, {}, latex=True)} = {number(node.data)}"
+    ]
+    found = (
+        [] if claimed is None else _verdict(name, node.data, claimed, expr, names, _Graph(node), derivation_above=True)
+    )
     return Explanation(lines, latex, diagnosis=found)
 
 
@@ -184,8 +192,17 @@ def tolerance(claimed: float) -> tuple[float, str]:
 
 # --- the verdict --------------------------------------------------------------------------------
 
-def _verdict(symbol: str, right: float, claimed: float, expr: Expr | None, names: Names,
-             graph: _Graph | None, *, derivation_above: bool = False) -> list[str]:
+
+def _verdict(
+    symbol: str,
+    right: float,
+    claimed: float,
+    expr: Expr | None,
+    names: Names,
+    graph: _Graph | None,
+    *,
+    derivation_above: bool = False,
+) -> list[str]:
     """The lines that say whether ``claimed`` is ``right`` and, if not, why."""
     tol, why = tolerance(claimed)
     within = f"within ±{tol:.4g}, {why}"
@@ -195,28 +212,34 @@ def _verdict(symbol: str, right: float, claimed: float, expr: Expr | None, names
     head = f"Your {symbol} = {given}; the engine finds {number(right)}."
     found = [] if expr is None or graph is None else _explaining(expr, claimed, tol, names, graph)
     if not found or expr is None:
-        tried = ("a number replaced by another of the graph, a term left out, a sign flipped, the wrong "
-                 "activation's derivative, a factor forgotten or counted twice, two numbers swapped, the wrong op")
+        tried = (
+            "a number replaced by another of the graph, a term left out, a sign flipped, the wrong "
+            "activation's derivative, a factor forgotten or counted twice, two numbers swapped, the wrong op"
+        )
         lines = [head, f"  No mistake looked for ({tried}), alone or two together, gives {claimed:g} ({within})."]
         if derivation_above:
             lines.append("  The right derivation is above.")
         elif expr is not None:
-            lines += ["  The right derivation:", f"  {symbol} = {text_of(expr, names)}",
-                      f"  {' ' * len(symbol)} = {numbers_of(expr, {})} = {number(right)}"]
+            lines += [
+                "  The right derivation:",
+                f"  {symbol} = {text_of(expr, names)}",
+                f"  {' ' * len(symbol)} = {numbers_of(expr, {})} = {number(right)}",
+            ]
         return lines
     best, value = found[0]
     what = "The likely mistake" if best.count == 1 else "Likely, two mistakes together"
     with_it = numbers_of(expr, best.changes, sign=best.sign, texts=best.texts)
-    lines = [f"{head} {what}: {best.words}.",
-             f"  With {'them' if best.count > 1 else 'it'}: {with_it} = {number(value)}, "
-             f"which matches your {given} ({within})."]
+    lines = [
+        f"{head} {what}: {best.words}.",
+        f"  With {'them' if best.count > 1 else 'it'}: {with_it} = {number(value)}, "
+        f"which matches your {given} ({within}).",
+    ]
     others = [(m, v) for m, v in found[1:MAX_SHOWN] if m.cost <= best.cost]  # as likely
     lines += [f"  Also gives {number(v)}: {m.words}." for m, v in others]
     return lines
 
 
-def _explaining(expr: Expr, claimed: float, tol: float, names: Names,
-                graph: _Graph) -> list[tuple[Mistake, float]]:
+def _explaining(expr: Expr, claimed: float, tol: float, names: Names, graph: _Graph) -> list[tuple[Mistake, float]]:
     """The mistakes that turn ``expr`` into ``claimed``, the most plausible first: single
     mistakes, else two together (at most one of them a substitution)."""
     values = Values(expr)
@@ -224,9 +247,13 @@ def _explaining(expr: Expr, claimed: float, tol: float, names: Names,
     found = _matching(values, singles, claimed, tol)
     if not found:  # the likeliest few hundred single mistakes, two at a time
         paired = sorted(singles, key=lambda m: m.cost)[:MAX_PAIRED]
-        pairs = [joined for first, second in combinations(paired, 2)
-                 if not (first.substitutes and second.substitutes) and (joined := first.joined(second))
-                 and joined.cost <= MAX_COST + 1]
+        pairs = [
+            joined
+            for first, second in combinations(paired, 2)
+            if not (first.substitutes and second.substitutes)
+            and (joined := first.joined(second))
+            and joined.cost <= MAX_COST + 1
+        ]
         # With few digits claimed and many pairs, some pair matches by chance, and says
         # nothing: pairs are tried only where the expected count of chance matches is small
         # (never for a claimed 0, which many pairs reach exactly, a relu or a factor left out).
@@ -248,6 +275,7 @@ def _matching(values: Values, mistakes: list[Mistake], claimed: float, tol: floa
 
 # --- the mistakes -----------------------------------------------------------------------------------
 
+
 def _sigmoid(x: float) -> float:
     return ops.SIGMOID.forward(x)
 
@@ -261,18 +289,33 @@ DERIVATIVE_FORMULAS = {
 # The right formula at the wrong point: written at the input z where the output a
 # belongs, or the derivative of σ or tanh taken at a as if a were the input.
 WRONG_POINT = {
-    "sigmoid": [("{z}(1 − {z})", "sigmoid's derivative written with {z} in place of {a}", lambda z, a: z * (1 - z)),
-                ("σ({a})(1 − σ({a}))", "sigmoid's derivative taken at {a}, not at {z}",
-                 lambda z, a: _sigmoid(a) * (1 - _sigmoid(a)))],
-    "tanh": [("1 − {z}²", "tanh's derivative written with {z} in place of {a}", lambda z, a: 1 - z * z),
-             ("1 − tanh({a})²", "tanh's derivative taken at {a}, not at {z}", lambda z, a: 1 - math.tanh(a) ** 2)],
+    "sigmoid": [
+        ("{z}(1 − {z})", "sigmoid's derivative written with {z} in place of {a}", lambda z, a: z * (1 - z)),
+        (
+            "σ({a})(1 − σ({a}))",
+            "sigmoid's derivative taken at {a}, not at {z}",
+            lambda z, a: _sigmoid(a) * (1 - _sigmoid(a)),
+        ),
+    ],
+    "tanh": [
+        ("1 − {z}²", "tanh's derivative written with {z} in place of {a}", lambda z, a: 1 - z * z),
+        ("1 − tanh({a})²", "tanh's derivative taken at {a}, not at {z}", lambda z, a: 1 - math.tanh(a) ** 2),
+    ],
     "relu": [],
 }
 FORGOTTEN_DERIVATIVE = ("{a}", "the activation itself, not its derivative", lambda z, a: a)
-ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-              "/": lambda a, b: a / b if b else math.nan}
-DOING = {"+": ("added", "adds"), "-": ("subtracted", "subtracts"), "*": ("multiplied", "multiplies"),
-         "/": ("divided", "divides")}
+ARITHMETIC = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b if b else math.nan,
+}
+DOING = {
+    "+": ("added", "adds"),
+    "-": ("subtracted", "subtracts"),
+    "*": ("multiplied", "multiplies"),
+    "/": ("divided", "divides"),
+}
 
 
 class _Mistakes:
@@ -327,8 +370,11 @@ class _Mistakes:
         derivative), the nearer the likelier. Numbers of other kinds are not tried: with
         them, some number would match almost any claim by chance."""
         partner = _partner(leaf)
-        meaning = (f"{self.names.leaf(leaf)} is {partner[0]} {self.names.text(partner[1])} = {number(leaf.value)}"
-                   if partner else f"{self.names.leaf(leaf)} is {number(leaf.value)}")
+        meaning = (
+            f"{self.names.leaf(leaf)} is {partner[0]} {self.names.text(partner[1])} = {number(leaf.value)}"
+            if partner
+            else f"{self.names.leaf(leaf)} is {number(leaf.value)}"
+        )
         kind = self._kind(leaf, partner)
         ends = [n for n in (leaf.node, leaf.lower) if n is not None]
         for other in pool:
@@ -337,8 +383,14 @@ class _Mistakes:
             hops = self.graph.hops(ends).get(other.node, MAX_DISTANCE)
             cost = 1.0 + 0.5 * max(0, hops - 1)
             if cost <= MAX_COST:
-                self.found.append(Mistake(f"you used {self.names.leaf(other)} = {number(other.value)} where {meaning}",
-                                          {path: other.value}, cost=cost, substitutes=True))
+                self.found.append(
+                    Mistake(
+                        f"you used {self.names.leaf(other)} = {number(other.value)} where {meaning}",
+                        {path: other.value},
+                        cost=cost,
+                        substitutes=True,
+                    )
+                )
 
     def _kind(self, leaf: Leaf, partner: tuple[str, Value] | None) -> set[str]:
         """What a number is used as: a derivative that is a node's value (dz/dw = x) is of
@@ -356,15 +408,21 @@ class _Mistakes:
         names = {"z": self.names.text(lower), "a": self.names.text(node)}
         right = DERIVATIVE_FORMULAS[node.op][0].format(**names)
         # relu's 1 (or 0) for a smooth activation is a forgotten factor: said as such already
-        others = [(form, f"{op}'s derivative", f) for op, (form, f) in DERIVATIVE_FORMULAS.items()
-                  if op not in (node.op, "relu")]
+        others = [
+            (form, f"{op}'s derivative", f)
+            for op, (form, f) in DERIVATIVE_FORMULAS.items()
+            if op not in (node.op, "relu")
+        ]
         for form, why, formula in others + WRONG_POINT[node.op] + [FORGOTTEN_DERIVATIVE]:
             value = formula(z, a)
             if value != leaf.value:
-                self.found.append(Mistake(
-                    f"for {self.names.leaf(leaf)} you used {form.format(**names)} = {number(value)} "
-                    f"({why.format(**names)}), where {node.op}'s derivative is {right} = {number(leaf.value)}",
-                    {path: value}))
+                self.found.append(
+                    Mistake(
+                        f"for {self.names.leaf(leaf)} you used {form.format(**names)} = {number(value)} "
+                        f"({why.format(**names)}), where {node.op}'s derivative is {right} = {number(leaf.value)}",
+                        {path: value},
+                    )
+                )
 
     def _wrong_op(self, path: Path, expr: Apply) -> None:
         """Another activation, or another arithmetic op, on the same inputs; two inputs
@@ -377,19 +435,30 @@ class _Mistakes:
                 value = values[0] if other == "id" else ops.UNARY_METHODS.get(other, ops.EXP).forward(values[0])
                 what = "left out the activation" if other == "id" else f"applied {other}"
                 if other != op and value != right:
-                    self.found.append(Mistake(f"you {what} where the graph applies {op}", {path: value},
-                                              texts={path: written[0] if other == "id" else f"{other}({written[0]})"}))
+                    self.found.append(
+                        Mistake(
+                            f"you {what} where the graph applies {op}",
+                            {path: value},
+                            texts={path: written[0] if other == "id" else f"{other}({written[0]})"},
+                        )
+                    )
         if op in ARITHMETIC and len(values) == 2:
             for other, f in ARITHMETIC.items():
                 if other != op and f(*values) != right:
                     words = f"you {DOING[other][0]} where the graph {DOING[op][1]}"
                     symbol = {"-": "−", "*": "×"}.get(other, other)
-                    self.found.append(Mistake(words, {path: f(*values)},
-                                              texts={path: f"{written[0]} {symbol} {written[1]}"}))
+                    self.found.append(
+                        Mistake(words, {path: f(*values)}, texts={path: f"{written[0]} {symbol} {written[1]}"})
+                    )
             if op in ("-", "/") and values[0] != values[1]:
                 swapped = ARITHMETIC[op](values[1], values[0])
-                self.found.append(Mistake(f"you swapped the two sides of {op}", {path: swapped},
-                                          texts={path: f"{written[1]} {'−' if op == '-' else op} {written[0]}"}))
+                self.found.append(
+                    Mistake(
+                        f"you swapped the two sides of {op}",
+                        {path: swapped},
+                        texts={path: f"{written[1]} {'−' if op == '-' else op} {written[0]}"},
+                    )
+                )
 
     def _swaps(self, path: Path, expr: Sum) -> None:
         """Two numbers swapped between terms of the same form (w_1·x_1 + w_2·x_2: the
@@ -400,9 +469,13 @@ class _Mistakes:
                 continue
             for k, (u, v) in enumerate(zip(p.items, q.items)):
                 if isinstance(u, Leaf) and isinstance(v, Leaf) and u.value != v.value:
-                    self.found.append(Mistake(
-                        f"you swapped {self.names.leaf(u)} = {number(u.value)} and {self.names.leaf(v)} = "
-                        f"{number(v.value)}", {path + (i, k): v.value, path + (j, k): u.value}))
+                    self.found.append(
+                        Mistake(
+                            f"you swapped {self.names.leaf(u)} = {number(u.value)} and {self.names.leaf(v)} = "
+                            f"{number(v.value)}",
+                            {path + (i, k): v.value, path + (j, k): u.value},
+                        )
+                    )
 
 
 def _partner(leaf: Leaf) -> tuple[str, Value] | None:

@@ -95,8 +95,9 @@ class Explanation:
         return f'{equations}\n\n<div class="tex2jax_ignore mathjax_ignore">\n\n{notes}\n\n</div>'
 
 
-def explain(output: Value, node: Value | None = None, *, steps: int = STEPS,
-            claimed: float | None = None) -> Explanation:
+def explain(
+    output: Value, node: Value | None = None, *, steps: int = STEPS, claimed: float | None = None
+) -> Explanation:
     """d output / d node as the textbooks derive it, with the engine's numbers.
 
     With ``claimed``, a number worked by hand is checked: where it differs, the likely
@@ -191,8 +192,7 @@ class _Writer:
                 continue
             written.add(key)
             queue += self._write(item) if isinstance(item, Value) else self._expand(*item)
-        self._note_the_rest([item for item in queue
-                             if (item if isinstance(item, Value) else item[:2]) not in written])
+        self._note_the_rest([item for item in queue if (item if isinstance(item, Value) else item[:2]) not in written])
         if _shown_label(node) != _label(node):  # a parameter nn named: its full name once
             self.notes.append(f"{self.text(node)} is the parameter {_for_terminal(_label(node))}")
         return Explanation(self.lines, self.latex, self.notes)
@@ -262,13 +262,16 @@ class _Writer:
         self.lines += self._text_equation(upper, node, terms, numbers, untold, result)
         self.latex.append(self._latex_equation(upper, node, terms, numbers, untold, result))
 
-    def _text_equation(self, upper: Value, node: Value, terms: list, numbers: list, untold: int,
-                       result: float) -> list[str]:
+    def _text_equation(
+        self, upper: Value, node: Value, terms: list, numbers: list, untold: int, result: float
+    ) -> list[str]:
         left = self._symbol(upper, node)
         pad = " " * len(left)
         # a factor straight from node to the output is the output's own partial derivative
-        products = [" · ".join(self._symbol(u, lo, partial=u is self.output and lo is node) for u, lo in pairs)
-                    for pairs in terms]
+        products = [
+            " · ".join(self._symbol(u, lo, partial=u is self.output and lo is node) for u, lo in pairs)
+            for pairs in terms
+        ]
         values = [_product(factors) for factors in numbers]
         if len(terms) == 1 and not untold:
             return [f"{left} = {products[0]}", f"{pad} = {values[0]} = {number(result)}"]
@@ -277,15 +280,16 @@ class _Writer:
             symbols, sums = f"{symbols} + … ({untold} more terms)", f"{sums} + …"
         return [f"{left} = {symbols}", f"{pad} = {sums} = {number(result)}"]
 
-    def _latex_equation(self, upper: Value, node: Value, terms: list, numbers: list, untold: int,
-                        result: float) -> str:
+    def _latex_equation(self, upper: Value, node: Value, terms: list, numbers: list, untold: int, result: float) -> str:
         products = [r" \cdot ".join(self._fraction(u, lo) for u, lo in pairs) for pairs in terms]
         values = [_product(factors, r" \times ") for factors in numbers]
         if len(terms) > 1 or untold:
             values = [f"({v})" for v in values]
         more = [r"\cdots"] if untold else []
-        return (f"{self._fraction(upper, node)} = {' + '.join(products + more)} = "
-                f"{' + '.join(values + more)} = {number(result)}")
+        return (
+            f"{self._fraction(upper, node)} = {' + '.join(products + more)} = "
+            f"{' + '.join(values + more)} = {number(result)}"
+        )
 
     def _chains(self, node: Value) -> tuple[list[list[Factor]], int]:
         """Per child of ``node`` (the first few), the factors from ``node`` up to the output
@@ -297,7 +301,7 @@ class _Writer:
         same name (two paths through unnamed nodes to the same place): those are named.
         """
         children = self.children.get(node, [])
-        told = children if len(children) <= MAX_TERMS else children[:MAX_TERMS - 1]
+        told = children if len(children) <= MAX_TERMS else children[: MAX_TERMS - 1]
         while True:
             chains = _stopped_where_they_meet([self._chain(child, node) for child in told], self.output)
             # the left-hand side counts as taken: a factor folded all the way from node to
@@ -325,8 +329,7 @@ class _Writer:
     def _named(self, node: Value) -> bool:
         """Whether a derivation names this node: labelled, the output, where paths meet,
         or unlabelled but needed to keep two factors apart."""
-        return (bool(node.label) or node is self.output or node in self.shown
-                or len(self.children.get(node, [])) != 1)
+        return bool(node.label) or node is self.output or node in self.shown or len(self.children.get(node, [])) != 1
 
     def _step(self, child: Value, lower: Value) -> Step:
         """From ``lower`` up through ``child`` to the next named node: (that node, lower,
@@ -352,8 +355,7 @@ class _Writer:
             return None
         self.noted.add((top, lower))
         out = self.text(top)
-        parts = [local_derivative(top, k, lambda i: self.text(top.parents[i]), out)
-                 for k in positions(top, lower)]
+        parts = [local_derivative(top, k, lambda i: self.text(top.parents[i]), out) for k in positions(top, lower)]
         formula = " + ".join(symbolic for symbolic, _ in parts)
         numbers = " + ".join(numeric for _, numeric in parts)
         said = [self._symbol(top, lower, partial=partial)]
@@ -363,15 +365,18 @@ class _Writer:
         rule = "" if all(symbolic for symbolic, _ in parts) else f", by {top.op}'s rule"
         return f"{' = '.join(said)}, where {out} = {self._formula(top)}{rule}"
 
-    def _note_folded(self, top: Value, lower: Value, value: float, folded: list[Value], *,
-                     defer: bool = False) -> str | None:
+    def _note_folded(
+        self, top: Value, lower: Value, value: float, folded: list[Value], *, defer: bool = False
+    ) -> str | None:
         """A factor left folded: its value and the ops it passes through."""
         if (top, lower) in self.noted:
             return None
         self.noted.add((top, lower))
         ops_on_way = [n.op for n in folded] + [top.op]
-        note = (f"{self._symbol(top, lower)} = {number(value)}: through {len(ops_on_way)} ops "
-                f"({_listed(ops_on_way)}), the product of their local derivatives")
+        note = (
+            f"{self._symbol(top, lower)} = {number(value)}: through {len(ops_on_way)} ops "
+            f"({_listed(ops_on_way)}), the product of their local derivatives"
+        )
         if not defer:
             self.notes.append(note)
         return note
@@ -391,8 +396,12 @@ class _Writer:
         if node.op in ("w·x+b", "dot"):
             n = len(names) // 2
             if n > 3:
-                return f"{names[0]}·{names[n]} + … + {names[n - 1]}·{names[2 * n - 1]}" + (" + " + names[-1] if len(names) % 2 else "")
-            return " + ".join(f"{w}·{x}" for w, x in zip(names[:n], names[n:2 * n])) + (f" + {names[-1]}" if len(names) % 2 else "")
+                return f"{names[0]}·{names[n]} + … + {names[n - 1]}·{names[2 * n - 1]}" + (
+                    " + " + names[-1] if len(names) % 2 else ""
+                )
+            return " + ".join(f"{w}·{x}" for w, x in zip(names[:n], names[n : 2 * n])) + (
+                f" + {names[-1]}" if len(names) % 2 else ""
+            )
         if len(names) > 4:
             return f"{node.op}({names[0]}, …, {names[-1]})"
         return f"{node.op}({', '.join(names)})"
@@ -464,8 +473,12 @@ def _shown_label(node: Value) -> str:
 def _stopped_where_they_meet(chains: list[list[Step]], output: Value) -> list[list[Step]]:
     """Each chain cut after the first node another chain also reaches (the output aside)."""
     reached = Counter(top for steps in chains for top, _, _ in steps)
-    return [steps[:next((i + 1 for i, (top, _, _) in enumerate(steps) if top is not output and reached[top] > 1),
-                        len(steps))] for steps in chains]
+    return [
+        steps[
+            : next((i + 1 for i, (top, _, _) in enumerate(steps) if top is not output and reached[top] > 1), len(steps))
+        ]
+        for steps in chains
+    ]
 
 
 def _shortened(steps: list[Step]) -> list[Step]:
@@ -496,9 +509,21 @@ def _listed(items: list[str]) -> str:
 # the same, so that no "https://", "www." or e-mail address appears for a Markdown
 # renderer without math to turn into a link.
 _LATEX_CHARACTER = {c: "\\" + c for c in "#$%&_{}"} | {
-    "\\": r"\backslash ", "^": r"\hat{\ }", "~": r"\sim ", "<": r"\lt ", ">": r"\gt ",
-    "|": r"\vert ", "*": r"\ast ", "[": r"\lbrack ", "]": r"\rbrack ", "`": r"\grave{\ }",
-    " ": r"\ ", ":": "{:}", ".": "{.}", "@": "{@}", "·": r"\cdot ",
+    "\\": r"\backslash ",
+    "^": r"\hat{\ }",
+    "~": r"\sim ",
+    "<": r"\lt ",
+    ">": r"\gt ",
+    "|": r"\vert ",
+    "*": r"\ast ",
+    "[": r"\lbrack ",
+    "]": r"\rbrack ",
+    "`": r"\grave{\ }",
+    " ": r"\ ",
+    ":": "{:}",
+    ".": "{.}",
+    "@": "{@}",
+    "·": r"\cdot ",
 }
 
 

@@ -90,8 +90,13 @@ def write_atomically(path: str | os.PathLike, content: str | bytes) -> None:
 def _require_regular(mode: int, path: str | os.PathLike, doing: str) -> None:
     if stat.S_ISREG(mode):
         return
-    kinds = [(stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-             (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket")]
+    kinds = [
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
     kind = next((name for test, name in kinds if test(mode)), "not a regular file")
     where = os.fspath(path)
     if os.path.islink(path):
@@ -138,8 +143,10 @@ def _create_temporary_beside(target: Path) -> tuple[int, str]:
         return tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as error:  # name the folder, not the temporary file nobody asked for
         if error.errno == errno.ENOENT:
-            message = (f"cannot write {target.name}: its folder does not exist; create it first "
-                       "(os.makedirs(folder, exist_ok=True))")
+            message = (
+                f"cannot write {target.name}: its folder does not exist; create it first "
+                "(os.makedirs(folder, exist_ok=True))"
+            )
         else:
             message = f"cannot create {target.name} in this folder ({error.strerror})"
         raise type(error)(error.errno, message, os.fspath(folder)) from None

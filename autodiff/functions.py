@@ -158,10 +158,7 @@ def _values(items: Iterable[Value | Real], what: str) -> tuple[Value, ...]:
     # map, not a generator: one C-level pass, on every neuron's hot path
     if all(map(isinstance, items, itertools.repeat(Value))):  # nothing to convert
         return items  # type: ignore[return-value]  # all Values: checked on the line above
-    return tuple(
-        x if isinstance(x, Value) else Value(to_float(x, f"{what}[{i}]"))
-        for i, x in enumerate(items)
-    )
+    return tuple(x if isinstance(x, Value) else Value(to_float(x, f"{what}[{i}]")) for i, x in enumerate(items))
 
 
 __all__ = ["arctan2", "binary_cross_entropy", "dot", "hypot", "logsumexp", "maximum", "minimum", "pick", "sum"]

@@ -69,21 +69,50 @@ class Code:
         left, right = (literal(other), self.text) if reflected else (self.text, literal(other))
         return Code(f"({left} {symbol} {right})")
 
-    def __add__(self, other): return self._binary("+", other)
-    def __radd__(self, other): return self._binary("+", other, True)
-    def __sub__(self, other): return self._binary("-", other)
-    def __rsub__(self, other): return self._binary("-", other, True)
-    def __mul__(self, other): return self._binary("*", other)
-    def __rmul__(self, other): return self._binary("*", other, True)
-    def __neg__(self): return Code(f"(-{self.text})")
-    def __lt__(self, other): return self._binary("<", other)
-    def __le__(self, other): return self._binary("<=", other)
-    def __gt__(self, other): return self._binary(">", other)
-    def __ge__(self, other): return self._binary(">=", other)
-    def __eq__(self, other): return self._binary("==", other)
-    def __ne__(self, other): return self._binary("!=", other)
-    def __and__(self, other): return self._binary("and", other)
-    def __rand__(self, other): return self._binary("and", other, True)
+    def __add__(self, other):
+        return self._binary("+", other)
+
+    def __radd__(self, other):
+        return self._binary("+", other, True)
+
+    def __sub__(self, other):
+        return self._binary("-", other)
+
+    def __rsub__(self, other):
+        return self._binary("-", other, True)
+
+    def __mul__(self, other):
+        return self._binary("*", other)
+
+    def __rmul__(self, other):
+        return self._binary("*", other, True)
+
+    def __neg__(self):
+        return Code(f"(-{self.text})")
+
+    def __lt__(self, other):
+        return self._binary("<", other)
+
+    def __le__(self, other):
+        return self._binary("<=", other)
+
+    def __gt__(self, other):
+        return self._binary(">", other)
+
+    def __ge__(self, other):
+        return self._binary(">=", other)
+
+    def __eq__(self, other):
+        return self._binary("==", other)
+
+    def __ne__(self, other):
+        return self._binary("!=", other)
+
+    def __and__(self, other):
+        return self._binary("and", other)
+
+    def __rand__(self, other):
+        return self._binary("and", other, True)
 
 
 def literal(x: Code | float | int) -> str:
@@ -106,28 +135,46 @@ def literal(x: Code | float | int) -> str:
 
 # --- the forwards, an expression each (their numerics: ieee.py) -----------------------------
 FORWARDS: dict[str, str] = {
-    "+": "({0} + {1})", "-": "({0} - {1})", "*": "({0} * {1})", "/": "({0} / {1})",
-    "neg": "(-{0})", "**": "({0} ** {1})", "exp": "math.exp({0})", "log": "math.log({0})",
-    "log1p": "math.log1p({0})", "sqrt": "math.sqrt({0})", "sin": "math.sin({0})",
-    "cos": "math.cos({0})", "tanh": "math.tanh({0})",
+    "+": "({0} + {1})",
+    "-": "({0} - {1})",
+    "*": "({0} * {1})",
+    "/": "({0} / {1})",
+    "neg": "(-{0})",
+    "**": "({0} ** {1})",
+    "exp": "math.exp({0})",
+    "log": "math.log({0})",
+    "log1p": "math.log1p({0})",
+    "sqrt": "math.sqrt({0})",
+    "sin": "math.sin({0})",
+    "cos": "math.cos({0})",
+    "tanh": "math.tanh({0})",
     "sigmoid": "(1.0 / (1.0 + math.exp(-{0})))",
     "softplus": f"({{0}} + math.log1p(math.exp(-{{0}})) if {{0}} > {ieee.SOFTPLUS_THRESHOLD!r} "
-                "else math.log1p(math.exp({0})))",
+    "else math.log1p(math.exp({0})))",
     "log_sigmoid": "({0} if {0} != {0} else ({0} if {0} < 0.0 else 0.0) - math.log1p(math.exp(-abs({0}))))",
     "relu": "(0.0 if {0} < 0 else {0})",  # relu(-0.0) is -0.0 and relu(nan) nan, as in PyTorch
-    "abs": "abs({0})", "id": "(+{0})",
-    "tan": "math.tan({0})", "arcsin": "math.asin({0})", "arccos": "math.acos({0})", "arctan": "math.atan({0})",
-    "sinh": "math.sinh({0})", "cosh": "math.cosh({0})", "log2": "math.log2({0})", "log10": "math.log10({0})",
+    "abs": "abs({0})",
+    "id": "(+{0})",
+    "tan": "math.tan({0})",
+    "arcsin": "math.asin({0})",
+    "arccos": "math.acos({0})",
+    "arctan": "math.atan({0})",
+    "sinh": "math.sinh({0})",
+    "cosh": "math.cosh({0})",
+    "log2": "math.log2({0})",
+    "log10": "math.log10({0})",
     "expm1": "math.expm1({0})",
-    "floor": "np.floor({0})", "ceil": "np.ceil({0})",  # numba's math.floor gives an int: no inf, no nan
+    "floor": "np.floor({0})",
+    "ceil": "np.ceil({0})",  # numba's math.floor gives an int: no inf, no nan
     "sign": "(1.0 if {0} > 0.0 else (-1.0 if {0} < 0.0 else 0.0))",  # 0 at -0.0 and nan, as PyTorch
-    "arctan2": "math.atan2({0}, {1})", "hypot": "math.hypot({0}, {1})",
+    "arctan2": "math.atan2({0}, {1})",
+    "hypot": "math.hypot({0}, {1})",
     "maximum": "({1} if ({0} < {1} or {1} != {1}) else {0})",  # nan wins; a tie gives {0}
     "minimum": "({1} if ({1} < {0} or {1} != {1}) else {0})",
     "//": "({0} // {1})",  # numba's floor division is Python's; a zero divisor gives {0} / 0
     # PyTorch's remainder: fmod moved by the divisor where the signs differ (numba has no math.fmod)
     "%": "(np.fmod({0}, {1}) + {1} if (np.fmod({0}, {1}) != 0.0 and ({1} < 0.0) != (np.fmod({0}, {1}) < 0.0)) "
-         "else np.fmod({0}, {1}))",
+    "else np.fmod({0}, {1}))",
 }
 """Each op of fixed arity as an expression, ``{0}`` and ``{1}`` its inputs (a name or a
 read: naming one twice costs nothing); ``power_by`` ops and bce apart."""
@@ -135,8 +182,14 @@ read: naming one twice costs nothing); ``power_by`` ops and bce apart."""
 
 def _power_by_constant(x: str, exponent: float) -> str:
     """``ieee.power_by_constant`` as source: the same products and quotients."""
-    special = {2.0: f"({x} * {x})", 3.0: f"({x} * {x} * {x})", -1.0: f"(1.0 / {x})",
-               -2.0: f"(1.0 / ({x} * {x}))", 0.5: f"math.sqrt({x})", -0.5: f"(1.0 / math.sqrt({x}))"}
+    special = {
+        2.0: f"({x} * {x})",
+        3.0: f"({x} * {x} * {x})",
+        -1.0: f"(1.0 / {x})",
+        -2.0: f"(1.0 / ({x} * {x}))",
+        0.5: f"math.sqrt({x})",
+        -0.5: f"(1.0 / math.sqrt({x}))",
+    }
     return special.get(exponent, f"({x} ** {literal(exponent)})")
 
 
@@ -147,7 +200,8 @@ def _written(op_name: str) -> Callable[..., Code]:
 CODE_MATH = SimpleNamespace(
     data=lambda x: x,
     select=lambda condition, if_true, if_false: Code(
-        f"({literal(if_true)} if {literal(condition)} else {literal(if_false)})"),
+        f"({literal(if_true)} if {literal(condition)} else {literal(if_false)})"
+    ),
     **ops.SEQUENCES,
     div=_written("/"),
     pow=_written("**"),
@@ -205,10 +259,16 @@ class _Writer:
             for suffix, index in (("", layer.w_index), ("_b", layer.b_index)):
                 if index is not None:
                     at, size = self.index(index), index.size
-                    self.gather += [f"{name}{suffix} = np.empty({size})",
-                                    f"for q in range({size}):", f"    {name}{suffix}[q] = sv[ix[{at} + q]]"]
-                    self.grads_in += [f"d{name}{suffix} = np.empty({size})",
-                                      f"for q in range({size}):", f"    d{name}{suffix}[q] = -0.0"]
+                    self.gather += [
+                        f"{name}{suffix} = np.empty({size})",
+                        f"for q in range({size}):",
+                        f"    {name}{suffix}[q] = sv[ix[{at} + q]]",
+                    ]
+                    self.grads_in += [
+                        f"d{name}{suffix} = np.empty({size})",
+                        f"for q in range({size}):",
+                        f"    d{name}{suffix}[q] = -0.0",
+                    ]
                     self.grads_out += [f"for q in range({size}):", f"    sg[ix[{at} + q]] += d{name}{suffix}[q]"]
         return self.layers[id(layer)]
 
@@ -297,7 +357,10 @@ def _write_group_backward(w: _Writer, group, depth: int) -> None:
     o, gr = w.name("o"), w.name("g")
     amounts = [literal(amount) for amount in op.grads(CODE_MATH, Code(o), Code(gr), [Code(x) for x in names])]
     used = set(re.findall(r"[a-z]+\d+", " ".join(amounts)))  # read only what the rule uses
-    reads = [(name, f"v[{rows[a](j)}, s]") for a, name in enumerate(names)] + [(o, f"v[{out(j)}, s]"), (gr, f"g[{out(j)}, s]")]
+    reads = [(name, f"v[{rows[a](j)}, s]") for a, name in enumerate(names)] + [
+        (o, f"v[{out(j)}, s]"),
+        (gr, f"g[{out(j)}, s]"),
+    ]
     for name, read in reads:
         if name in used:
             w.line(depth + 1, f"{name} = {read}")
@@ -354,11 +417,24 @@ def write_source(steps: Sequence) -> tuple[str, np.ndarray]:
         (_write_layer_backward if isinstance(step, _Layer) else _write_group_backward)(w, step, 2)
     backward = w.lines
     indent = ["    " + line for line in w.gather]
-    source = "\n".join([
-        "def forward(v, sv, ix):", *indent, "    for s in range(v.shape[1]):", *forward, "    return 0", "",
-        "def backward(v, g, sv, sg, ix):", *indent, *("    " + line for line in w.grads_in),
-        "    for s in range(v.shape[1]):", *backward, *("    " + line for line in w.grads_out), "    return 0", "",
-    ])
+    source = "\n".join(
+        [
+            "def forward(v, sv, ix):",
+            *indent,
+            "    for s in range(v.shape[1]):",
+            *forward,
+            "    return 0",
+            "",
+            "def backward(v, g, sv, sg, ix):",
+            *indent,
+            *("    " + line for line in w.grads_in),
+            "    for s in range(v.shape[1]):",
+            *backward,
+            *("    " + line for line in w.grads_out),
+            "    return 0",
+            "",
+        ]
+    )
     ix = np.concatenate(w.indices) if w.indices else np.zeros(0, dtype=np.int64)
     return source, ix
 
@@ -366,8 +442,9 @@ def write_source(steps: Sequence) -> tuple[str, np.ndarray]:
 def require_numba() -> None:
     """Raise ``ImportError``, saying how to install it, where numba is missing."""
     if not numba_available():
-        raise ImportError("compile(..., backend='numba') needs numba: pip install 'autodiff-scalar[fast]' "
-                          "(or pip install numba)")
+        raise ImportError(
+            "compile(..., backend='numba') needs numba: pip install 'autodiff-scalar[fast]' (or pip install numba)"
+        )
 
 
 @functools.lru_cache(maxsize=64)

@@ -232,7 +232,7 @@ def dot(xs: tuple[float, ...]) -> float:
 
 def dot_array(stacked: np.ndarray) -> np.ndarray:
     n = len(stacked) // 2
-    return sum_rows(stacked[:n] * stacked[n:2 * n])
+    return sum_rows(stacked[:n] * stacked[n : 2 * n])
 
 
 def sum_rows(stacked: np.ndarray) -> np.ndarray:

@@ -80,9 +80,11 @@ class LeafArrays:
         if grads is None or np.isnan(grads).any():  # a nan may be a None read as nan
             for i, leaf in enumerate(self.values):
                 if leaf.grad is None:
-                    raise ValueError(f"leaf {i} ({leaf.label or 'unlabelled'}) has no gradient yet "
-                                     "(its .grad is None): run backward() through it first, "
-                                     "or set its .grad to 0.0")
+                    raise ValueError(
+                        f"leaf {i} ({leaf.label or 'unlabelled'}) has no gradient yet "
+                        "(its .grad is None): run backward() through it first, "
+                        "or set its .grad to 0.0"
+                    )
                 if type(leaf.grad) is not float:
                     try:
                         to_float(leaf.grad, f".grad of leaf {i} ({leaf.label or 'unlabelled'})")
@@ -117,7 +119,9 @@ class LeafArrays:
         try:
             numbers = np.asarray(numbers, dtype=float)
         except (TypeError, ValueError):
-            raise ValueError(f"{what} needs {len(self.values)} numbers, one per leaf, got {described(numbers)}") from None
+            raise ValueError(
+                f"{what} needs {len(self.values)} numbers, one per leaf, got {described(numbers)}"
+            ) from None
         if numbers.shape != (len(self.values),):
             raise ValueError(f"{what} needs {len(self.values)} numbers, one per leaf, got shape {numbers.shape}")
         return numbers
@@ -137,7 +141,9 @@ def zero_grads(leaves: Iterable[Value], set_to_none: bool = False) -> None:
     cleared = None if set_to_none else 0.0
     with gradient_lock:
         for leaf in leaves:
-            leaf.grad = cleared
+            # Value.grad is typed float, what every reader gets after a backward pass;
+            # None ("no gradient yet") is the one other state, set by users and here.
+            leaf.grad = cleared  # type: ignore[assignment]
 
 
 def slice_if_consecutive(numbers: Sequence[int] | np.ndarray) -> slice | np.ndarray:

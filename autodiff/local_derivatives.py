@@ -94,8 +94,10 @@ def _neuron_rule(node, k, name, out, values):
 def _unary(formula: str, numbers: Callable[[float, float], str]):
     """A rule of a one-input op: the formula with {out} and {x} for the names, and the
     numbers as a function of the output's and the input's numbers."""
+
     def rule(node, k, name, out, values):
         return formula.format(out=out, x=name(0)), numbers(node.data, values[0])
+
     return rule
 
 
@@ -145,12 +147,14 @@ def _chosen(larger: bool):
 
     def rule(node, k, name, out, values):
         me, other = values[k], values[1 - k]
-        share, relation = ("1", wins) if (me > other if larger else me < other) else (
-            ("½", "=") if me == other else ("0", loses))
+        share, relation = (
+            ("1", wins) if (me > other if larger else me < other) else (("½", "=") if me == other else ("0", loses))
+        )
         if math.isnan(me) or math.isnan(other):  # nan: PyTorch passes the gradient to both
             share, relation = "1", "?"
         formula = f"1 if {name(k)} {wins} {name(1 - k)}, ½ if equal, else 0"
         return formula, f"{share}, as {number(me)} {relation} {number(other)}"
+
     return rule
 
 
@@ -167,10 +171,19 @@ def _flat(node, k, name, out, values):
 
 
 _RULES: dict[str, Callable] = {
-    "+": _sum_rule, "sum": _sum_rule, "id": _sum_rule, "-": _sub_rule, "*": _mul_rule,
-    "/": _div_rule, "**": _pow_rule, "w·x+b": _neuron_rule, "dot": _neuron_rule,
+    "+": _sum_rule,
+    "sum": _sum_rule,
+    "id": _sum_rule,
+    "-": _sub_rule,
+    "*": _mul_rule,
+    "/": _div_rule,
+    "**": _pow_rule,
+    "w·x+b": _neuron_rule,
+    "dot": _neuron_rule,
     "neg": lambda node, k, name, out, values: ("−1", "−1"),
-    "relu": _relu_rule, "bce": _bce_rule, "logsumexp": _logsumexp_rule,
+    "relu": _relu_rule,
+    "bce": _bce_rule,
+    "logsumexp": _logsumexp_rule,
     "sigmoid": _unary("{out}(1 − {out})", lambda a, x: f"{number(a)} × {number(1 - a)}"),
     "tanh": _unary("1 − {out}²", lambda a, x: f"1 − {_grouped(a)}²"),
     "exp": _unary("{out}", lambda a, x: number(a)),
@@ -191,8 +204,14 @@ _RULES: dict[str, Callable] = {
     "log2": _unary("1/({x}·ln 2)", lambda a, x: f"1/({_grouped(x)} × ln 2)"),
     "log10": _unary("1/({x}·ln 10)", lambda a, x: f"1/({_grouped(x)} × ln 10)"),
     "expm1": _unary("{out} + 1", lambda a, x: f"{number(a)} + 1"),
-    "floor": _flat, "ceil": _flat, "sign": _flat, "//": _flat,
-    "arctan2": _arctan2_rule, "hypot": _hypot_rule, "maximum": _chosen(True), "minimum": _chosen(False),
+    "floor": _flat,
+    "ceil": _flat,
+    "sign": _flat,
+    "//": _flat,
+    "arctan2": _arctan2_rule,
+    "hypot": _hypot_rule,
+    "maximum": _chosen(True),
+    "minimum": _chosen(False),
     "%": _mod_rule,
 }
 

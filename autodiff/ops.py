@@ -84,10 +84,16 @@ class Op:
         # node. ``float_local(out, *inputs)`` for a local_grads rule, else
         # ``float_input_grads(out, grad, *inputs)`` (fixed-arity ops; None for the others).
         fixed = self.arity is not None
-        object.__setattr__(self, "float_local", (fixed and self.local_grads and functools.partial(
-            self.local_grads, FLOAT_MATH)) or None)
-        object.__setattr__(self, "float_input_grads", (fixed and self.input_grads and functools.partial(
-            self.input_grads, FLOAT_MATH)) or None)
+        object.__setattr__(
+            self,
+            "float_local",
+            (fixed and self.local_grads and functools.partial(self.local_grads, FLOAT_MATH)) or None,
+        )
+        object.__setattr__(
+            self,
+            "float_input_grads",
+            (fixed and self.input_grads and functools.partial(self.input_grads, FLOAT_MATH)) or None,
+        )
 
     def rule(self, m, out, inputs):
         """d out / d input for each of ``inputs`` (a sequence, whatever the arity: spread
@@ -202,7 +208,7 @@ def _dot_grads(m, out, xs):
 
 def _linear_grads(m, out, xs):
     n = len(xs) // 2
-    return m.concat(xs[n:2 * n], xs[:n], m.ones(xs, 1))  # ... and d/db = 1
+    return m.concat(xs[n : 2 * n], xs[:n], m.ones(xs, 1))  # ... and d/db = 1
 
 
 def _clamp_log(m, log_x):
@@ -273,13 +279,17 @@ def _bce_batched(p, t):
 # The errors of a batch that breaks an op's domain, wherever the batch runs (numpy here,
 # PyTorch in torch_forms.py): they name the sample.
 def pick_index_error(sample: int, index: float, n: int) -> ValueError:
-    return ValueError(f"pick: sample {sample} has index {index!r}, "
-                      f"not an integer in 0..{n - 1} (a class index, as a cross-entropy target)")
+    return ValueError(
+        f"pick: sample {sample} has index {index!r}, "
+        f"not an integer in 0..{n - 1} (a class index, as a cross-entropy target)"
+    )
 
 
 def bce_range_error(sample: int, p: float, t: float) -> ValueError:
-    return ValueError(f"binary cross-entropy of sample {sample}: the probability is {p!r} "
-                      f"and the target {t!r}; both must lie in [0, 1]")
+    return ValueError(
+        f"binary cross-entropy of sample {sample}: the probability is {p!r} "
+        f"and the target {t!r}; both must lie in [0, 1]"
+    )
 
 
 def _div_tangent(m, out, tangents, a, b):
@@ -298,7 +308,11 @@ ADD = Op("+", 2, operator.add, np.add, lambda m, out, a, b: (1.0, 1.0))
 SUB = Op("-", 2, operator.sub, np.subtract, lambda m, out, a, b: (1.0, -1.0))
 MUL = Op("*", 2, operator.mul, np.multiply, lambda m, out, a, b: (b, a))
 DIV = Op(
-    "/", 2, ieee.div, np.divide, input_grads=lambda m, out, grad, a, b: (m.div(grad, b), -grad * m.div(out, b)),
+    "/",
+    2,
+    ieee.div,
+    np.divide,
+    input_grads=lambda m, out, grad, a, b: (m.div(grad, b), -grad * m.div(out, b)),
     tangent=_div_tangent,
 )
 NEG = Op("neg", 1, operator.neg, np.negative, lambda m, out, x: (-1.0,))
@@ -331,7 +345,10 @@ LOG_SIGMOID = Op("log_sigmoid", 1, ieee.log_sigmoid, ieee.log_sigmoid_array, _lo
 # relu'(0) = 0 and abs'(0) = 0, as PyTorch. relu selects, by its output as PyTorch does: 0
 # where it is off whatever the incoming gradient; nan passes the gradient through.
 RELU = Op(
-    "relu", 1, ieee.relu, ieee.relu_array,
+    "relu",
+    1,
+    ieee.relu,
+    ieee.relu_array,
     input_grads=lambda m, out, grad, x: (m.select(m.data(out) <= 0, 0.0, grad),),
 )
 ABS = Op("abs", 1, abs, np.abs, lambda m, out, x: (_sign(m, x),))
@@ -346,27 +363,46 @@ LEAF = Op("", 0, float, np.positive, lambda m, out: ())  # what a leaf reports a
 SUM = Op("sum", None, sum, ieee.sum_rows, lambda m, out, xs: m.ones(xs, len(xs)))
 DOT = Op("dot", None, ieee.dot, ieee.dot_array, _dot_grads)  # inputs: w_1..w_n, x_1..x_n
 LINEAR = Op(  # inputs: w_1..w_n, x_1..x_n, b
-    "w·x+b", None,
+    "w·x+b",
+    None,
     lambda xs: ieee.dot(xs[:-1]) + xs[-1],
     lambda xs: ieee.dot_array(xs[:-1]) + xs[-1],
     _linear_grads,
 )
 # softmax_i = e^(x_i - logsumexp): the gradient of log-sum-exp, itself stable.
 LOGSUMEXP = Op(
-    "logsumexp", None, ieee.logsumexp, ieee.logsumexp_array,
+    "logsumexp",
+    None,
+    ieee.logsumexp,
+    ieee.logsumexp_array,
     lambda m, out, xs: m.each(lambda x: m.exp(x - out), xs),
 )
-ARCTAN2 = Op("arctan2", 2, ieee.arctan2, np.arctan2, input_grads=_arctan2_grads, tangent=_arctan2_tangent)  # inputs: y, x
+ARCTAN2 = Op(
+    "arctan2", 2, ieee.arctan2, np.arctan2, input_grads=_arctan2_grads, tangent=_arctan2_tangent
+)  # inputs: y, x
 HYPOT = Op(
-    "hypot", 2, ieee.hypot, np.hypot,
+    "hypot",
+    2,
+    ieee.hypot,
+    np.hypot,
     input_grads=lambda m, out, grad, a, b: (m.div(grad * a, out), m.div(grad * b, out)),  # nan at the origin
 )
-MAXIMUM = Op("maximum", 2, ieee.maximum, ieee.maximum_array,
-             input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(a), m.data(b)),
-             tangent=lambda m, out, tangents, a, b: _larger_tangent(m, tangents[0], tangents[1], m.data(a), m.data(b)))
-MINIMUM = Op("minimum", 2, ieee.minimum, ieee.minimum_array,  # maximum's, each comparison turned round
-             input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(b), m.data(a)),
-             tangent=lambda m, out, tangents, a, b: _larger_tangent(m, tangents[0], tangents[1], m.data(b), m.data(a)))
+MAXIMUM = Op(
+    "maximum",
+    2,
+    ieee.maximum,
+    ieee.maximum_array,
+    input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(a), m.data(b)),
+    tangent=lambda m, out, tangents, a, b: _larger_tangent(m, tangents[0], tangents[1], m.data(a), m.data(b)),
+)
+MINIMUM = Op(
+    "minimum",
+    2,
+    ieee.minimum,
+    ieee.minimum_array,  # maximum's, each comparison turned round
+    input_grads=lambda m, out, grad, a, b: _larger_grads(m, grad, m.data(b), m.data(a)),
+    tangent=lambda m, out, tangents, a, b: _larger_tangent(m, tangents[0], tangents[1], m.data(b), m.data(a)),
+)
 # a // b, flat between its steps: gradient 0 for both, whatever the incoming one (PyTorch's).
 FLOOR_DIVIDE = Op("//", 2, ieee.floor_divide, np.floor_divide, input_grads=lambda m, out, grad, a, b: (0.0, 0.0))
 # a % b = a - b (a // b), with the sign of b (PyTorch's remainder): d/da = 1, d/db = -(a // b).
@@ -380,8 +416,31 @@ PICK = Op("pick", None, _pick, _pick_array, input_grads=_pick_grads)
 
 UNARY_METHODS = {
     op.name: op
-    for op in (EXP, LOG, LOG1P, SQRT, SIN, COS, TANH, SIGMOID, SOFTPLUS, LOG_SIGMOID, RELU,
-               TAN, ARCSIN, ARCCOS, ARCTAN, SINH, COSH, LOG2, LOG10, EXPM1, FLOOR, CEIL, SIGN)
+    for op in (
+        EXP,
+        LOG,
+        LOG1P,
+        SQRT,
+        SIN,
+        COS,
+        TANH,
+        SIGMOID,
+        SOFTPLUS,
+        LOG_SIGMOID,
+        RELU,
+        TAN,
+        ARCSIN,
+        ARCCOS,
+        ARCTAN,
+        SINH,
+        COSH,
+        LOG2,
+        LOG10,
+        EXPM1,
+        FLOOR,
+        CEIL,
+        SIGN,
+    )
 }
 """The ops a ``Value`` offers as methods of the same name: ``x.exp()``, ``x.relu()``..."""
 
@@ -400,7 +459,8 @@ def power_by(exponent: float) -> Op:
         return (exponent * m.pow_by_constant(x, exponent - 1.0),)
 
     return Op(
-        f"**{exponent:g}", 1,
+        f"**{exponent:g}",
+        1,
         lambda x: ieee.power_by_constant(x, exponent),
         lambda x: ieee.power_by_constant_array(x, exponent),
         **({"input_grads": _zero_grads} if exponent == 0 else {"local_grads": local_grads}),

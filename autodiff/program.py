@@ -111,24 +111,30 @@ class _Group:
             stacked, n = self._stacked(values), values.shape[1]
             # The rows in runs with no row twice: each run is added as one (a view where its
             # rows lie side by side), runs in order, as add.at would add them one by one.
-            runs = [(slice(start, stop), _Sink(grads, slice_if_consecutive(rows), True, False))
-                    for start, stop, rows in _unique_runs(self.in_rows.ravel())]
+            runs = [
+                (slice(start, stop), _Sink(grads, slice_if_consecutive(rows), True, False))
+                for start, stop, rows in _unique_runs(self.in_rows.ravel())
+            ]
 
             def any_arity() -> None:
                 contributions = op.grads(ops.ARRAY_MATH, out, out_grad, stacked).reshape(-1, n)
                 for positions, sink in runs:
                     sink.take(contributions[positions])
+
             return [any_arity]
         inputs = self.inputs
         ins = [values[rows] for rows in inputs] if all(isinstance(rows, slice) for rows in inputs) else None
-        sinks = [_Sink(grads, rows, unique, overwrite)
-                 for rows, unique, overwrite in zip(inputs, self.unique, self._overwrites)]
+        sinks = [
+            _Sink(grads, rows, unique, overwrite)
+            for rows, unique, overwrite in zip(inputs, self.unique, self._overwrites)
+        ]
         if op.input_grads is not None:  # the rule divides or selects: it takes out_grad itself
 
             def given_grad() -> None:
                 now = ins if ins is not None else [values[rows] for rows in inputs]
                 for amount, sink in zip(op.grads(ops.ARRAY_MATH, out, out_grad, now), sinks):
                     sink.take(amount)
+
             return [given_grad]
         if ins is not None:
             local = op.rule(ops.ARRAY_MATH, out, ins)  # probed once, on the step's own views
@@ -140,6 +146,7 @@ class _Group:
             local = op.rule(ops.ARRAY_MATH, out, ins if ins is not None else [values[rows] for rows in inputs])
             for d, sink in zip(local, sinks):
                 sink.receive(d, out_grad)
+
         return [each_call]
 
 
@@ -221,9 +228,11 @@ class _Layer:
         if self._w is not None and isinstance(x_rows, slice):
             calls: list[Call] = [functools.partial(np.matmul, self._w, values[x_rows], out=out)]
         else:
+
             def product() -> None:
                 self._weights_used = static[self.w_index] if self._w is None else self._w
                 np.matmul(self._weights_used, values[x_rows], out=out)
+
             calls = [product]
         if self._b is not None:
             calls.append(functools.partial(np.add, out, self._b[:, None], out=out))
@@ -238,8 +247,11 @@ class _Layer:
         if self._overwrite_w and x is not None:
             calls.append(functools.partial(np.matmul, out_grad, x.T, out=self._w_grad))
         else:
-            calls.append(lambda: _add_into(static_grads, self.w_index, self._w_grad,
-                                           out_grad @ (x if x is not None else values[x_rows]).T))
+            calls.append(
+                lambda: _add_into(
+                    static_grads, self.w_index, self._w_grad, out_grad @ (x if x is not None else values[x_rows]).T
+                )
+            )
         if self._overwrite_b:
             calls.append(functools.partial(np.add.reduce, out_grad, axis=1, out=self._b_grad))
         elif self.b_index is not None:
@@ -308,10 +320,13 @@ def _view(vector: np.ndarray, index: np.ndarray) -> np.ndarray | None:
     if flat.size == 0 or len(np.unique(flat)) != flat.size:
         return None
     start = int(flat[0])
-    steps = [int(np.take(index, 1, axis=axis).flat[0]) - start if size > 1 else 0
-             for axis, size in enumerate(index.shape)]
-    grid = start + sum(np.arange(size).reshape([-1 if a == axis else 1 for a in range(index.ndim)]) * step
-                       for axis, (size, step) in enumerate(zip(index.shape, steps)))
+    steps = [
+        int(np.take(index, 1, axis=axis).flat[0]) - start if size > 1 else 0 for axis, size in enumerate(index.shape)
+    ]
+    grid = start + sum(
+        np.arange(size).reshape([-1 if a == axis else 1 for a in range(index.ndim)]) * step
+        for axis, (size, step) in enumerate(zip(index.shape, steps))
+    )
     if min(steps) < 0 or not np.array_equal(grid, index):
         return None
     stride = vector.strides[0]  # bytes from one entry of vector to the next
@@ -354,9 +369,12 @@ class Program:
         # an L2 term over model.parameters() reads one run. The nodes computed from them
         # alone follow, placed as they are scheduled, so that each step's nodes lie side by side.
         by_level = sorted(level, key=level.__getitem__)  # stable: graph order within a level
-        static_leaves = list(dict.fromkeys(
-            [p for node in by_level for p in node.parents if p not in dynamic and not p.parents]
-            + [node for node in self.order if node not in dynamic and not node.parents]))
+        static_leaves = list(
+            dict.fromkeys(
+                [p for node in by_level for p in node.parents if p not in dynamic and not p.parents]
+                + [node for node in self.order if node not in dynamic and not node.parents]
+            )
+        )
         self._leaves = LeafArrays(static_leaves)
         static_index = _Rows((leaf, i) for i, leaf in enumerate(static_leaves))
         static_level: dict[Value, int] = {}
@@ -365,14 +383,14 @@ class Program:
                 static_level[node] = 1 + max(static_level.get(p, 0) for p in node.parents)
         self._static_steps = _schedule(static_level, static_index, {})
         self.static = list(static_index)
-        self._static_ops = self.static[len(static_leaves):]
+        self._static_ops = self.static[len(static_leaves) :]
         # Kept from call to call: a layer's weights are views into them. The leaves'
         # entries come first, then the computed nodes'.
         self._static_values = np.empty((len(self.static), 1))
         self._static_grads = np.empty((len(self.static), 1))
-        self._static_leaf_values = self._static_values[:len(static_leaves), 0]
-        self._static_leaf_grads = self._static_grads[:len(static_leaves), 0]
-        self._static_op_values = self._static_values[len(static_leaves):, 0]
+        self._static_leaf_values = self._static_values[: len(static_leaves), 0]
+        self._static_leaf_grads = self._static_grads[: len(static_leaves), 0]
+        self._static_op_values = self._static_values[len(static_leaves) :, 0]
         # Rows of the per-sample buffer: the inputs, every per-sample node, and the static
         # nodes that a batched step reads row-wise (a layer reads its weights elsewhere).
         row = _Rows()
@@ -465,8 +483,10 @@ class Program:
             if self._ran_in is None:
                 raise RuntimeError("run the program on a batch before calling backward()")
             if self._ran_in != threading.get_ident():
-                raise RuntimeError("this program's last batch was run by another thread, so its backward "
-                                   "pass would not be this thread's: compile one program per thread")
+                raise RuntimeError(
+                    "this program's last batch was run by another thread, so its backward "
+                    "pass would not be this thread's: compile one program per thread"
+                )
             seed = self._seed(weights, self._sample_values.shape[1])
             with np.errstate(all="ignore"):
                 input_grads = self._backpropagate(seed)
@@ -547,8 +567,11 @@ class Program:
         # checks each (a 64-pixel image is 64 columns): arrays, all real, all 1-D of one length.
         if set(map(type, columns)) == {np.ndarray} and set(map(_ndim, columns)) == {1}:
             lengths = set(map(len, columns))
-            if (len(lengths) == 1 and (n := lengths.pop())
-                    and all(dtype.kind in "iuf" for dtype in set(map(_dtype, columns)))):
+            if (
+                len(lengths) == 1
+                and (n := lengths.pop())
+                and all(dtype.kind in "iuf" for dtype in set(map(_dtype, columns)))
+            ):
                 return columns, n, True
         arrays, lengths = [], set()
         for i, column in enumerate(columns):
@@ -582,8 +605,10 @@ class Program:
         return weights
 
     def __repr__(self) -> str:
-        return (f"<Program: {len(self.order)} nodes, {len(self.inputs)} inputs, "
-                f"{len(self.static)} static, {len(self._steps)} batched steps>")
+        return (
+            f"<Program: {len(self.order)} nodes, {len(self.inputs)} inputs, "
+            f"{len(self.static)} static, {len(self._steps)} batched steps>"
+        )
 
 
 _ndim, _dtype = operator.attrgetter("ndim"), operator.attrgetter("dtype")
@@ -599,8 +624,10 @@ class _Running:
 
     def __enter__(self) -> None:
         if not self.lock.acquire(blocking=False):
-            raise RuntimeError("this program is running in another thread; a program holds one batch "
-                               "at a time: compile one program per thread")
+            raise RuntimeError(
+                "this program is running in another thread; a program holds one batch "
+                "at a time: compile one program per thread"
+            )
 
     def __exit__(self, *exception: object) -> None:
         self.lock.release()
@@ -619,8 +646,9 @@ class _Backward:
 
     def calls(self) -> list[Call]:
         if self._calls is None:
-            self._calls = [call for step in reversed(self.steps)
-                           for call in step.backward_calls(self.values, self.grads)]
+            self._calls = [
+                call for step in reversed(self.steps) for call in step.backward_calls(self.values, self.grads)
+            ]
         return self._calls
 
 
@@ -637,8 +665,9 @@ class TracedProgram(Program):
     ([0.5, -1.5], 2)
     """
 
-    def __init__(self, function: Callable[..., Value], inputs: int | Sequence[str] | None = None,
-                 backend: str = "numpy") -> None:
+    def __init__(
+        self, function: Callable[..., Value], inputs: int | Sequence[str] | None = None, backend: str = "numpy"
+    ) -> None:
         self.function = function
         self.input_names = _input_names(function, inputs)
         self.traces = 0
@@ -676,7 +705,8 @@ def compile(  # noqa: A001
     output: Callable[..., Value], inputs: int | Sequence[str] | None = None, backend: str = "numpy"
 ) -> TracedProgram: ...
 def compile(  # noqa: A001 (autodiff.compile)
-    output: Value | Callable[..., Value], inputs: Sequence[Value] | int | Sequence[str] | None = None,
+    output: Value | Callable[..., Value],
+    inputs: Sequence[Value] | int | Sequence[str] | None = None,
     backend: str = "numpy",
 ) -> Program:
     """A batched program, in one of two forms.
@@ -726,12 +756,14 @@ def _check_backend(backend: str) -> str:
         raise ValueError(f"compile's backend is one of {', '.join(map(repr, BACKENDS))}, got {described(backend)}")
     if backend == "numba":
         from .fused import require_numba
+
         require_numba()
     return backend
 
 
 def _fused_steps(steps: list[_Group | _Layer]):
     from .fused import Fused  # numba is imported only by programs that ask for it
+
     return Fused(steps)
 
 
@@ -750,14 +782,17 @@ def _input_names(function: Callable, inputs: int | Sequence[str] | None) -> list
         try:
             parameters = inspect.signature(function).parameters.values()
         except (TypeError, ValueError):
-            raise TypeError("compile cannot read this function's parameters; "
-                            "say how many inputs it takes: compile(f, inputs=n)") from None
+            raise TypeError(
+                "compile cannot read this function's parameters; say how many inputs it takes: compile(f, inputs=n)"
+            ) from None
         # Parameters with defaults are not inputs: `lambda x, w=w: ...` binds a weight.
-        names = [p.name for p in parameters
-                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+        names = [
+            p.name
+            for p in parameters
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+        ]
         if any(p.kind is p.VAR_POSITIONAL for p in parameters) or not names:
-            raise TypeError("compile cannot tell how many inputs this function takes; "
-                            "say so: compile(f, inputs=n)")
+            raise TypeError("compile cannot tell how many inputs this function takes; say so: compile(f, inputs=n)")
         return names
     if isinstance(inputs, int) and not isinstance(inputs, bool):
         if inputs < 1:
@@ -817,8 +852,13 @@ def _new_rows(nodes: list[Value], row: dict[Value, int]) -> slice:
 
 def _as_group(nodes: list[Value], row: dict[Value, int]) -> _Group:
     in_rows = np.array([[row[p] for p in n.parents] for n in nodes], dtype=np.intp).T.copy()
-    return _Group(nodes[0]._op, _new_rows(nodes, row), [slice_if_consecutive(r) for r in in_rows], in_rows,
-                  [len(set(r.tolist())) == len(r) for r in in_rows])
+    return _Group(
+        nodes[0]._op,
+        _new_rows(nodes, row),
+        [slice_if_consecutive(r) for r in in_rows],
+        in_rows,
+        [len(set(r.tolist())) == len(r) for r in in_rows],
+    )
 
 
 def _as_layer(nodes: list[Value], row: dict[Value, int], static: dict[Value, int]) -> _Layer | None:
@@ -826,10 +866,10 @@ def _as_layer(nodes: list[Value], row: dict[Value, int], static: dict[Value, int
     if op not in (ops.DOT, ops.LINEAR):
         return None
     n = len(nodes[0].parents) // 2
-    xs = nodes[0].parents[n:2 * n]
+    xs = nodes[0].parents[n : 2 * n]
     for node in nodes:
-        weights, inputs = node.parents[:n], node.parents[n:2 * n]
-        extra = node.parents[2 * n:]  # the bias
+        weights, inputs = node.parents[:n], node.parents[n : 2 * n]
+        extra = node.parents[2 * n :]  # the bias
         if inputs != xs or not all(p in static for p in (*weights, *extra)):
             return None
     x_rows = [row[x] for x in xs]

@@ -163,8 +163,7 @@ def trace(function: Callable[..., Value], names: Sequence[str]) -> tuple[Value, 
     with tracing(tracer):
         output = function(*placeholders)
     if not isinstance(output, Value):
-        raise TypeError(f"compile traces a function that returns one Value; {name} returned a "
-                        f"{type(output).__name__}")
+        raise TypeError(f"compile traces a function that returns one Value; {name} returned a {type(output).__name__}")
     return output, placeholders, tracer.guards
 
 

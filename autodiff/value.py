@@ -38,10 +38,7 @@ def to_float(x: object, what: str = "Value data") -> float:
         raise TypeError(f"{what} must be a real number, got bool ({x!r})")
     if isinstance(x, np.ndarray):
         if x.size != 1 or x.dtype.kind not in "iuf":
-            raise TypeError(
-                f"{what} must be a real number, got a numpy array of shape {x.shape} "
-                f"and dtype {x.dtype}"
-            )
+            raise TypeError(f"{what} must be a real number, got a numpy array of shape {x.shape} and dtype {x.dtype}")
         x = x.item()
     if isinstance(x, numbers.Real):
         try:
@@ -105,8 +102,9 @@ def tracing(tracer: object) -> Iterator[None]:
     """The block runs a function ``compile`` traces (``tracing.Tracer``): recorded, and
     every node made, number read and comparison is shown to ``tracer``."""
     if _mode.tracer is not None:
-        raise RuntimeError("compile cannot trace a function inside a function it is tracing; "
-                           "call compile outside the traced function")
+        raise RuntimeError(
+            "compile cannot trace a function inside a function it is tracing; call compile outside the traced function"
+        )
     previous = _mode.recording
     with _special_block():
         _mode.tracer = _mode.recording = tracer
@@ -250,8 +248,14 @@ class Value:
         extra += f", op={self.op!r}" if self.parents else ""
         return f"Value(data={self._data!r}, grad={self.grad!r}{extra})"
 
-    def backward(self, grad: Real = 1.0, *, gradient: Real | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
+    def backward(
+        self,
+        grad: Real = 1.0,
+        *,
+        gradient: Real | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+    ) -> None:
         """Fill ``.grad`` of every node of this graph with d self / d node, times ``grad``.
 
         Leaves accumulate across calls; every other node holds this pass's gradient.
@@ -267,9 +271,11 @@ class Value:
         from .backward import backward
 
         if create_graph:
-            raise TypeError("backward(create_graph=True): backward() writes numbers into .grad; for "
-                            "gradients as Values to differentiate again, use "
-                            "autodiff.gradients(output, inputs, create_graph=True) or autodiff.grad(f)")
+            raise TypeError(
+                "backward(create_graph=True): backward() writes numbers into .grad; for "
+                "gradients as Values to differentiate again, use "
+                "autodiff.gradients(output, inputs, create_graph=True) or autodiff.grad(f)"
+            )
         if gradient is not None:
             if grad != 1.0:
                 raise TypeError("backward() got both grad and gradient (PyTorch's name for it); give one")
@@ -538,7 +544,7 @@ _TORCH_EQUIVALENTS = {
     "numpy": _ONE_NUMBER,
     "shape": "a Value is one number (a 0-d tensor, in PyTorch's terms)",
     "requires_grad": "every Value gets a gradient from backward(); v.detach() or no_grad() makes "
-                     "numbers that take no part, and a parameter left out of the optimizer's list stays fixed",
+    "numbers that take no part, and a parameter left out of the optimizer's list stays fixed",
     "requires_grad_": "every Value gets a gradient from backward(); nothing to switch on",
     "grad_fn": "v.op names the op that made v and v.parents are its inputs",
     "is_leaf": "a leaf has no parents: `not v.parents`",

@@ -14,6 +14,18 @@ from .optim import SGD, Adam, AdamW, Optimizer
 from .train import fit
 
 __all__ = [
-    "MLP", "SGD", "Adam", "AdamW", "Layer", "Module", "Neuron", "Optimizer",
-    "bce_loss", "bce_with_logits_loss", "cross_entropy_loss", "fit", "hinge_loss", "mse_loss",
+    "MLP",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "Layer",
+    "Module",
+    "Neuron",
+    "Optimizer",
+    "bce_loss",
+    "bce_with_logits_loss",
+    "cross_entropy_loss",
+    "fit",
+    "hinge_loss",
+    "mse_loss",
 ]

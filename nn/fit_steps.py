@@ -65,8 +65,16 @@ class CompiledSteps:
     sample as it always has.
     """
 
-    def __init__(self, model: Module, loss_fn: Callable, l2: float, X: np.ndarray, y: np.ndarray,
-                 batch_sizes: set[int], explain: ScalarSteps) -> None:
+    def __init__(
+        self,
+        model: Module,
+        loss_fn: Callable,
+        l2: float,
+        X: np.ndarray,
+        y: np.ndarray,
+        batch_sizes: set[int],
+        explain: ScalarSteps,
+    ) -> None:
         self._columns, self.y, self._explain = np.ascontiguousarray(X.T), y, explain  # a row per feature
         params = model.parameters()
         names = [f"x{j}" for j in range(X.shape[1])] + ["target"]

@@ -111,9 +111,11 @@ def as_inputs(x: Sequence[Value | float], nin: int, who: str) -> list[Value]:
         raise TypeError(f"{who} takes one sample, a list of {nin} numbers or Values, got {described(x)}")
     if (isinstance(x, np.ndarray) and x.ndim > 1) or (len(x) and isinstance(x[0], (list, tuple, np.ndarray))):
         shape = x.shape if isinstance(x, np.ndarray) else f"{len(x)} lists"
-        raise TypeError(f"{who} takes one sample, a list of {nin} numbers or Values, got a batch ({shape}); "
-                        "call it on each sample: [model(x) for x in X] (nn.fit and autodiff.compile "
-                        "run whole batches)")
+        raise TypeError(
+            f"{who} takes one sample, a list of {nin} numbers or Values, got a batch ({shape}); "
+            "call it on each sample: [model(x) for x in X] (nn.fit and autodiff.compile "
+            "run whole batches)"
+        )
     if len(x) != nin:
         raise ValueError(f"{who} takes {nin} inputs, got {len(x)}")
     return [v if isinstance(v, Value) else Value(v, name) for v, name in zip(x, _input_names(nin))]
@@ -152,8 +154,14 @@ class Neuron(Module):
     """
 
     def __init__(
-        self, nin: int, activation: str = "relu", rng: np.random.Generator | int | None = None,
-        *, init: str = "pytorch", fan_out: int = 1, fused: bool = True,
+        self,
+        nin: int,
+        activation: str = "relu",
+        rng: np.random.Generator | int | None = None,
+        *,
+        init: str = "pytorch",
+        fan_out: int = 1,
+        fused: bool = True,
     ) -> None:
         nin = _positive(nin, "nin")
         self.fused = fused
@@ -227,14 +235,18 @@ class Layer(Module):
     """
 
     def __init__(
-        self, nin: int, nout: int, activation: str = "relu",
-        rng: np.random.Generator | int | None = None, *, init: str = "pytorch", fused: bool = True,
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "relu",
+        rng: np.random.Generator | int | None = None,
+        *,
+        init: str = "pytorch",
+        fused: bool = True,
     ) -> None:
         nout = _positive(nout, "nout")
         rng = _generator(rng)
-        self.neurons = [
-            Neuron(nin, activation, rng, init=init, fan_out=nout, fused=fused) for _ in range(nout)
-        ]
+        self.neurons = [Neuron(nin, activation, rng, init=init, fan_out=nout, fused=fused) for _ in range(nout)]
         self._name_nodes(())
         self.label_parameters()
 
@@ -285,21 +297,34 @@ class MLP(Module):
     """
 
     def __init__(
-        self, nin: int, nouts: Sequence[int], activation: str = "relu",
-        out_activation: str = "linear", seed: int | None = None, *, init: str = "pytorch",
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        out_activation: str = "linear",
+        seed: int | None = None,
+        *,
+        init: str = "pytorch",
         fused: bool = True,
     ) -> None:
         if isinstance(nouts, (str, bytes, dict)) or not isinstance(nouts, Sequence) or not nouts:
             fix = f"; for one layer: [{nouts}]" if isinstance(nouts, int) and not isinstance(nouts, bool) else ""
-            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, such as [16, 1], got "
-                             f"{described(nouts)}{fix}")
+            raise ValueError(
+                f"MLP: nouts must be a non-empty list of layer sizes, such as [16, 1], got {described(nouts)}{fix}"
+            )
         rng = _generator(seed)
         sizes = [_positive(nin, "nin")] + [_positive(n, "each of nouts") for n in nouts]
         self.activation = _check_activation(activation)
         self.out_activation = _check_activation(out_activation)
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else out_activation, rng,
-                  init=init, fused=fused)
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                activation if i < len(nouts) - 1 else out_activation,
+                rng,
+                init=init,
+                fused=fused,
+            )
             for i in range(len(nouts))
         ]
         for l, layer in enumerate(self.layers, start=1):
@@ -324,8 +349,11 @@ class MLP(Module):
 
     def architecture(self) -> dict[str, Any]:
         return {
-            "type": "MLP", "nin": self.nin, "nouts": self.nouts,
-            "activation": self.activation, "out_activation": self.out_activation,
+            "type": "MLP",
+            "nin": self.nin,
+            "nouts": self.nouts,
+            "activation": self.activation,
+            "out_activation": self.out_activation,
         }
 
     def to_torch(self) -> Any:

@@ -43,8 +43,10 @@ def bce_loss(probs: Sequence[Value], targets: Sequence[float]) -> Value:
         except ValueError as error:
             if 0.0 <= p.data <= 1.0:  # the target, given as a Value, is the one outside
                 raise ValueError(f"bce_loss, sample {i}: {error}") from None
-            raise ValueError(f"bce_loss takes probabilities in [0, 1], got {p.data!r} for sample {i} "
-                             "(for scores, use bce_with_logits_loss)") from None
+            raise ValueError(
+                f"bce_loss takes probabilities in [0, 1], got {p.data!r} for sample {i} "
+                "(for scores, use bce_with_logits_loss)"
+            ) from None
     return _mean(losses)
 
 
@@ -83,7 +85,9 @@ def cross_entropy_loss(logits: Sequence[Sequence[Value]], targets: Sequence[int 
     losses = []
     for i, (row, target) in enumerate(zip(rows, classes)):
         if isinstance(row, Value) or not hasattr(row, "__len__"):
-            raise TypeError(f"cross_entropy_loss takes one list of class logits per sample; sample {i} is a {type(row).__name__}")
+            raise TypeError(
+                f"cross_entropy_loss takes one list of class logits per sample; sample {i} is a {type(row).__name__}"
+            )
         losses.append(autodiff.logsumexp(row) - _target_logit(row, target, i))
     return _mean(losses)
 
@@ -106,9 +110,11 @@ def _pairs(preds, targets, who, targets_in=None):
         targets = [targets] if one_number else targets
     preds = sized(preds, "the predictions", who, "one Value per sample", one_sample_fix=False)
     if one_number and len(preds) > 1:
-        raise TypeError(f"{who}: targets must be a list, one number per sample, got {described(targets)} "
-                        f"for {len(preds)} predictions; the same target for each: "
-                        f"[{'t' if isinstance(targets, Value) else repr(targets)}] * {len(preds)}")
+        raise TypeError(
+            f"{who}: targets must be a list, one number per sample, got {described(targets)} "
+            f"for {len(preds)} predictions; the same target for each: "
+            f"[{'t' if isinstance(targets, Value) else repr(targets)}] * {len(preds)}"
+        )
     targets = sized(targets, "targets", who, "one number per sample")
     if len(preds) != len(targets):
         raise ValueError(f"{who} got {len(preds)} predictions but {len(targets)} targets")
@@ -123,8 +129,10 @@ def _pairs(preds, targets, who, targets_in=None):
             checked.append(t)
             continue
         if isinstance(t, (list, tuple, np.ndarray)) and np.size(t) == 1:
-            raise TypeError(f"{who}: targets must be one number per sample, got a column (target {i} is "
-                            f"{described(t)}); flatten it: [t[0] for t in targets], or np.ravel(targets)")
+            raise TypeError(
+                f"{who}: targets must be one number per sample, got a column (target {i} is "
+                f"{described(t)}); flatten it: [t[0] for t in targets], or np.ravel(targets)"
+            )
         if isinstance(t, bool) or not isinstance(t, numbers.Real):
             raise TypeError(f"{who}: targets must be numbers or Values, one per sample; target {i} is {described(t)}")
         if targets_in and not targets_in[0] <= t <= targets_in[1]:

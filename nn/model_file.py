@@ -99,8 +99,11 @@ def _parse(raw: bytes) -> Any:
         raise ValueError("it is empty")
     try:
         document = json.loads(
-            text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants,
-            parse_int=_bounded_integer, parse_float=_finite_float,
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constants,
+            parse_int=_bounded_integer,
+            parse_float=_finite_float,
         )
     except RecursionError:
         limit = f"a model file nests {_MAX_DEPTH} levels at most"
@@ -118,7 +121,7 @@ def _parameters(document: Any, architecture: dict[str, Any]) -> dict[str, float]
     """The parameters of a parsed model file that matches ``architecture``; a ``ValueError``
     message completes "<path> ..."."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ValueError(f"is not a model file: it has no \"format\": \"{FORMAT}\" field")
+        raise ValueError(f'is not a model file: it has no "format": "{FORMAT}" field')
     version = document.get("version")
     if type(version) is not int or version != VERSION:  # true == 1 and 1.0 == 1 in Python
         raise ValueError(f"is model file version {_shown(version)}; this library reads version {VERSION}")
@@ -154,7 +157,9 @@ def _depth(value: Any) -> int:
     while level:
         depth += 1
         level = [
-            child for container in level for child in (container.values() if isinstance(container, dict) else container)
+            child
+            for container in level
+            for child in (container.values() if isinstance(container, dict) else container)
             if isinstance(child, (dict, list))  # numbers and strings are never held: a file may have a million
         ]
     return depth
@@ -193,5 +198,7 @@ def _bounded_integer(text: str) -> int:
 def _finite_float(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):
-        raise ValueError(f"it holds the number {_short(text)}, too large for a float; model files hold finite numbers only")
+        raise ValueError(
+            f"it holds the number {_short(text)}, too large for a float; model files hold finite numbers only"
+        )
     return number

@@ -140,4 +140,3 @@ def _finite(number: Any, name: str) -> float:
 def _first(names: list[str]) -> str:
     more = f" (and {len(names) - 1} more)" if len(names) > 1 else ""
     return f"{names[0]!r}{more}"
-

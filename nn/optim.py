@@ -45,8 +45,10 @@ class Optimizer:
         seen: set[int] = set()
         for i, p in enumerate(self.params):
             if id(p) in seen:
-                raise ValueError(f"{type(self).__name__} got parameter {i} ({p.label or 'unlabelled'}) twice; "
-                                 "it would be updated twice")
+                raise ValueError(
+                    f"{type(self).__name__} got parameter {i} ({p.label or 'unlabelled'}) twice; "
+                    "it would be updated twice"
+                )
             seen.add(id(p))
         self._leaves = autodiff.LeafArrays(self.params)
         self.lr = _non_negative(lr, "lr")
@@ -143,8 +145,10 @@ class Optimizer:
                 raise ValueError(f"optimizer state has no {key!r}; {type(self).__name__} keeps {', '.join(expected)}")
         for key in state:
             if key not in expected:
-                raise ValueError(f"optimizer state has {key!r}, which {type(self).__name__} does not keep "
-                                 f"(it keeps {', '.join(expected)})")
+                raise ValueError(
+                    f"optimizer state has {key!r}, which {type(self).__name__} does not keep "
+                    f"(it keeps {', '.join(expected)})"
+                )
         steps = _step_count(state["steps"])
         buffers = {name: self._checked_buffer(name, state[name]) for name in self._buffers}
         if steps == 0:  # a fresh optimizer's buffers are zeros; anything else was not saved by one
@@ -152,8 +156,10 @@ class Optimizer:
                 nonzero = np.flatnonzero(values)
                 if nonzero.size:
                     i = int(nonzero[0])
-                    raise ValueError(f"optimizer state has 'steps' 0 but {name!r}[{i}] is {values[i].item()!r}: "
-                                     "an optimizer that has taken no step has all-zero buffers")
+                    raise ValueError(
+                        f"optimizer state has 'steps' 0 but {name!r}[{i}] is {values[i].item()!r}: "
+                        "an optimizer that has taken no step has all-zero buffers"
+                    )
         return steps, buffers
 
     def _checked_buffer(self, name: str, values: Any) -> np.ndarray:
@@ -170,8 +176,9 @@ class Optimizer:
             if not math.isfinite(v):
                 raise ValueError(f"optimizer state {name!r}[{i}] is {float(v)!r}; only finite numbers can be loaded")
             if name in self._never_negative and v < 0:
-                raise ValueError(f"optimizer state {name!r}[{i}] is {float(v)!r}, but it is a mean of squares: "
-                                 "never negative")
+                raise ValueError(
+                    f"optimizer state {name!r}[{i}] is {float(v)!r}, but it is a mean of squares: never negative"
+                )
         return np.array(values, dtype=float)
 
 
@@ -186,8 +193,13 @@ class SGD(Optimizer):
     _buffers = ("momentum_buffer",)
 
     def __init__(
-        self, params: Iterable[Value], lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-        weight_decay: float = 0.0, nesterov: bool = False,
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
         self.momentum = _non_negative(momentum, "momentum")
@@ -223,13 +235,19 @@ class Adam(Optimizer):
     _decoupled = False
 
     def __init__(
-        self, params: Iterable[Value], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8, weight_decay: float = 0.0,
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
         if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
-            raise ValueError(f"{type(self).__name__}: betas must be a pair of numbers in [0, 1), such as "
-                             f"(0.9, 0.999), got {described(betas)}")
+            raise ValueError(
+                f"{type(self).__name__}: betas must be a pair of numbers in [0, 1), such as "
+                f"(0.9, 0.999), got {described(betas)}"
+            )
         beta1, beta2 = betas
         for name, beta in (("betas[0]", beta1), ("betas[1]", beta2)):
             if isinstance(beta, bool) or not isinstance(beta, numbers.Real):
@@ -269,8 +287,12 @@ class AdamW(Adam):
     _decoupled = True
 
     def __init__(
-        self, params: Iterable[Value], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8, weight_decay: float = 1e-2,
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
 

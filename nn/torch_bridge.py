@@ -37,22 +37,28 @@ def from_torch(mlp_class: type, sequential: Any) -> Any:
         kind = type(module).__name__
         if isinstance(module, torch.nn.Linear):
             if layers and module.in_features != layers[-1][0].out_features:
-                raise ValueError(f"module {i}: Linear takes {module.in_features} inputs after a layer of {layers[-1][0].out_features}")
+                raise ValueError(
+                    f"module {i}: Linear takes {module.in_features} inputs after a layer of {layers[-1][0].out_features}"
+                )
             layers.append([module, "linear"])
         elif kind in names and layers and layers[-1][1] == "linear":
             layers[-1][1] = names[kind]
         elif isinstance(module, torch.nn.Identity):
             continue
         else:
-            raise ValueError(f"module {i} ({kind}) is not supported: use Linear layers, each followed by at most one ReLU, Tanh or Sigmoid")
+            raise ValueError(
+                f"module {i} ({kind}) is not supported: use Linear layers, each followed by at most one ReLU, Tanh or Sigmoid"
+            )
     if not layers:
         raise ValueError("the Sequential holds no Linear layer")
     hidden = {activation for _, activation in layers[:-1]}
     if len(hidden) > 1:
         raise ValueError(f"every hidden layer must have the same activation, got {sorted(hidden)}")
     model = mlp_class(
-        layers[0][0].in_features, [linear.out_features for linear, _ in layers],
-        activation=hidden.pop() if hidden else "relu", out_activation=layers[-1][1],
+        layers[0][0].in_features,
+        [linear.out_features for linear, _ in layers],
+        activation=hidden.pop() if hidden else "relu",
+        out_activation=layers[-1][1],
     )
     for layer, (linear, _) in zip(model.layers, layers):
         if linear.bias is None:

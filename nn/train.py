@@ -127,7 +127,7 @@ def fit(
         for batch_number, start in enumerate(range(0, n, batch_size)):
             step += 1
             where = f"epoch {epoch + 1}, batch {batch_number + 1} (step {step})"
-            batch = order[start:start + batch_size]
+            batch = order[start : start + batch_size]
             batch_loss = steps.forward(batch)
             if not math.isfinite(batch_loss):
                 raise FloatingPointError(f"{where}: the loss is {batch_loss!r}{_UNCHANGED}")
@@ -146,15 +146,25 @@ def fit(
     return history
 
 
-def _steps(model: Module, loss_fn: Callable, l2: float, X: list[list[float]], y: list, targets: np.ndarray,
-           batch_sizes: set[int], compiled: bool | str) -> ScalarSteps | CompiledSteps:
+def _steps(
+    model: Module,
+    loss_fn: Callable,
+    l2: float,
+    X: list[list[float]],
+    y: list,
+    targets: np.ndarray,
+    batch_sizes: set[int],
+    compiled: bool | str,
+) -> ScalarSteps | CompiledSteps:
     """How each batch's loss and gradients are computed: compiled where asked and possible."""
     scalar = ScalarSteps(model, loss_fn, l2, X, y)
     if compiled is False:
         return scalar
     if not any(loss_fn is known for known in LOSSES.values()):
-        why = f"the loss {getattr(loss_fn, '__name__', type(loss_fn).__name__)!r} is not one of nn's, " \
-              "which fit knows to be means over samples"
+        why = (
+            f"the loss {getattr(loss_fn, '__name__', type(loss_fn).__name__)!r} is not one of nn's, "
+            "which fit knows to be means over samples"
+        )
         if compiled is True:
             raise ValueError(f"compiled=True: {why}")
     else:
@@ -164,8 +174,10 @@ def _steps(model: Module, loss_fn: Callable, l2: float, X: list[list[float]], y:
             if compiled is True:
                 raise
             why = f"compile says {first_line(error)}"
-    warnings.warn(f"nn.fit trains with the scalar engine (slower): {why}. Pass compiled=False to train so "
-                  "without this note.", stacklevel=3)
+    warnings.warn(
+        f"nn.fit trains with the scalar engine (slower): {why}. Pass compiled=False to train so without this note.",
+        stacklevel=3,
+    )
     return scalar
 
 
@@ -232,13 +244,16 @@ def _optimizer(optimizer: Optimizer | None, model: Module) -> Optimizer:
     if optimizer is None:
         return Adam(model.parameters(), lr=0.01)
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"fit: optimizer must be an nn optimizer (nn.SGD, nn.Adam, nn.AdamW) or None, got "
-                        f"{described(optimizer)}")
+        raise TypeError(
+            f"fit: optimizer must be an nn optimizer (nn.SGD, nn.Adam, nn.AdamW) or None, got {described(optimizer)}"
+        )
     own = {id(p) for p in model.parameters()}
     for i, p in enumerate(optimizer.params):
         if id(p) not in own:
-            raise ValueError(f"the optimizer's parameter {i} ({p.label or 'unlabelled'}) is not a parameter of "
-                             "this model; build the optimizer from model.parameters()")
+            raise ValueError(
+                f"the optimizer's parameter {i} ({p.label or 'unlabelled'}) is not a parameter of "
+                "this model; build the optimizer from model.parameters()"
+            )
     return optimizer
 
 
@@ -254,11 +269,16 @@ def _samples(model: Module, X: Any, y: Any, loss_fn: Callable) -> tuple[list[lis
     if isinstance(y, np.ndarray) and y.ndim != 1:
         column = "; it is a column: flatten it with np.ravel(y)" if y.ndim == 2 and y.shape[1] == 1 else ""
         raise ValueError(f"fit: y must be 1-D, one target per sample, got shape {y.shape}{column}")
-    y = y.tolist() if isinstance(y, np.ndarray) else list(sized(y, "y", "fit", "one target per sample",
-                                                                 one_sample_fix=False))
+    y = (
+        y.tolist()
+        if isinstance(y, np.ndarray)
+        else list(sized(y, "y", "fit", "one target per sample", one_sample_fix=False))
+    )
     if y and isinstance(y[0], (list, tuple, np.ndarray)) and np.size(y[0]) == 1:
-        raise ValueError(f"fit: y must be one target per sample, got a column (y[0] is {described(y[0])}); "
-                         "flatten it: [t[0] for t in y], or np.ravel(y)")
+        raise ValueError(
+            f"fit: y must be one target per sample, got a column (y[0] is {described(y[0])}); "
+            "flatten it: [t[0] for t in y], or np.ravel(y)"
+        )
     if len(rows) != len(y):
         raise ValueError(f"X has {len(rows)} samples but y has {len(y)} targets")
     if loss_fn is losses.cross_entropy_loss:
@@ -331,6 +351,8 @@ def _class_count(model: Module, first: list[float]) -> int:
 def _class_indices(y: list, classes: int) -> list[int]:
     for i, t in enumerate(y):
         if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral) or not 0 <= t < classes:  # type: ignore[operator]  # numbers' ABCs compare with int at run time; their stubs do not say so
-            raise ValueError(f"cross_entropy takes class indices, ints in 0..{classes - 1} (the model's "
-                             f"{classes} outputs); the target of sample {i} is {t!r}")
+            raise ValueError(
+                f"cross_entropy takes class indices, ints in 0..{classes - 1} (the model's "
+                f"{classes} outputs); the target of sample {i} is {t!r}"
+            )
     return [int(t) for t in y]

@@ -12,6 +12,12 @@ from .record import TrainingRecord
 from .steps import backward_steps
 
 __all__ = [
-    "GradientFlow", "GraphvizNotFound", "backward_steps", "draw_dot", "plot_decision_boundary",
-    "plot_history", "render", "TrainingRecord",
+    "GradientFlow",
+    "GraphvizNotFound",
+    "backward_steps",
+    "draw_dot",
+    "plot_decision_boundary",
+    "plot_history",
+    "render",
+    "TrainingRecord",
 ]

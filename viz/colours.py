@@ -12,8 +12,14 @@ from dataclasses import dataclass
 
 # light to dark, with the text colour each needs to stay readable
 PALETTE = [
-    ("#ffffd9", "black"), ("#edf8b1", "black"), ("#c7e9b4", "black"), ("#7fcdbb", "black"),
-    ("#41b6c4", "black"), ("#1d91c0", "white"), ("#225ea8", "white"), ("#0c2c84", "white"),
+    ("#ffffd9", "black"),
+    ("#edf8b1", "black"),
+    ("#c7e9b4", "black"),
+    ("#7fcdbb", "black"),
+    ("#41b6c4", "black"),
+    ("#1d91c0", "white"),
+    ("#225ea8", "white"),
+    ("#0c2c84", "white"),
 ]
 VANISHING = ("#d9d9d9", "#595959")
 EXPLODING = ("#e31a1c", "white")
@@ -36,7 +42,7 @@ class GradientScale:
         return cls(low, high, vanishing, exploding)
 
     def kind(self, grad: float) -> str:
-        """"vanishing", "exploding" (including inf and nan) or "ordinary"."""
+        """ "vanishing", "exploding" (including inf and nan) or "ordinary"."""
         if not math.isfinite(grad) or abs(grad) > self.exploding:
             return "exploding"
         return "vanishing" if abs(grad) < self.vanishing else "ordinary"

@@ -66,8 +66,15 @@ def draw_dot(
     >>> "grad 4" in dot.source and "*" in dot.source
     True
     """
-    return Drawing.of(root, rankdir=rankdir, budget=budget, colour=colour, edge_width=edge_width,
-                      vanishing=vanishing, exploding=exploding).dot
+    return Drawing.of(
+        root,
+        rankdir=rankdir,
+        budget=budget,
+        colour=colour,
+        edge_width=edge_width,
+        vanishing=vanishing,
+        exploding=exploding,
+    ).dot
 
 
 class Diagram(graphviz.Digraph):
@@ -99,30 +106,48 @@ class Drawing:
     """
 
     @classmethod
-    def of(cls, root: Value, *, rankdir: str = "LR", budget: int = 300, colour: bool = True,
-           edge_width: bool = False, vanishing: float = 1e-8, exploding: float = 1e3,
-           grads: bool = True) -> Drawing:
+    def of(
+        cls,
+        root: Value,
+        *,
+        rankdir: str = "LR",
+        budget: int = 300,
+        colour: bool = True,
+        edge_width: bool = False,
+        vanishing: float = 1e-8,
+        exploding: float = 1e3,
+        grads: bool = True,
+    ) -> Drawing:
         """The drawing of ``root`` with ``draw_dot``'s options, checked. Without ``grads``
         every gradient is drawn as ``?``, in boxes and tooltips alike: for a page that
         must not give them away (the quiz), whatever an earlier ``backward`` left."""
         if not isinstance(root, Value):
-            fix = "; draw what it computes: viz.draw_dot(model(x))" if callable(getattr(root, "parameters", None)) else ""
+            fix = (
+                "; draw what it computes: viz.draw_dot(model(x))" if callable(getattr(root, "parameters", None)) else ""
+            )
             raise TypeError(f"drawing a graph needs a Value, got {described(root)}{fix}")
         one_of(rankdir, ("LR", "RL", "TB", "BT"), "rankdir", "draw_dot")
-        colour, edge_width, grads = (flag(colour, "colour", "draw_dot"), flag(edge_width, "edge_width", "draw_dot"),
-                                     flag(grads, "grads", "draw_dot"))
+        colour, edge_width, grads = (
+            flag(colour, "colour", "draw_dot"),
+            flag(edge_width, "edge_width", "draw_dot"),
+            flag(grads, "grads", "draw_dot"),
+        )
         for name, threshold in (("vanishing", vanishing), ("exploding", exploding)):
             if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 < threshold < math.inf:
-                raise ValueError(f"draw_dot: {name} must be a number > 0 (a |grad| threshold), got {described(threshold)}")
+                raise ValueError(
+                    f"draw_dot: {name} must be a number > 0 (a |grad| threshold), got {described(threshold)}"
+                )
         if isinstance(budget, bool) or not isinstance(budget, int) or budget < 10:
             raise ValueError(f"budget must be an int of at least 10, got {budget!r}")
         view = build_view(root, budget)
-        scale = GradientScale.fit((n.grad for n in view.order if view.shown[n] is n and n.grad is not None),
-                                  vanishing, exploding)
+        scale = GradientScale.fit(
+            (n.grad for n in view.order if view.shown[n] is n and n.grad is not None), vanishing, exploding
+        )
         return cls(view, scale if colour and grads else None, edge_width, rankdir, grads)
 
-    def __init__(self, view: View, scale: GradientScale | None, edge_width: bool, rankdir: str = "LR",
-                 grads: bool = True) -> None:
+    def __init__(
+        self, view: View, scale: GradientScale | None, edge_width: bool, rankdir: str = "LR", grads: bool = True
+    ) -> None:
         self.view, self.scale, self.edge_width, self.grads = view, scale, edge_width, grads
         self.ids: dict[int, str] = {}
         for i, node in enumerate(view.order):
@@ -169,20 +194,37 @@ class Drawing:
         for sub in inner:
             # numbered, not named after the module: a name is the user's text, an id is ours
             with graph.subgraph(name=f"cluster_{paths.index(sub)}") as cluster:
-                cluster.attr(label=_plain(shortened(sub, LABEL_LIMIT)), style="rounded", color="#9e9e9e",
-                             fontcolor="#616161", **_whole_text(sub))
+                cluster.attr(
+                    label=_plain(shortened(sub, LABEL_LIMIT)),
+                    style="rounded",
+                    color="#9e9e9e",
+                    fontcolor="#616161",
+                    **_whole_text(sub),
+                )
                 self._add_cluster(cluster, sub, members, paths)
 
     def _add_value(self, graph, node: Value, cluster: str) -> None:
         node_id = self.ids[id(node)]
         label = _text(node.label)
-        short = label[len(cluster) + 1:] if cluster and label.startswith(cluster + ".") else label
+        short = label[len(cluster) + 1 :] if cluster and label.startswith(cluster + ".") else label
         grad = _shown_grad(node) if self.grads else None
-        graph.node(node_id, _record(short, node.data, grad, self.scale), shape="plaintext",
-                   tooltip=_tooltip(label, node.data, grad), id=node_id)
+        graph.node(
+            node_id,
+            _record(short, node.data, grad, self.scale),
+            shape="plaintext",
+            tooltip=_tooltip(label, node.data, grad),
+            id=node_id,
+        )
         if node.parents:
-            graph.node(f"{node_id}_op", _plain(node.op), shape="ellipse", width="0", height="0", margin="0.05",
-                       id=f"{node_id}_op")
+            graph.node(
+                f"{node_id}_op",
+                _plain(node.op),
+                shape="ellipse",
+                width="0",
+                height="0",
+                margin="0.05",
+                id=f"{node_id}_op",
+            )
             graph.edge(f"{node_id}_op", node_id, **self._edge_style(grad))
 
     def _add_group(self, graph, group: Group) -> None:
@@ -201,8 +243,13 @@ class Drawing:
             f"<tr><td>{line}</td></tr>" for line in lines[1:]
         )
         group_id = self.ids[id(group)]
-        graph.node(group_id, f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="3" style="rounded">{cells}</table>>',
-                   shape="plaintext", id=group_id, **_whole_text(group.title))
+        graph.node(
+            group_id,
+            f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="3" style="rounded">{cells}</table>>',
+            shape="plaintext",
+            id=group_id,
+            **_whole_text(group.title),
+        )
 
     def _outputs(self, group: Group) -> list[Value]:
         shown, outputs = self.view.shown, {}

@@ -40,8 +40,9 @@ def _figure(width: float = 6.4, height: float = 4.0) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'autodiff-scalar[plots]' "
-                          "(or pip install matplotlib)") from None
+        raise ImportError(
+            "plots need matplotlib: pip install 'autodiff-scalar[plots]' (or pip install matplotlib)"
+        ) from None
     return _inline(Figure)(figsize=(width, height), layout="constrained")
 
 
@@ -96,8 +97,9 @@ def plot_decision_boundary(
     >>> figure = plot_decision_boundary(lambda p: Value(p[0] - p[1]), [[0, 1], [1, 0]], [-1, 1], resolution=20)
     """
     if not callable(model):
-        raise TypeError(f"plot_decision_boundary: model must be a model or a function of one sample, got "
-                        f"{described(model)}")
+        raise TypeError(
+            f"plot_decision_boundary: model must be a model or a function of one sample, got {described(model)}"
+        )
     X = number_array(X, "X", "plot_decision_boundary", 2)
     resolution = bounded_int(resolution, "resolution", "plot_decision_boundary", at_least=2)
     threshold = bounded_number(threshold, "threshold", "plot_decision_boundary")
@@ -154,8 +156,7 @@ class GradientFlow:
             try:
                 grads = np.abs(LeafArrays(params).read_grad())
             except ValueError as error:
-                raise ValueError(f"GradientFlow.record: in {name!r}, {error}; call record() after "
-                                 "backward()") from None
+                raise ValueError(f"GradientFlow.record: in {name!r}, {error}; call record() after backward()") from None
             self.mean[name].append(float(grads.mean()))
             self.max[name].append(float(grads.max()))
 

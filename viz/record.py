@@ -37,9 +37,10 @@ _ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 def _recorded(array: str, doc: str) -> property:
     """A read-only view of the snapshots kept so far in one of a record's arrays (a copy)."""
+
     def read(record: TrainingRecord) -> np.ndarray:
         record._measure()
-        return getattr(record, array)[:record._count].copy()
+        return getattr(record, array)[: record._count].copy()
 
     return property(read, doc=doc)
 
@@ -83,8 +84,11 @@ class TrainingRecord:
             raise ValueError(f"TrainingRecord needs a model with one output, this one has {model.nouts[-1]}")
         if not isinstance(loss, str) or loss not in PAGE_LOSSES:  # str first: an array has no `in`
             raise ValueError(f"TrainingRecord takes loss {', '.join(map(repr, PAGE_LOSSES))}, got {described(loss)}")
-        for name, value, least in (("max_snapshots", max_snapshots, 2), ("resolution", resolution, 2),
-                                   ("max_bytes", max_bytes, 1)):
+        for name, value, least in (
+            ("max_snapshots", max_snapshots, 2),
+            ("resolution", resolution, 2),
+            ("max_bytes", max_bytes, 1),
+        ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
                 raise ValueError(f"{name} must be an int of at least {least}, got {value!r}")
         if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not 0 <= l2 < float("inf"):
@@ -93,8 +97,10 @@ class TrainingRecord:
         self.X = number_array(X, "X", "TrainingRecord", 2).copy()
         self.y = number_array(y, "y", "TrainingRecord", 1).copy()
         if self.X.ndim != 2 or self.X.shape[1] != model.nin or len(self.X) != len(self.y) or not len(self.X):
-            raise ValueError(f"X must be samples of {model.nin} features with one target each in y; got X of "
-                             f"shape {self.X.shape} and {len(self.y)} targets")
+            raise ValueError(
+                f"X must be samples of {model.nin} features with one target each in y; got X of "
+                f"shape {self.X.shape} and {len(self.y)} targets"
+            )
         if not (np.isfinite(self.X).all() and np.isfinite(self.y).all()):
             raise ValueError("X and y must hold finite numbers")
         self.names = [name for name, _ in model.named_parameters()]
@@ -138,8 +144,10 @@ class TrainingRecord:
             try:
                 gradients = self._arrays.read_grad()
             except ValueError as error:
-                raise ValueError(f"TrainingRecord.record: {error}; call record() after backward() and "
-                                 "the update, as nn.fit's on_step does") from None
+                raise ValueError(
+                    f"TrainingRecord.record: {error}; call record() after backward() and "
+                    "the update, as nn.fit's on_step does"
+                ) from None
         self._calls += 1
         before, self._before = self._before, self._arrays.read_data()
         if not kept:
@@ -159,8 +167,15 @@ class TrainingRecord:
         """Keep every other snapshot, and record every other step from now on."""
         kept = slice(0, self._count, 2)
         n = len(range(self._count)[kept])
-        for array in (self._steps, self._loss, self._accuracy, self._parameters, self._gradients, self._grid,
-                      self._measured):
+        for array in (
+            self._steps,
+            self._loss,
+            self._accuracy,
+            self._parameters,
+            self._gradients,
+            self._grid,
+            self._measured,
+        ):
             array[:n] = array[kept].copy()
         self._count, self._stride = n, self._stride * 2
 
@@ -168,7 +183,7 @@ class TrainingRecord:
         """The loss, the accuracy and the decision grid of every snapshot not yet measured:
         functions of its parameters and the data, computed when first read, not while
         training, and never for snapshots thinned away before then."""
-        for k in np.flatnonzero(~self._measured[:self._count]):
+        for k in np.flatnonzero(~self._measured[: self._count]):
             parameters = self._parameters[k]
             self._loss[k], self._accuracy[k] = self._loss_and_accuracy(parameters)
             if self.resolution:
@@ -225,7 +240,7 @@ class TrainingRecord:
 
     def gradient_scale(self) -> GradientScale:
         """One colour scale for every recorded gradient, as the drawings colour them."""
-        return GradientScale.fit(self._gradients[:self._count].ravel().tolist(), 1e-8, 1e3)
+        return GradientScale.fit(self._gradients[: self._count].ravel().tolist(), 1e-8, 1e3)
 
     # -- showing it ----------------------------------------------------------------------
 
@@ -243,7 +258,9 @@ class TrainingRecord:
 
         path = Path(file_path(path, "path", "TrainingRecord.write"))
         if path.suffix.lower() not in (".html", ".htm"):
-            raise ValueError(f"TrainingRecord.write writes an HTML page: give a path ending in .html, not {path.name!r}")
+            raise ValueError(
+                f"TrainingRecord.write writes an HTML page: give a path ending in .html, not {path.name!r}"
+            )
         write_atomically(path, self.page(title))
         return path
 
@@ -251,8 +268,10 @@ class TrainingRecord:
         """The page inline in Jupyter, in an iframe of its own (its ids and script stay inside)."""
         if not self._count:
             return "<p>TrainingRecord: nothing recorded yet.</p>"
-        return (f'<div class="autodiff-training"><iframe srcdoc="{html.escape(self.page(), quote=True)}" '
-                'style="width: 100%; height: 1000px; border: 1px solid #ddd" sandbox="allow-scripts"></iframe></div>')
+        return (
+            f'<div class="autodiff-training"><iframe srcdoc="{html.escape(self.page(), quote=True)}" '
+            'style="width: 100%; height: 1000px; border: 1px solid #ddd" sandbox="allow-scripts"></iframe></div>'
+        )
 
     def live(self, every: int = 10) -> None:
         """In Jupyter: show the view now, and refresh it every ``every`` snapshots while
@@ -295,7 +314,9 @@ def _mlp_layout(model: Any, names: list[str]) -> list[tuple[np.ndarray, np.ndarr
     layout = []
     for l, layer in enumerate(model.layers):
         prefix = f"layers.{l}.neurons"
-        weights = np.array([[index[f"{prefix}.{j}.w.{i}"] for i in range(layer.nin)] for j in range(len(layer.neurons))])
+        weights = np.array(
+            [[index[f"{prefix}.{j}.w.{i}"] for i in range(layer.nin)] for j in range(len(layer.neurons))]
+        )
         biases = np.array([index[f"{prefix}.{j}.b"] for j in range(len(layer.neurons))])
         layout.append((weights, biases, layer.activation))
     return layout

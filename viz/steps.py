@@ -52,8 +52,11 @@ def steps_of(root: Value, drawing: Drawing | None = None) -> list[dict]:
     steps = [_step(root, ids, f"Start: the output, {name[root]}, has gradient 1.", {ids[root]: 1.0}, drawing)]
     for node, passed in _replay(order, grads):
         changed = {ids[parent]: grads[parent] for parent, _, _ in passed}
-        text = f"{_sentence_start(name[node])} has gradient {grads[node]:.4g}: " + "; ".join(
-            f"{name[parent]} gets {d:.4g} × {grads[node]:.4g} = {share:.4g}" for parent, d, share in passed) + "."
+        text = (
+            f"{_sentence_start(name[node])} has gradient {grads[node]:.4g}: "
+            + "; ".join(f"{name[parent]} gets {d:.4g} × {grads[node]:.4g} = {share:.4g}" for parent, d, share in passed)
+            + "."
+        )
         steps.append(_step(node, ids, text, changed, drawing))
     return steps
 
@@ -77,10 +80,14 @@ def questions_of(root: Value, drawing: Drawing | None = None) -> list[dict]:
     terms: dict[Value, list[dict]] = {node: [] for node in order}
     for node, passed in _replay(order, grads):
         for parent, d, share in passed:
-            terms[parent].append({"by": ids[node], "by_name": _name(node), "local": d, "grad": grads[node],
-                                  "share": share})
-    return [{"node": ids[node], "name": _name(node), "answer": grads[node], "terms": terms[node]}
-            for node in reversed(order) if node is not root]
+            terms[parent].append(
+                {"by": ids[node], "by_name": _name(node), "local": d, "grad": grads[node], "share": share}
+            )
+    return [
+        {"node": ids[node], "name": _name(node), "answer": grads[node], "terms": terms[node]}
+        for node in reversed(order)
+        if node is not root
+    ]
 
 
 def _replay(order: list[Value], grads: dict[Value, float]) -> Iterator[tuple[Value, list[tuple[Value, float, float]]]]:
@@ -104,7 +111,9 @@ def _step(node: Value, ids: dict[Value, str], text: str, changed: dict[str, floa
         step["box"] = drawing.box_id(node)
         box = drawing.view.shown[node]
         if isinstance(box, Group):  # not the node itself
-            step["text"] += f" (This node is not drawn: it is one of the {len(box.members):,} nodes in the box “{visible(box.title)}”.)"
+            step["text"] += (
+                f" (This node is not drawn: it is one of the {len(box.members):,} nodes in the box “{visible(box.title)}”.)"
+            )
     return step
 
 
@@ -119,8 +128,15 @@ def _name(node: Value) -> str:
     return f"the {node.op} node" if node.parents else f"the constant {node.data:.4g}"
 
 
-def backward_steps(root: Value, path: str | os.PathLike, *, rankdir: str = "LR", budget: int = 300,
-                   timeout: float = 60.0, quiz: bool = False) -> Path:
+def backward_steps(
+    root: Value,
+    path: str | os.PathLike,
+    *,
+    rankdir: str = "LR",
+    budget: int = 300,
+    timeout: float = 60.0,
+    quiz: bool = False,
+) -> Path:
     """Write a page that steps through ``root``'s backward pass; returns its path.
 
     Where Graphviz's ``dot`` is installed it draws the graph, within ``timeout`` seconds;
@@ -146,13 +162,16 @@ def backward_steps(root: Value, path: str | os.PathLike, *, rankdir: str = "LR",
     'steps.html'
     """
     if not isinstance(root, Value):
-        raise TypeError(f"backward_steps needs a Value (the output whose backward pass it shows), got {described(root)}")
+        raise TypeError(
+            f"backward_steps needs a Value (the output whose backward pass it shows), got {described(root)}"
+        )
     path = Path(file_path(path, "path", "backward_steps"))
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"backward_steps writes an HTML page: give a path ending in .html, not {path.name!r}")
     check_timeout(timeout)
-    drawing = Drawing.of(root, rankdir=rankdir, budget=budget, colour=False,
-                         grads=not flag(quiz, "quiz", "backward_steps"))
+    drawing = Drawing.of(
+        root, rankdir=rankdir, budget=budget, colour=False, grads=not flag(quiz, "quiz", "backward_steps")
+    )
     if quiz:
         template, data = QUIZ_PAGE, {"quiz": json_for_script(_quiz_data(root, drawing))}
     else:
@@ -162,13 +181,16 @@ def backward_steps(root: Value, path: str | os.PathLike, *, rankdir: str = "LR",
     else:  # laid out by the page itself from the DOT text
         graph = "Laying the graph out…"
         layout = fill(_LAYOUT_IN_PAGE, {"source": json_for_script(drawing.dot.source), "renderer": renderer_script()})
-    page = fill(template, {
-        "title": html.escape(visible(root.label or "backward pass")),
-        "graph": graph,
-        "layout": layout,
-        "adopt": _ADOPT_THE_DRAWING,
-        **data,
-    })
+    page = fill(
+        template,
+        {
+            "title": html.escape(visible(root.label or "backward pass")),
+            "graph": graph,
+            "layout": layout,
+            "adopt": _ADOPT_THE_DRAWING,
+            **data,
+        },
+    )
     write_atomically(path, page)
     return path
 
@@ -182,12 +204,20 @@ QUIZ_TOLERANCE = {"relative": 1e-2, "absolute": 1e-3}
 def _quiz_data(root: Value, drawing: Drawing) -> dict:
     """What the quiz page's script reads: the questions and how they are marked."""
     if drawing.view.groups:
-        raise ValueError(f"a quiz asks about every node, and this graph of {len(drawing.view.order):,} nodes "
-                         "is drawn summarised: pass a larger budget to backward_steps")
+        raise ValueError(
+            f"a quiz asks about every node, and this graph of {len(drawing.view.order):,} nodes "
+            "is drawn summarised: pass a larger budget to backward_steps"
+        )
     if not root.parents:
-        raise ValueError("a quiz needs an output computed from other values: a lone number has no gradient to ask about")
-    return {"output": drawing.box_id(root), "output_name": _name(root), "tolerance": QUIZ_TOLERANCE,
-            "questions": questions_of(root, drawing)}
+        raise ValueError(
+            "a quiz needs an output computed from other values: a lone number has no gradient to ask about"
+        )
+    return {
+        "output": drawing.box_id(root),
+        "output_name": _name(root),
+        "tolerance": QUIZ_TOLERANCE,
+        "questions": questions_of(root, drawing),
+    }
 
 
 _PAGE = """<!DOCTYPE html>

@@ -15,9 +15,7 @@ from __future__ import annotations
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 _BIDI = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 _HIDDEN = [*range(0x20), *range(0x7F, 0xA0), *range(0xD800, 0xE000), 0x2028, 0x2029, 0xFFFE, 0xFFFF, *_BIDI]
-_ESCAPES = {
-    code: _NAMED.get(chr(code)) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}") for code in _HIDDEN
-}
+_ESCAPES = {code: _NAMED.get(chr(code)) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}") for code in _HIDDEN}
 
 
 def visible(text: object) -> str:

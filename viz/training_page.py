@@ -45,11 +45,14 @@ def training_page(record: TrainingRecord, title: str) -> str:
     """The page's HTML for ``record``."""
     template = resources.files("viz").joinpath("training_page.html").read_text(encoding="utf-8")
     title = visible(str(title))  # what a reader could not see is shown as its escape
-    return fill(template, {
-        "title": html.escape(title),
-        "data": json_for_script(page_data(record, title)),
-        "renderer": renderer_script(),
-    })
+    return fill(
+        template,
+        {
+            "title": html.escape(title),
+            "data": json_for_script(page_data(record, title)),
+            "renderer": renderer_script(),
+        },
+    )
 
 
 def page_data(record: TrainingRecord, title: str = "Training") -> dict[str, Any]:
@@ -77,8 +80,15 @@ def page_data(record: TrainingRecord, title: str = "Training") -> dict[str, Any]
         "gradients": _base64(record.gradients, "<f8"),
         "gridX": record.grid_x.tolist() if record.resolution else None,
         "gridY": record.grid_y.tolist() if record.resolution else None,
-        "scale": {"low": scale.low, "high": scale.high, "vanishing": scale.vanishing, "exploding": scale.exploding,
-                  "palette": PALETTE, "vanishingColours": VANISHING, "explodingColours": EXPLODING},
+        "scale": {
+            "low": scale.low,
+            "high": scale.high,
+            "vanishing": scale.vanishing,
+            "exploding": scale.exploding,
+            "palette": PALETTE,
+            "vanishingColours": VANISHING,
+            "explodingColours": EXPLODING,
+        },
         "neurons": neuron_drawings(record, scale),
     }
 
@@ -119,8 +129,10 @@ def neuron_drawings(record: TrainingRecord, scale: Any) -> dict[str, dict[str, A
                 if roles[id(node)][0] in ("z", "a"):
                     node.label = f"{roles[id(node)][0]}[{l},{j}]"
             drawing = Drawing(build_view(out, 300), scale, edge_width=False)
-            drawings[f"{l},{j}"] = {"dot": drawing.dot.source,
-                                    "boxes": {drawing.box_id(node): roles[id(node)] for node in order}}
+            drawings[f"{l},{j}"] = {
+                "dot": drawing.dot.source,
+                "boxes": {drawing.box_id(node): roles[id(node)] for node in order},
+            }
     return drawings
 
 

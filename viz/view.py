@@ -133,8 +133,12 @@ def _elide_chains(view: View) -> None:
     children = _child_counts(view.order)
 
     def link(node: Value) -> bool:  # at most one input that is itself computed
-        return (view.shown[node] is node and children[node] == 1
-                and sum(1 for p in node.parents if p.parents) <= 1 and bool(node.parents))
+        return (
+            view.shown[node] is node
+            and children[node] == 1
+            and sum(1 for p in node.parents if p.parents) <= 1
+            and bool(node.parents)
+        )
 
     # Followed from input to output, not by position: in graph order the constants of a
     # chain (``y * 1.01``) sit between its links.

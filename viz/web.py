@@ -30,8 +30,27 @@ from importlib import resources
 # What Graphviz draws with; anything else (script, image, foreignObject...) is refused,
 # as is any attribute named on... (an event handler) or href (a link, a resource). The
 # server-side check (drawing_only) and the in-page one (renderer_script) share the list.
-DRAWING_ELEMENTS = frozenset({"svg", "g", "title", "text", "tspan", "polygon", "polyline", "path", "ellipse",
-                              "circle", "rect", "line", "a", "defs", "linearGradient", "radialGradient", "stop"})
+DRAWING_ELEMENTS = frozenset(
+    {
+        "svg",
+        "g",
+        "title",
+        "text",
+        "tspan",
+        "polygon",
+        "polyline",
+        "path",
+        "ellipse",
+        "circle",
+        "rect",
+        "line",
+        "a",
+        "defs",
+        "linearGradient",
+        "radialGradient",
+        "stop",
+    }
+)
 
 LIBRARY = "vendor/viz-global.js"  # Viz.js 3.31.0: see viz/vendor/README.md
 
@@ -51,8 +70,7 @@ def fill(template: str, parts: dict[str, str]) -> str:
 
 # In a <script> block the HTML parser looks for "</script" and "<!--" only, and "&" and
 # U+2028/2029 have meanings elsewhere: as JSON escapes, none of them is left (json_script).
-_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
-                              "\u2028": "\\u2028", "\u2029": "\\u2029"})
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 def json_for_script(data: object) -> str:
@@ -131,8 +149,14 @@ def inline_drawing(source: str) -> str:
     if not isinstance(source, str):
         raise TypeError(f"inline_drawing needs DOT text, got {type(source).__name__}")
     # ids of our own making: several drawings (or the same one twice) can share a page
-    return fill(_FRAGMENT, {"id": f"autodiff-drawing-{uuid.uuid4().hex}", "source": json_for_script(source),
-                            "renderer": renderer_script()})
+    return fill(
+        _FRAGMENT,
+        {
+            "id": f"autodiff-drawing-{uuid.uuid4().hex}",
+            "source": json_for_script(source),
+            "renderer": renderer_script(),
+        },
+    )
 
 
 # The SVG comes from Graphviz, never from user text: labels were escaped for DOT when
