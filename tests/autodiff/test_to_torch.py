@@ -331,6 +331,18 @@ def test_training_with_torch_sgd_matches_nn_sgd_and_copies_back():
     assert module.weights.tolist() == [0.25] * len(trained)
 
 
+def test_copy_from_values_reads_the_constants_too():
+    # A leaf left out of parameters= is a constant of the module, but still a Value the
+    # program reads: after it changes, the module must compute what the program computes.
+    x, w, c = Value(0.0, label="x"), Value(3.0, label="w"), Value(1.0, label="c")
+    program = autodiff.compile((x - c) * w, inputs=[x])
+    module = program.to_torch(parameters=[w])
+    w.data, c.data = 2.0, -4.0
+    module.copy_from_values()
+    assert module.weights.tolist() == [2.0] and module.constants.tolist() == [-4.0]
+    check_against_program(program, [RNG.normal(size=N)], module=module)
+
+
 def _ddp_model():
     model = nn.MLP(2, [5, 1], activation="tanh", seed=4)
     return model, autodiff.compile(lambda a, b, t: nn.mse_loss(model([a, b]), [t]))
