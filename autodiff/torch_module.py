@@ -113,8 +113,9 @@ class ProgramModule(torch.nn.Module):
     for every sample, as ``program(*columns)``, as a tensor PyTorch differentiates.
 
     Made by ``program.to_torch()``. ``weights`` holds the numbers of ``leaves`` (float64,
-    copied when the module is made); ``copy_to_values()`` writes them back into the
-    Values, ``copy_from_values()`` reads the Values' numbers again.
+    copied when the module is made), and the buffer ``constants`` those of
+    ``constant_leaves``; ``copy_to_values()`` writes the weights back into the Values,
+    ``copy_from_values()`` reads the Values' numbers into both again.
 
     >>> import numpy as np, autodiff
     >>> from autodiff import Value
@@ -144,11 +145,13 @@ class ProgramModule(torch.nn.Module):
         static_leaves = [n for n in order if not n.parents and n not in place]
         trainable = _trainable(static_leaves, parameters)
         self.leaves = [leaf for leaf in static_leaves if leaf in trainable]
-        constants = [leaf for leaf in static_leaves if leaf not in trainable]
+        self.constant_leaves = [leaf for leaf in static_leaves if leaf not in trainable]
         place.update((leaf, (_WEIGHTS, i)) for i, leaf in enumerate(self.leaves))
-        place.update((leaf, (_CONSTANTS, i)) for i, leaf in enumerate(constants))
+        place.update((leaf, (_CONSTANTS, i)) for i, leaf in enumerate(self.constant_leaves))
         self.weights = torch.nn.Parameter(torch.tensor([leaf._data for leaf in self.leaves], dtype=torch.float64))
-        self.register_buffer("constants", torch.tensor([leaf._data for leaf in constants], dtype=torch.float64))
+        self.register_buffer(
+            "constants", torch.tensor([leaf._data for leaf in self.constant_leaves], dtype=torch.float64)
+        )
         self._steps = _plan(order, place, set(inputs))
         self._output = _Gather.of([place[program.order[-1]]])
         self._index_arrays = {
@@ -172,9 +175,11 @@ class ProgramModule(torch.nn.Module):
         LeafArrays(self.leaves).write_data(self.weights.detach().to("cpu", torch.float64).numpy())
 
     def copy_from_values(self) -> None:
-        """Read the Values' numbers into ``weights`` again (after they were changed)."""
+        """Read the Values' numbers into ``weights`` and ``constants`` again (after they
+        were changed): a constant is a leaf the program reads too, only not trained."""
         with torch.no_grad():
             self.weights.copy_(torch.from_numpy(LeafArrays(self.leaves).read_data()))
+            self.constants.copy_(torch.from_numpy(LeafArrays(self.constant_leaves).read_data()))
 
     def _indices(self, device: torch.device) -> Indices:
         indices = self._indices_on.get(device)
