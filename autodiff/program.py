@@ -417,7 +417,8 @@ class Program:
         # made again when the batch size changes (with the buffers, (rows, N) each).
         # The numba backend runs the per-sample steps as two native loops (fused.py); the
         # numpy calls stay, to raise an op's error with its message.
-        self._fused = _fused_steps(self._steps) if self.backend == "numba" else None
+        # (No per-sample step, no loop to write: numba's source would be an empty one.)
+        self._fused = _fused_steps(self._steps) if self.backend == "numba" and self._steps else None
         self._static_forward = _forward_calls(self._static_steps, self._static_values)
         self._static_backward = _Backward(self._static_steps, self._static_values, self._static_grads)
         self._sample_values = self._sample_grads = np.empty((self._row_count, 0))

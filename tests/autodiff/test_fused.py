@@ -157,3 +157,26 @@ def test_numba_gradients_on_ordinary_numbers_match_central_differences():
     dw = sum((by_hand(x, y, w=0.7 + h) - by_hand(x, y, w=0.7 - h)) / (2 * h) for x, y in zip(xs, ys))
     db = sum((by_hand(x, y, b=-0.3 + h) - by_hand(x, y, b=-0.3 - h)) / (2 * h) for x, y in zip(xs, ys))
     assert (w.grad, b.grad) == (pytest.approx(dw, rel=1e-6), pytest.approx(db, rel=1e-6))
+
+
+
+W_NO_STEPS = Value(1.5, label="w")
+
+
+@numba_missing
+@pytest.mark.parametrize(
+    "f, out, dx, dw",
+    [
+        (lambda x: x, [0.5, -2.0], [0.5, 0.5], 0.0),  # d mean / dx is 1/N per sample
+        (lambda x: W_NO_STEPS * W_NO_STEPS + 1.0, [3.25, 3.25], [0.0, 0.0], 3.0),  # d/dw (w² + 1) = 2w
+    ],
+    ids=["the input", "weights only"],
+)
+def test_a_program_with_no_per_sample_step_runs_on_numba_as_on_numpy(f, out, dx, dw):
+    # Nothing to loop over per sample (the output is an input, or reads no input): numba's
+    # source had an empty loop, an IndentationError from inside compile. Closed forms above.
+    for backend in ("numpy", "numba"):
+        W_NO_STEPS.grad = 0.0
+        program = autodiff.compile(f, inputs=1, backend=backend)
+        assert program(np.array([0.5, -2.0])).tolist() == out
+        assert program.backward()[0].tolist() == dx and W_NO_STEPS.grad == dw
