@@ -140,6 +140,12 @@ class Drawing:
         if isinstance(budget, bool) or not isinstance(budget, int) or budget < 10:
             raise ValueError(f"budget must be an int of at least 10, got {budget!r}")
         view = build_view(root, budget)
+        for node in view.order:  # a drawing shows a gradient as a number, or None as "no gradient yet"
+            if node.grad is not None and (isinstance(node.grad, bool) or not isinstance(node.grad, numbers.Real)):
+                raise TypeError(
+                    f"draw_dot: the node {node.label or node.op or 'leaf'!r} has grad {described(node.grad)}; "
+                    "a gradient is a number, or None for no gradient yet"
+                )
         scale = GradientScale.fit(
             (n.grad for n in view.order if view.shown[n] is n and n.grad is not None), vanishing, exploding
         )

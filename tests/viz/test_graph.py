@@ -210,3 +210,13 @@ def test_the_graphviz_package_quotes_our_escaped_text_as_text():
     assert graphviz.quoting.quote('<x> node [image="f"] <y>') == '<x> node [image="f"] <y>'
     # what draw_dot gives it: marked as no HTML, backslashes doubled; the package adds \ before "
     assert graphviz.quoting.quote(_plain('<x> "y" \\')) == '"<x> \\"y\\" \\\\"'
+
+
+@pytest.mark.parametrize("colour", [True, False])
+def test_a_gradient_that_is_no_number_is_refused_by_name_never_drawn_as_text(colour):
+    # The drawing writes a gradient into an HTML-like label: only a number (or None, "no
+    # gradient yet") may reach it, so markup set as .grad is an error, not part of the graph.
+    w = Value(1.0, label="w")
+    w.grad = '</td></tr></table>> shape=box label=<x'
+    with pytest.raises(TypeError, match="node 'w' has grad a str"):
+        viz.draw_dot(w * 2.0, colour=colour)
