@@ -39,6 +39,21 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
+def topological_order_of(nodes: Iterable[Value]) -> list[Value]:
+    """Every node of the graphs of ``nodes`` once, each after its parents: the graphs'
+    ``topological_order``s joined, a node shared between them kept at its first place.
+
+    >>> a = Value(1.0, label="a"); b = a * 2; c = a + 1
+    >>> [v.label or v.op for v in topological_order_of([b, c])]
+    ['a', '', '*', '', '+']
+    """
+    seen: dict[Value, None] = {}
+    for node in nodes:
+        if node not in seen:
+            seen.update(dict.fromkeys(topological_order(node)))
+    return list(seen)
+
+
 def _walk(root: Value) -> list[Value]:
     """``topological_order(root)``, leaving each node's ``_pass`` at -0.0, ready for a
     backward pass to add its gradient to (-0.0 + g is g, to the sign of a zero). The

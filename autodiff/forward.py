@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .backward import gradients, topological_order
+from .backward import gradients, topological_order_of
 from .functional import (
     Argnums,
     _argument,
@@ -84,7 +84,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
             for leaves, ts in zip(call.inputs, seeds_by_argument)
             for leaf, t in zip(leaves, ts)
         }
-        order = _order(call.outputs)
+        order = topological_order_of(call.outputs)
         if not connected:
             refuse_per_sample(order, "computes tangents as numbers (jvp) through")
         found = _push_forward(order, seeds, connected)
@@ -111,7 +111,7 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Matrix]
     positions = _check_argnums(argnums)
 
     def columns(call: _Call, leaves: list[Value]) -> np.ndarray:
-        order = _order(call.outputs)
+        order = topological_order_of(call.outputs)
         refuse_per_sample(order, "computes a Jacobian (jacfwd) as numbers through")
         columns = [_tangents_along(order, leaves, j, call.outputs) for j in range(len(leaves))]
         return np.array(columns).reshape(len(leaves), len(call.outputs)).T
@@ -167,7 +167,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Matrix
 
     def second_derivatives(call: _Call, leaves: list[Value]) -> np.ndarray:
         grads = [g for out in call.outputs for g in gradients(out, leaves, create_graph=True)]
-        order = _order(grads)
+        order = topological_order_of(grads)
         refuse_per_sample(order, "computes a Hessian as numbers through")
         columns = [_tangents_along(order, leaves, j, grads) for j in range(len(leaves))]
         return np.array(columns).reshape(len(leaves), len(call.outputs), len(leaves)).transpose(1, 2, 0)
@@ -222,18 +222,6 @@ def _tangents_along(order: list[Value], leaves: list[Value], j: int, outputs: li
     seeds[leaves[j]] = 1.0
     found = _push_forward(order, seeds, connected=False)
     return [found.get(out, 0.0) for out in outputs]
-
-
-def _order(outputs: list[Value]) -> list[Value]:
-    """Every node of the outputs' graphs once, each after its parents."""
-    seen: set[Value] = set()
-    order = []
-    for out in outputs:
-        for node in topological_order(out):
-            if node not in seen:
-                seen.add(node)
-                order.append(node)
-    return order
 
 
 # --- one call of f ---------------------------------------------------------------------

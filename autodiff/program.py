@@ -42,7 +42,7 @@ import numpy as np
 
 from . import ops
 from .arguments import described, values_list
-from .backward import topological_order
+from .backward import topological_order, topological_order_of
 from .leaves import LeafArrays, slice_if_consecutive
 from .tracing import Guard, evaluate, trace
 from .value import Value
@@ -680,7 +680,7 @@ class TracedProgram(Program):
         output, placeholders, guards = trace(self.function, self.input_names)
         self._build(output, placeholders, every_input_used=False)
         self._guards: list[Guard] = guards
-        self._guard_order = _topological_order_of([node for guard in guards for node in guard.nodes])
+        self._guard_order = topological_order_of([node for guard in guards for node in guard.nodes])
         self.traces += 1
 
     def _before_call(self) -> None:
@@ -766,15 +766,6 @@ def _fused_steps(steps: list[_Group | _Layer]):
     from .fused import Fused  # numba is imported only by programs that ask for it
 
     return Fused(steps)
-
-
-def _topological_order_of(nodes: Sequence[Value]) -> list[Value]:
-    """Every node of the graphs of ``nodes``, once, each after its parents."""
-    seen: dict[Value, None] = {}
-    for node in nodes:
-        if node not in seen:
-            seen.update(dict.fromkeys(topological_order(node)))
-    return list(seen)
 
 
 def _input_names(function: Callable, inputs: int | Sequence[str] | None) -> list[str]:
